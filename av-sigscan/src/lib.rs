@@ -1,0 +1,1 @@
+//! ClamAV-format signature loading and fast multi-pattern scanning.

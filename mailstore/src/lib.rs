@@ -1,0 +1,1 @@
+//! A crash-safe embedded mail store: mailboxes, UIDs, flags and Sieve scripts.

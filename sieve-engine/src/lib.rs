@@ -1,0 +1,1 @@
+//! Sieve parser, compiler and sans-I/O interpreter with its extensions.

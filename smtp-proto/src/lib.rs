@@ -1,0 +1,1 @@
+//! SMTP and LMTP parsing, replies and sans-I/O session state machines.

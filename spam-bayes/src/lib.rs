@@ -1,0 +1,1 @@
+//! Mail tokenizer, naive-Bayes classifier, token store and weighted spam scoring.
