@@ -1,0 +1,113 @@
+//! Compile time of realistic scripts and run time per message.
+//!
+//! `SIEVE_BENCH_DIR=/path/to/pigeonhole/tests` adds the largest
+//! Pigeonhole test scripts to the compile benchmark.
+
+// criterion_group! generates undocumented items.
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use rampart_sieve_engine::{DateTime, Envelope, Limits, NoHost, RunOptions, compile, run};
+
+/// A 50-rule user script of the kind people write by hand.
+fn user_script() -> String {
+    let mut s = String::from(
+        "require [\"fileinto\", \"imap4flags\", \"variables\", \"envelope\", \"relational\", \"comparator-i;ascii-numeric\", \"subaddress\"];\n",
+    );
+    for i in 0..50 {
+        s.push_str(&match i % 5 {
+            0 => format!("if header :contains \"subject\" \"topic{i}\" {{ fileinto \"Topics/{i}\"; stop; }}\n"),
+            1 => format!("if address :domain :is \"from\" \"example{i}.org\" {{ fileinto :flags \"\\\\Seen\" \"Domains/{i}\"; }}\n"),
+            2 => format!("if allof (header :matches \"list-id\" \"*<list{i}.*>*\", not exists \"x-loop\") {{ fileinto \"Lists/${{1}}\"; }}\n"),
+            3 => format!("if envelope :detail \"to\" \"tag{i}\" {{ addflag \"tag{i}\"; }}\n"),
+            _ => format!("if header :value \"ge\" :comparator \"i;ascii-numeric\" \"x-priority\" \"{i}\" {{ set \"prio\" \"{i}\"; }}\n"),
+        });
+    }
+    s
+}
+
+fn messages() -> Vec<Vec<u8>> {
+    (0..20)
+        .map(|i| {
+            format!(
+                "Return-Path: <s{i}@example{i}.org>\r\nFrom: Sender {i} <s{i}@example{i}.org>\r\nTo: me+tag{i}@example.net\r\nSubject: about topic{} and more\r\nList-Id: Some list <list{i}.example.org>\r\nX-Priority: {}\r\nMessage-Id: <{i}@example.org>\r\n\r\n{}",
+                i * 3,
+                i % 7,
+                "Body line of text.\r\n".repeat(20)
+            )
+            .into_bytes()
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let user = user_script();
+    let wizard = rampart_sieve_engine::wizard::Preferences::example().to_script();
+    c.bench_function("compile/user-50-rules", |b| {
+        b.iter(|| compile(black_box(&user)).unwrap())
+    });
+    c.bench_function("compile/wizard", |b| {
+        b.iter(|| compile(black_box(&wizard)).unwrap())
+    });
+    if let Ok(dir) = std::env::var("SIEVE_BENCH_DIR") {
+        let mut files: Vec<(u64, std::path::PathBuf)> = walk(std::path::Path::new(&dir));
+        files.sort();
+        for (_, p) in files.iter().rev().take(3) {
+            let text = std::fs::read_to_string(p).unwrap_or_default();
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            c.bench_function(&format!("parse/pigeonhole/{name}"), |b| {
+                b.iter(|| rampart_sieve_engine::check_syntax(black_box(&text)))
+            });
+        }
+    }
+    let script = compile(&user).unwrap();
+    let raws = messages();
+    let msgs: Vec<_> = raws
+        .iter()
+        .map(|r| {
+            mail_parser::MessageParser::default()
+                .parse(r.as_slice())
+                .unwrap()
+        })
+        .collect();
+    let limits = Limits::default();
+    let opts = RunOptions {
+        now: DateTime::utc(1_700_000_000),
+        limits: &limits,
+    };
+    c.bench_function("run/user-50-rules/per-message", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % msgs.len();
+            let env = Envelope {
+                from: "s@example.org",
+                to: "me+tag3@example.net",
+                auth: None,
+            };
+            black_box(run(&script, &msgs[i], env, &mut NoHost, opts))
+        })
+    });
+}
+
+fn walk(dir: &std::path::Path) -> Vec<(u64, std::path::PathBuf)> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else if p.extension().is_some_and(|x| x == "svtest" || x == "sieve") {
+                out.push((e.metadata().map(|m| m.len()).unwrap_or(0), p));
+            }
+        }
+    }
+    out
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

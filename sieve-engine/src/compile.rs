@@ -1,0 +1,1246 @@
+//! From the raw syntax tree to the typed [`Script`]: `require`
+//! checking and argument validation for every command and test.
+
+use std::collections::BTreeSet;
+
+use regex_automata::meta::Regex;
+
+use crate::Limits;
+use crate::error::{CompileError, Diagnostic};
+use crate::ext::Extension;
+use crate::ir::*;
+use crate::parser::{Arg, Node, RawArg};
+
+/// A compiled script: immutable, `Send + Sync`, cheap to share behind an
+/// `Arc` and to run many times.
+#[derive(Debug, Clone)]
+pub struct Script {
+    pub(crate) body: Vec<Stmt>,
+    pub(crate) requires: BTreeSet<Extension>,
+}
+
+impl Script {
+    /// The extensions named in `require` (and `ihave` checks that hold).
+    pub fn requires(&self) -> impl Iterator<Item = Extension> + '_ {
+        self.requires.iter().copied()
+    }
+}
+
+/// Compiles a Sieve script with the default [`Limits`].
+///
+/// # Errors
+///
+/// [`CompileError`] with every error found, each with line and column.
+pub fn compile(src: &str) -> Result<Script, CompileError> {
+    compile_with(src, &Limits::default())
+}
+
+/// Compiles a Sieve script with the given limits (script size, nesting).
+///
+/// # Errors
+///
+/// [`CompileError`] with every error found, each with line and column.
+pub fn compile_with(src: &str, limits: &Limits) -> Result<Script, CompileError> {
+    if src.len() > limits.max_script_size {
+        return Err(CompileError {
+            errors: vec![Diagnostic {
+                line: 1,
+                column: 1,
+                message: format!(
+                    "script of {} bytes exceeds the limit of {} bytes",
+                    src.len(),
+                    limits.max_script_size
+                ),
+            }],
+        });
+    }
+    let toks = crate::lexer::tokenize(src).map_err(|d| CompileError { errors: vec![d] })?;
+    let nodes = crate::parser::parse(&toks, limits.max_nesting)
+        .map_err(|errors| CompileError { errors })?;
+    let mut c = Compiler {
+        requires: BTreeSet::new(),
+        errors: Vec::new(),
+    };
+    let body = c.script(&nodes);
+    if c.errors.is_empty() {
+        Ok(Script {
+            body,
+            requires: c.requires,
+        })
+    } else {
+        c.errors.sort_by_key(|d| (d.line, d.column));
+        Err(CompileError { errors: c.errors })
+    }
+}
+
+struct Compiler {
+    requires: BTreeSet<Extension>,
+    errors: Vec<Diagnostic>,
+}
+
+type R<T> = Result<T, Diagnostic>;
+
+fn diag(line: u32, col: u32, message: String) -> Diagnostic {
+    Diagnostic {
+        line,
+        column: col,
+        message,
+    }
+}
+
+/// Reads the arguments of one command or test: tags by name, then the
+/// positional arguments in order; `finish` rejects whatever is left.
+struct Args<'n> {
+    node: &'n Node,
+    used: Vec<bool>,
+}
+
+impl<'n> Args<'n> {
+    fn new(node: &'n Node) -> Self {
+        Args {
+            node,
+            used: vec![false; node.args.len()],
+        }
+    }
+
+    fn find(&mut self, tag: &str) -> R<Option<usize>> {
+        let mut found = None;
+        for (i, a) in self.node.args.iter().enumerate() {
+            if let RawArg::Tag(t) = &a.arg
+                && t == tag
+                && !self.used[i]
+            {
+                if found.is_some() {
+                    return Err(diag(a.line, a.col, format!("tag :{tag} given twice")));
+                }
+                found = Some(i);
+            }
+        }
+        if let Some(i) = found {
+            self.used[i] = true;
+        }
+        Ok(found)
+    }
+
+    fn flag(&mut self, tag: &str) -> R<bool> {
+        Ok(self.find(tag)?.is_some())
+    }
+
+    /// A tag followed by its value.
+    fn tagged(&mut self, tag: &str) -> R<Option<&'n Arg>> {
+        let Some(i) = self.find(tag)? else {
+            return Ok(None);
+        };
+        match self.node.args.get(i + 1) {
+            Some(a) if !matches!(a.arg, RawArg::Tag(_)) && !self.used[i + 1] => {
+                self.used[i + 1] = true;
+                Ok(Some(a))
+            }
+            _ => {
+                let a = &self.node.args[i];
+                Err(diag(a.line, a.col, format!("tag :{tag} needs a value")))
+            }
+        }
+    }
+
+    fn positional(&mut self, what: &str) -> R<&'n Arg> {
+        self.opt_positional().ok_or_else(|| {
+            diag(
+                self.node.line,
+                self.node.col,
+                format!("{} is missing its {what} argument", self.node.name),
+            )
+        })
+    }
+
+    fn opt_positional(&mut self) -> Option<&'n Arg> {
+        for (i, a) in self.node.args.iter().enumerate() {
+            if !self.used[i] {
+                if matches!(a.arg, RawArg::Tag(_)) {
+                    return None;
+                }
+                self.used[i] = true;
+                return Some(a);
+            }
+        }
+        None
+    }
+
+    fn remaining_positionals(&self) -> usize {
+        self.node
+            .args
+            .iter()
+            .enumerate()
+            .filter(|(i, a)| !self.used[*i] && !matches!(a.arg, RawArg::Tag(_)))
+            .count()
+    }
+
+    fn finish(self) -> R<()> {
+        for (i, a) in self.node.args.iter().enumerate() {
+            if !self.used[i] {
+                let what = match &a.arg {
+                    RawArg::Tag(t) => format!("unknown tag :{t} for {}", self.node.name),
+                    _ => format!("too many arguments for {}", self.node.name),
+                };
+                return Err(diag(a.line, a.col, what));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Compiler {
+    fn has(&self, e: Extension) -> bool {
+        self.requires.contains(&e)
+    }
+
+    fn need(&self, e: Extension, line: u32, col: u32, what: &str) -> R<()> {
+        if self.has(e) {
+            Ok(())
+        } else {
+            Err(diag(
+                line,
+                col,
+                format!("{what} needs require \"{}\"", e.name()),
+            ))
+        }
+    }
+
+    fn vstr(&self, a: &Arg) -> R<VStr> {
+        match &a.arg {
+            RawArg::Str(s) => self.mkstr(s, a),
+            _ => Err(diag(a.line, a.col, "expected a string".into())),
+        }
+    }
+
+    fn mkstr(&self, s: &str, a: &Arg) -> R<VStr> {
+        let text = if self.has(Extension::EncodedCharacter) {
+            crate::strings::decode_encoded_characters(s).map_err(|m| diag(a.line, a.col, m))?
+        } else {
+            s.to_string()
+        };
+        let vars = self.has(Extension::Variables) && text.contains("${");
+        Ok(VStr { text, vars })
+    }
+
+    fn vlist(&self, a: &Arg) -> R<VList> {
+        match &a.arg {
+            RawArg::Str(s) => Ok(vec![self.mkstr(s, a)?]),
+            RawArg::List(l) => l.iter().map(|s| self.mkstr(s, a)).collect(),
+            _ => Err(diag(
+                a.line,
+                a.col,
+                "expected a string or a string list".into(),
+            )),
+        }
+    }
+
+    fn num(&self, a: &Arg) -> R<u64> {
+        match a.arg {
+            RawArg::Num(n) => Ok(n),
+            _ => Err(diag(a.line, a.col, "expected a number".into())),
+        }
+    }
+
+    fn script(&mut self, nodes: &[Node]) -> Vec<Stmt> {
+        let mut i = 0;
+        // RFC 5228 3.2: require may only appear before other commands.
+        while i < nodes.len() && nodes[i].name == "require" {
+            if let Err(e) = self.require(&nodes[i]) {
+                self.errors.push(e);
+            }
+            i += 1;
+        }
+        self.block(&nodes[i..])
+    }
+
+    fn require(&mut self, n: &Node) -> R<()> {
+        let mut a = Args::new(n);
+        let list = a.positional("capabilities")?;
+        a.finish()?;
+        let (RawArg::List(_) | RawArg::Str(_)) = &list.arg else {
+            return Err(diag(
+                list.line,
+                list.col,
+                "require takes a string list".into(),
+            ));
+        };
+        for cap in self.vlist(list)? {
+            match Extension::from_name(&cap.text) {
+                Some(e) => {
+                    self.requires.insert(e);
+                    if e == Extension::Spamtestplus {
+                        self.requires.insert(Extension::Spamtest);
+                    }
+                }
+                None => {
+                    self.errors.push(diag(
+                        list.line,
+                        list.col,
+                        format!("unsupported extension {:?} in require", cap.text),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn block(&mut self, nodes: &[Node]) -> Vec<Stmt> {
+        let mut out: Vec<Stmt> = Vec::new();
+        for n in nodes {
+            match self.command(n, &mut out) {
+                Ok(Some(s)) => out.push(s),
+                Ok(None) => {}
+                Err(e) => self.errors.push(e),
+            }
+        }
+        out
+    }
+
+    fn sub_block(&mut self, n: &Node) -> R<Vec<Stmt>> {
+        match &n.block {
+            Some(b) => Ok(self.block(b)),
+            None => Err(diag(n.line, n.col, format!("{} needs a block", n.name))),
+        }
+    }
+
+    fn no_block_no_test(n: &Node) -> R<()> {
+        if n.block.is_some() {
+            return Err(diag(
+                n.line,
+                n.col,
+                format!("{} does not take a block", n.name),
+            ));
+        }
+        if !n.tests.is_empty() {
+            return Err(diag(
+                n.line,
+                n.col,
+                format!("{} does not take a test", n.name),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Compiles one command; `elsif`/`else` attach to the preceding `if`.
+    fn command(&mut self, n: &Node, prev: &mut [Stmt]) -> R<Option<Stmt>> {
+        let (l, c) = (n.line, n.col);
+        if matches!(n.name.as_str(), "if" | "elsif" | "else") {
+            return self.control_if(n, prev);
+        }
+        Self::no_block_no_test(n)?;
+        let mut a = Args::new(n);
+        let cmd = match n.name.as_str() {
+            "require" => {
+                return Err(diag(
+                    l,
+                    c,
+                    "require must come before any other command".into(),
+                ));
+            }
+            "stop" => Cmd::Stop,
+            "keep" => Cmd::Keep {
+                flags: self.flags_tag(&mut a)?,
+            },
+            "discard" => Cmd::Discard,
+            "fileinto" => {
+                self.need(Extension::Fileinto, l, c, "fileinto")?;
+                let copy = self.copy_tag(&mut a)?;
+                let flags = self.flags_tag(&mut a)?;
+                let create = a.flag("create")?;
+                if create {
+                    self.need(Extension::Mailbox, l, c, ":create")?;
+                }
+                let special_use = match a.tagged("specialuse")? {
+                    Some(v) => {
+                        self.need(Extension::SpecialUse, l, c, ":specialuse")?;
+                        Some(self.vstr(v)?)
+                    }
+                    None => None,
+                };
+                let mailbox = self.vstr(a.positional("mailbox")?)?;
+                Cmd::FileInto {
+                    mailbox,
+                    copy,
+                    create,
+                    flags,
+                    special_use,
+                }
+            }
+            "redirect" => {
+                let copy = self.copy_tag(&mut a)?;
+                let arg = a.positional("address")?;
+                let address = self.vstr(arg)?;
+                if !address.vars && !crate::strings::valid_address(&address.text) {
+                    return Err(diag(
+                        arg.line,
+                        arg.col,
+                        format!("invalid redirect address {:?}", address.text),
+                    ));
+                }
+                Cmd::Redirect { address, copy }
+            }
+            "reject" | "ereject" => {
+                let extended = n.name == "ereject";
+                let e = if extended {
+                    Extension::Ereject
+                } else {
+                    Extension::Reject
+                };
+                self.need(e, l, c, &n.name)?;
+                Cmd::Reject {
+                    reason: self.vstr(a.positional("reason")?)?,
+                    extended,
+                }
+            }
+            "vacation" => self.vacation(&mut a, l, c)?,
+            "notify" => {
+                self.need(Extension::Enotify, l, c, "notify")?;
+                let from = a.tagged("from")?.map(|v| self.vstr(v)).transpose()?;
+                let importance = a.tagged("importance")?.map(|v| self.vstr(v)).transpose()?;
+                if let Some(i) = &importance
+                    && !i.vars
+                    && !matches!(i.text.as_str(), "1" | "2" | "3")
+                {
+                    return Err(diag(l, c, format!("invalid :importance {:?}", i.text)));
+                }
+                let options = a
+                    .tagged("options")?
+                    .map(|v| self.vlist(v))
+                    .transpose()?
+                    .unwrap_or_default();
+                let message = a.tagged("message")?.map(|v| self.vstr(v)).transpose()?;
+                let method = self.vstr(a.positional("method")?)?;
+                if !method.vars && !method.text.to_ascii_lowercase().starts_with("mailto:") {
+                    return Err(diag(
+                        l,
+                        c,
+                        format!("unsupported notification method {:?}", method.text),
+                    ));
+                }
+                Cmd::Notify(Box::new(Notify {
+                    from,
+                    importance,
+                    options,
+                    message,
+                    method,
+                }))
+            }
+            "set" => self.set(&mut a, l, c)?,
+            "setflag" | "addflag" | "removeflag" => {
+                self.need(Extension::Imap4flags, l, c, &n.name)?;
+                let op = match n.name.as_str() {
+                    "setflag" => FlagOp::Set,
+                    "addflag" => FlagOp::Add,
+                    _ => FlagOp::Remove,
+                };
+                let first = a.positional("flag list")?;
+                let (var, flags) = match a.opt_positional() {
+                    Some(second) => {
+                        self.need(Extension::Variables, l, c, "a flag variable")?;
+                        (Some(self.vstr(first)?), self.vlist(second)?)
+                    }
+                    None => (None, self.vlist(first)?),
+                };
+                Cmd::Flags { op, var, flags }
+            }
+            "addheader" => {
+                self.need(Extension::Editheader, l, c, "addheader")?;
+                let last = a.flag("last")?;
+                let name = self.vstr(a.positional("field name")?)?;
+                let value = self.vstr(a.positional("value")?)?;
+                if !name.vars && !crate::strings::valid_header_name(&name.text) {
+                    return Err(diag(l, c, format!("invalid header name {:?}", name.text)));
+                }
+                Cmd::AddHeader { last, name, value }
+            }
+            "deleteheader" => {
+                self.need(Extension::Editheader, l, c, "deleteheader")?;
+                let index = self.index_tags(&mut a, l, c)?;
+                let (m, _) = self.match_spec(&mut a, false, l, c)?;
+                let name = self.vstr(a.positional("field name")?)?;
+                let values = a.opt_positional().map(|v| self.vlist(v)).transpose()?;
+                let m = finish_regex(m, values.as_deref().unwrap_or(&[]), l, c)?;
+                Cmd::DeleteHeader {
+                    index,
+                    m,
+                    name,
+                    values,
+                }
+            }
+            "error" => {
+                self.need(Extension::Ihave, l, c, "error")?;
+                Cmd::Error(self.vstr(a.positional("message")?)?)
+            }
+            "include" => {
+                self.need(Extension::Include, l, c, "include")?;
+                let personal = a.flag("personal")?;
+                let global = a.flag("global")?;
+                if personal && global {
+                    return Err(diag(
+                        l,
+                        c,
+                        "include takes :personal or :global, not both".into(),
+                    ));
+                }
+                let once = a.flag("once")?;
+                let optional = a.flag("optional")?;
+                let name = self.vstr(a.positional("script name")?)?;
+                Cmd::Include {
+                    global,
+                    once,
+                    optional,
+                    name,
+                }
+            }
+            "return" => {
+                self.need(Extension::Include, l, c, "return")?;
+                Cmd::Return
+            }
+            "global" => {
+                self.need(Extension::Include, l, c, "global")?;
+                self.need(Extension::Variables, l, c, "global")?;
+                Cmd::Global(self.vlist(a.positional("variable names")?)?)
+            }
+            other => return Err(diag(l, c, format!("unknown command {other:?}"))),
+        };
+        a.finish()?;
+        Ok(Some(Stmt { line: l, cmd }))
+    }
+
+    fn control_if(&mut self, n: &Node, prev: &mut [Stmt]) -> R<Option<Stmt>> {
+        let (l, c) = (n.line, n.col);
+        if !n.args.is_empty() {
+            return Err(diag(l, c, format!("{} takes no arguments", n.name)));
+        }
+        let test = if n.name == "else" {
+            if !n.tests.is_empty() {
+                return Err(diag(l, c, "else takes no test".into()));
+            }
+            None
+        } else {
+            if n.tests.len() != 1 || n.test_list {
+                return Err(diag(l, c, format!("{} needs exactly one test", n.name)));
+            }
+            Some(self.test(&n.tests[0]))
+        };
+        let test = test.transpose()?;
+        // RFC 5463: a block guarded by an ihave of an unknown extension
+        // is never run, so it is not compiled either.
+        let skip = n.tests.first().is_some_and(|t| t.name == "ihave")
+            && matches!(
+                test,
+                Some(TestNode {
+                    test: Test::False,
+                    ..
+                })
+            );
+        let body = if skip { Vec::new() } else { self.sub_block(n)? };
+        if n.name == "if" {
+            let Some(t) = test else { unreachable_if() };
+            return Ok(Some(Stmt {
+                line: l,
+                cmd: Cmd::If {
+                    branches: vec![(t, body)],
+                    otherwise: None,
+                },
+            }));
+        }
+        match prev.last_mut() {
+            Some(Stmt {
+                cmd:
+                    Cmd::If {
+                        branches,
+                        otherwise,
+                    },
+                ..
+            }) if otherwise.is_none() => {
+                match test {
+                    Some(t) => branches.push((t, body)),
+                    None => *otherwise = Some(body),
+                }
+                Ok(None)
+            }
+            _ => Err(diag(l, c, format!("{} without a preceding if", n.name))),
+        }
+    }
+
+    fn copy_tag(&self, a: &mut Args<'_>) -> R<bool> {
+        let copy = a.flag("copy")?;
+        if copy {
+            self.need(Extension::Copy, a.node.line, a.node.col, ":copy")?;
+        }
+        Ok(copy)
+    }
+
+    fn flags_tag(&self, a: &mut Args<'_>) -> R<Option<VList>> {
+        match a.tagged("flags")? {
+            Some(v) => {
+                self.need(Extension::Imap4flags, v.line, v.col, ":flags")?;
+                Ok(Some(self.vlist(v)?))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn vacation(&self, a: &mut Args<'_>, l: u32, c: u32) -> R<Cmd> {
+        self.need(Extension::Vacation, l, c, "vacation")?;
+        let days = a.tagged("days")?.map(|v| self.num(v)).transpose()?;
+        let secs = a.tagged("seconds")?.map(|v| self.num(v)).transpose()?;
+        if secs.is_some() {
+            self.need(Extension::VacationSeconds, l, c, ":seconds")?;
+        }
+        if days.is_some() && secs.is_some() {
+            return Err(diag(
+                l,
+                c,
+                "vacation takes :days or :seconds, not both".into(),
+            ));
+        }
+        let subject = a.tagged("subject")?.map(|v| self.vstr(v)).transpose()?;
+        let from = a.tagged("from")?.map(|v| self.vstr(v)).transpose()?;
+        let addresses = a
+            .tagged("addresses")?
+            .map(|v| self.vlist(v))
+            .transpose()?
+            .unwrap_or_default();
+        let mime = a.flag("mime")?;
+        let handle = a.tagged("handle")?.map(|v| self.vstr(v)).transpose()?;
+        let reason = self.vstr(a.positional("reason")?)?;
+        Ok(Cmd::Vacation(Box::new(Vacation {
+            period: secs.or(days),
+            seconds: secs.is_some(),
+            subject,
+            from,
+            addresses,
+            mime,
+            handle,
+            reason,
+        })))
+    }
+
+    fn set(&self, a: &mut Args<'_>, l: u32, c: u32) -> R<Cmd> {
+        self.need(Extension::Variables, l, c, "set")?;
+        let table = [
+            ("lower", SetMod::Lower),
+            ("upper", SetMod::Upper),
+            ("lowerfirst", SetMod::LowerFirst),
+            ("upperfirst", SetMod::UpperFirst),
+            ("quotewildcard", SetMod::QuoteWildcard),
+            ("quoteregex", SetMod::QuoteRegex),
+            ("encodeurl", SetMod::EncodeUrl),
+            ("length", SetMod::Length),
+        ];
+        let mut mods = Vec::new();
+        for (tag, m) in table {
+            if a.flag(tag)? {
+                if m == SetMod::QuoteRegex {
+                    self.need(Extension::Regex, l, c, ":quoteregex")?;
+                }
+                if m == SetMod::EncodeUrl {
+                    self.need(Extension::Enotify, l, c, ":encodeurl")?;
+                }
+                if mods
+                    .iter()
+                    .any(|o: &SetMod| o.precedence() == m.precedence())
+                {
+                    return Err(diag(
+                        l,
+                        c,
+                        format!(
+                            "set modifier :{tag} conflicts with another of the same precedence"
+                        ),
+                    ));
+                }
+                mods.push(m);
+            }
+        }
+        mods.sort_by_key(|m| std::cmp::Reverse(m.precedence()));
+        let name_arg = a.positional("variable name")?;
+        let name = self.vstr(name_arg)?;
+        if !crate::strings::valid_variable_name(&name.text) {
+            return Err(diag(
+                name_arg.line,
+                name_arg.col,
+                format!("invalid variable name {:?}", name.text),
+            ));
+        }
+        let value = self.vstr(a.positional("value")?)?;
+        Ok(Cmd::Set {
+            name: name.text.to_ascii_lowercase(),
+            value,
+            mods,
+        })
+    }
+
+    fn index_tags(&self, a: &mut Args<'_>, l: u32, c: u32) -> R<Option<Index>> {
+        let idx = a.tagged("index")?.map(|v| self.num(v)).transpose()?;
+        let last = a.flag("last")?;
+        match idx {
+            Some(n) => {
+                self.need(Extension::Index, l, c, ":index")?;
+                if n == 0 {
+                    return Err(diag(l, c, ":index must be at least 1".into()));
+                }
+                Ok(Some(Index { n, last }))
+            }
+            None if last => Err(diag(l, c, ":last needs :index".into())),
+            None => Ok(None),
+        }
+    }
+
+    /// `[COMPARATOR] [MATCH-TYPE] [ADDRESS-PART]` in any order.
+    fn match_spec(&self, a: &mut Args<'_>, addr: bool, l: u32, c: u32) -> R<(Match, AddrPart)> {
+        let cmp = match a.tagged("comparator")? {
+            Some(v) => {
+                let s = self.vstr(v)?;
+                match s.text.to_ascii_lowercase().as_str() {
+                    "i;octet" => Comparator::Octet,
+                    "i;ascii-casemap" => Comparator::AsciiCasemap,
+                    "i;ascii-numeric" => {
+                        self.need(
+                            Extension::ComparatorAsciiNumeric,
+                            l,
+                            c,
+                            "comparator i;ascii-numeric",
+                        )?;
+                        Comparator::AsciiNumeric
+                    }
+                    "i;unicode-casemap" => {
+                        self.need(
+                            Extension::ComparatorUnicodeCasemap,
+                            l,
+                            c,
+                            "comparator i;unicode-casemap",
+                        )?;
+                        Comparator::UnicodeCasemap
+                    }
+                    other => {
+                        return Err(diag(v.line, v.col, format!("unknown comparator {other:?}")));
+                    }
+                }
+            }
+            None => Comparator::AsciiCasemap,
+        };
+        let mut mt = None;
+        let mut set = |m: MatchType| -> R<()> {
+            if mt.is_some() {
+                return Err(diag(l, c, "more than one match type".into()));
+            }
+            mt = Some(m);
+            Ok(())
+        };
+        if a.flag("is")? {
+            set(MatchType::Is)?;
+        }
+        if a.flag("contains")? {
+            set(MatchType::Contains)?;
+        }
+        if a.flag("matches")? {
+            set(MatchType::Matches)?;
+        }
+        if a.flag("regex")? {
+            self.need(Extension::Regex, l, c, ":regex")?;
+            set(MatchType::Regex(None))?;
+        }
+        for (tag, count) in [("value", false), ("count", true)] {
+            if let Some(v) = a.tagged(tag)? {
+                self.need(Extension::Relational, l, c, &format!(":{tag}"))?;
+                let s = self.vstr(v)?;
+                let rel = match s.text.to_ascii_lowercase().as_str() {
+                    "gt" => Rel::Gt,
+                    "ge" => Rel::Ge,
+                    "lt" => Rel::Lt,
+                    "le" => Rel::Le,
+                    "eq" => Rel::Eq,
+                    "ne" => Rel::Ne,
+                    other => {
+                        return Err(diag(
+                            v.line,
+                            v.col,
+                            format!("unknown relational operator {other:?}"),
+                        ));
+                    }
+                };
+                set(if count {
+                    MatchType::Count(rel)
+                } else {
+                    MatchType::Value(rel)
+                })?;
+            }
+        }
+        let mt = mt.unwrap_or(MatchType::Is);
+        if matches!(
+            mt,
+            MatchType::Regex(_) | MatchType::Contains | MatchType::Matches
+        ) && cmp == Comparator::AsciiNumeric
+        {
+            return Err(diag(
+                l,
+                c,
+                "comparator i;ascii-numeric supports only :is, :value and :count".into(),
+            ));
+        }
+        let mut part = AddrPart::All;
+        if addr {
+            let mut n = 0;
+            for (tag, p) in [
+                ("all", AddrPart::All),
+                ("localpart", AddrPart::Local),
+                ("domain", AddrPart::Domain),
+                ("user", AddrPart::User),
+                ("detail", AddrPart::Detail),
+            ] {
+                if a.flag(tag)? {
+                    if matches!(p, AddrPart::User | AddrPart::Detail) {
+                        self.need(Extension::Subaddress, l, c, &format!(":{tag}"))?;
+                    }
+                    part = p;
+                    n += 1;
+                }
+            }
+            if n > 1 {
+                return Err(diag(l, c, "more than one address part".into()));
+            }
+        }
+        Ok((Match { cmp, mt }, part))
+    }
+
+    fn zone(&self, a: &mut Args<'_>, l: u32, c: u32, original_ok: bool) -> R<Zone> {
+        let fixed = a.tagged("zone")?.map(|v| self.vstr(v)).transpose()?;
+        let orig = original_ok && a.flag("originalzone")?;
+        match (fixed, orig) {
+            (Some(_), true) => Err(diag(
+                l,
+                c,
+                ":zone and :originalzone exclude each other".into(),
+            )),
+            (Some(z), false) => {
+                if !z.vars && crate::strings::parse_zone(&z.text).is_none() {
+                    return Err(diag(l, c, format!("invalid time zone {:?}", z.text)));
+                }
+                Ok(Zone::Fixed(z))
+            }
+            (None, true) => Ok(Zone::Original),
+            (None, false) => Ok(Zone::Local),
+        }
+    }
+
+    fn test(&mut self, n: &Node) -> R<TestNode> {
+        let (l, c) = (n.line, n.col);
+        if !matches!(n.name.as_str(), "not" | "allof" | "anyof") && !n.tests.is_empty() {
+            return Err(diag(l, c, format!("test {} does not take tests", n.name)));
+        }
+        let mut a = Args::new(n);
+        let test = match n.name.as_str() {
+            "true" => Test::True,
+            "false" => Test::False,
+            "not" => {
+                if n.tests.len() != 1 || n.test_list {
+                    return Err(diag(l, c, "not needs exactly one test".into()));
+                }
+                Test::Not(Box::new(self.test(&n.tests[0])?))
+            }
+            "allof" | "anyof" => {
+                if !n.test_list {
+                    return Err(diag(
+                        l,
+                        c,
+                        format!("{} needs a test list in parentheses", n.name),
+                    ));
+                }
+                let ts = n
+                    .tests
+                    .iter()
+                    .map(|t| self.test(t))
+                    .collect::<R<Vec<_>>>()?;
+                if n.name == "allof" {
+                    Test::AllOf(ts)
+                } else {
+                    Test::AnyOf(ts)
+                }
+            }
+            "exists" => Test::Exists(self.vlist(a.positional("header names")?)?),
+            "size" => {
+                let over = a.flag("over")?;
+                let under = a.flag("under")?;
+                if over == under {
+                    return Err(diag(
+                        l,
+                        c,
+                        "size needs exactly one of :over and :under".into(),
+                    ));
+                }
+                Test::Size {
+                    over,
+                    limit: self.num(a.positional("limit")?)?,
+                }
+            }
+            "header" | "address" => {
+                let addr = n.name == "address";
+                let index = self.index_tags(&mut a, l, c)?;
+                let (m, part) = self.match_spec(&mut a, addr, l, c)?;
+                let names = self.vlist(a.positional("header names")?)?;
+                let keys = self.vlist(a.positional("key list")?)?;
+                let m = finish_regex(m, &keys, l, c)?;
+                if addr {
+                    Test::Address {
+                        part,
+                        names,
+                        keys,
+                        m,
+                        index,
+                    }
+                } else {
+                    Test::Header {
+                        names,
+                        keys,
+                        m,
+                        index,
+                    }
+                }
+            }
+            "envelope" => {
+                self.need(Extension::Envelope, l, c, "envelope")?;
+                let (m, part) = self.match_spec(&mut a, true, l, c)?;
+                let names = self.vlist(a.positional("envelope parts")?)?;
+                for p in &names {
+                    if !p.vars
+                        && !matches!(p.text.to_ascii_lowercase().as_str(), "from" | "to" | "auth")
+                    {
+                        return Err(diag(l, c, format!("unknown envelope part {:?}", p.text)));
+                    }
+                }
+                let keys = self.vlist(a.positional("key list")?)?;
+                let m = finish_regex(m, &keys, l, c)?;
+                Test::Envelope {
+                    part,
+                    names,
+                    keys,
+                    m,
+                }
+            }
+            "body" => {
+                self.need(Extension::Body, l, c, "body")?;
+                let (m, _) = self.match_spec(&mut a, false, l, c)?;
+                let raw = a.flag("raw")?;
+                let text = a.flag("text")?;
+                let content = a.tagged("content")?.map(|v| self.vlist(v)).transpose()?;
+                if usize::from(raw) + usize::from(text) + usize::from(content.is_some()) > 1 {
+                    return Err(diag(
+                        l,
+                        c,
+                        "body takes one of :raw, :content and :text".into(),
+                    ));
+                }
+                let transform = if raw {
+                    BodyTransform::Raw
+                } else if content.is_some() {
+                    BodyTransform::Content
+                } else {
+                    BodyTransform::Text
+                };
+                let keys = self.vlist(a.positional("key list")?)?;
+                let m = finish_regex(m, &keys, l, c)?;
+                Test::Body {
+                    transform,
+                    content_types: content.unwrap_or_default(),
+                    keys,
+                    m,
+                }
+            }
+            "string" => {
+                self.need(Extension::Variables, l, c, "string")?;
+                let (m, _) = self.match_spec(&mut a, false, l, c)?;
+                let sources = self.vlist(a.positional("source")?)?;
+                let keys = self.vlist(a.positional("key list")?)?;
+                let m = finish_regex(m, &keys, l, c)?;
+                Test::String { sources, keys, m }
+            }
+            "hasflag" => {
+                self.need(Extension::Imap4flags, l, c, "hasflag")?;
+                let (m, _) = self.match_spec(&mut a, false, l, c)?;
+                let first = self.vlist(a.positional("flag list")?)?;
+                let (vars, keys) = match a.opt_positional() {
+                    Some(k) => {
+                        self.need(Extension::Variables, l, c, "a flag variable")?;
+                        (Some(first), self.vlist(k)?)
+                    }
+                    None => (None, first),
+                };
+                let m = finish_regex(m, &keys, l, c)?;
+                Test::HasFlag { vars, keys, m }
+            }
+            "date" | "currentdate" => {
+                self.need(Extension::Date, l, c, &n.name)?;
+                let cur = n.name == "currentdate";
+                let index = if cur {
+                    None
+                } else {
+                    self.index_tags(&mut a, l, c)?
+                };
+                let zone = self.zone(&mut a, l, c, !cur)?;
+                let (m, _) = self.match_spec(&mut a, false, l, c)?;
+                let header = if cur {
+                    None
+                } else {
+                    Some(self.vstr(a.positional("header name")?)?)
+                };
+                let part = self.vstr(a.positional("date part")?)?;
+                if !part.vars
+                    && !crate::strings::DATE_PARTS
+                        .contains(&part.text.to_ascii_lowercase().as_str())
+                {
+                    return Err(diag(l, c, format!("unknown date part {:?}", part.text)));
+                }
+                let keys = self.vlist(a.positional("key list")?)?;
+                let m = finish_regex(m, &keys, l, c)?;
+                match header {
+                    Some(header) => Test::Date {
+                        zone,
+                        header,
+                        part,
+                        keys,
+                        m,
+                        index,
+                    },
+                    None => Test::CurrentDate {
+                        zone,
+                        part,
+                        keys,
+                        m,
+                    },
+                }
+            }
+            "mailboxexists" => {
+                self.need(Extension::Mailbox, l, c, "mailboxexists")?;
+                Test::MailboxExists(self.vlist(a.positional("mailbox names")?)?)
+            }
+            "specialuse_exists" => {
+                self.need(Extension::SpecialUse, l, c, "specialuse_exists")?;
+                let first = a.positional("special-use flags")?;
+                match a.opt_positional() {
+                    Some(uses) => Test::SpecialUseExists {
+                        mailbox: Some(self.vstr(first)?),
+                        uses: self.vlist(uses)?,
+                    },
+                    None => Test::SpecialUseExists {
+                        mailbox: None,
+                        uses: self.vlist(first)?,
+                    },
+                }
+            }
+            "environment" => {
+                self.need(Extension::Environment, l, c, "environment")?;
+                let (m, _) = self.match_spec(&mut a, false, l, c)?;
+                let name = self.vstr(a.positional("item name")?)?;
+                let keys = self.vlist(a.positional("key list")?)?;
+                let m = finish_regex(m, &keys, l, c)?;
+                Test::Environment { name, keys, m }
+            }
+            "spamtest" | "virustest" => {
+                let spam = n.name == "spamtest";
+                self.need(
+                    if spam {
+                        Extension::Spamtest
+                    } else {
+                        Extension::Virustest
+                    },
+                    l,
+                    c,
+                    &n.name,
+                )?;
+                let percent = spam && a.flag("percent")?;
+                if percent {
+                    self.need(Extension::Spamtestplus, l, c, ":percent")?;
+                }
+                let (m, _) = self.match_spec(&mut a, false, l, c)?;
+                let key_arg = a.positional("value")?;
+                let key = self.vstr(key_arg)?;
+                let m = finish_regex(m, std::slice::from_ref(&key), l, c)?;
+                if spam {
+                    Test::Spamtest { percent, key, m }
+                } else {
+                    Test::Virustest { key, m }
+                }
+            }
+            "duplicate" => {
+                self.need(Extension::Duplicate, l, c, "duplicate")?;
+                let handle = a.tagged("handle")?.map(|v| self.vstr(v)).transpose()?;
+                let header = a.tagged("header")?.map(|v| self.vstr(v)).transpose()?;
+                let uniqueid = a.tagged("uniqueid")?.map(|v| self.vstr(v)).transpose()?;
+                if header.is_some() && uniqueid.is_some() {
+                    return Err(diag(
+                        l,
+                        c,
+                        "duplicate takes :header or :uniqueid, not both".into(),
+                    ));
+                }
+                let seconds = a.tagged("seconds")?.map(|v| self.num(v)).transpose()?;
+                let last = a.flag("last")?;
+                Test::Duplicate {
+                    handle,
+                    header,
+                    uniqueid,
+                    seconds,
+                    last,
+                }
+            }
+            "ihave" => {
+                self.need(Extension::Ihave, l, c, "ihave")?;
+                let caps = self.vlist(a.positional("capabilities")?)?;
+                a.finish()?;
+                let all = caps.iter().all(|s| Extension::from_name(&s.text).is_some());
+                if all {
+                    // RFC 5463: within the guarded block the extensions
+                    // are usable as if required.
+                    for s in &caps {
+                        if let Some(e) = Extension::from_name(&s.text) {
+                            self.requires.insert(e);
+                        }
+                    }
+                }
+                return Ok(TestNode {
+                    line: l,
+                    test: if all { Test::True } else { Test::False },
+                });
+            }
+            "valid_notify_method" => {
+                self.need(Extension::Enotify, l, c, "valid_notify_method")?;
+                Test::ValidNotifyMethod(self.vlist(a.positional("uris")?)?)
+            }
+            "notify_method_capability" => {
+                self.need(Extension::Enotify, l, c, "notify_method_capability")?;
+                let (m, _) = self.match_spec(&mut a, false, l, c)?;
+                let uri = self.vstr(a.positional("uri")?)?;
+                let capability = self.vstr(a.positional("capability")?)?;
+                let keys = self.vlist(a.positional("key list")?)?;
+                let m = finish_regex(m, &keys, l, c)?;
+                Test::NotifyMethodCapability {
+                    uri,
+                    capability,
+                    keys,
+                    m,
+                }
+            }
+            other => return Err(diag(l, c, format!("unknown test {other:?}"))),
+        };
+        if a.remaining_positionals() > 0 || !a.used.iter().all(|u| *u) {
+            a.finish()?;
+        }
+        Ok(TestNode { line: l, test })
+    }
+}
+
+/// Precompiles `:regex` keys when none of them has variables.
+fn finish_regex(mut m: Match, keys: &[VStr], l: u32, c: u32) -> R<Match> {
+    if let MatchType::Regex(slot) = &mut m.mt
+        && keys.iter().all(|k| !k.vars)
+    {
+        let mut v = Vec::with_capacity(keys.len());
+        for k in keys {
+            v.push(build_regex(&k.text, m.cmp).map_err(|e| diag(l, c, e))?);
+        }
+        *slot = Some(v);
+    }
+    Ok(m)
+}
+
+/// Builds a POSIX-extended-like pattern on the linear-time engine.
+pub(crate) fn build_regex(pat: &str, cmp: Comparator) -> Result<Regex, String> {
+    let ci = matches!(cmp, Comparator::AsciiCasemap | Comparator::UnicodeCasemap);
+    Regex::builder()
+        .syntax(
+            regex_automata::util::syntax::Config::new()
+                .case_insensitive(ci)
+                .unicode(cmp == Comparator::UnicodeCasemap)
+                .utf8(false),
+        )
+        .configure(Regex::config().nfa_size_limit(Some(1 << 20)))
+        .build(pat)
+        .map_err(|e| format!("invalid regular expression {pat:?}: {e}"))
+}
+
+fn unreachable_if() -> ! {
+    unreachable!("an if always has a test")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn good_scripts_compile() {
+        let ok = [
+            "keep;",
+            "require \"fileinto\"; if header :contains \"subject\" \"x\" { fileinto \"A\"; } elsif true { stop; } else { discard; }",
+            "require [\"variables\", \"relational\", \"comparator-i;ascii-numeric\"]; set :lower \"x\" \"AB\"; if string :value \"gt\" :comparator \"i;ascii-numeric\" \"${x}\" \"3\" { keep; }",
+            "require [\"envelope\", \"subaddress\"]; if envelope :detail \"to\" \"list\" { discard; }",
+            "require \"vacation\"; vacation :days 3 :subject \"away\" \"I am away\";",
+            "require [\"imap4flags\", \"fileinto\", \"copy\"]; fileinto :copy :flags [\"\\\\Seen\"] \"X\";",
+            "require \"regex\"; if header :regex \"subject\" \"^a(b|c)+$\" { keep; }",
+            "require \"ihave\"; if ihave \"frobnicate\" { frobnicate 3; }",
+            "require [\"date\", \"relational\"]; if currentdate :value \"ge\" \"year\" \"2020\" { keep; }",
+        ];
+        for s in ok {
+            if let Err(e) = compile(s) {
+                panic!("{s}: {e:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn bad_scripts_fail_with_position() {
+        let bad: &[(&str, u32, &str)] = &[
+            ("fileinto \"x\";", 1, "needs require"),
+            ("require \"nope\";", 1, "unsupported extension"),
+            ("keep \"x\";", 1, "too many arguments"),
+            ("\nif true keep;", 2, "does not take tests"),
+            ("\nif true { keep }", 2, "expected ';' or '{'"),
+            ("elsif true {}", 1, "without a preceding if"),
+            (
+                "if header :is :contains \"a\" \"b\" {}",
+                1,
+                "more than one match type",
+            ),
+            (
+                "if header :comparator \"i;nope\" \"a\" \"b\" {}",
+                1,
+                "unknown comparator",
+            ),
+            (
+                "redirect \"not an address\";",
+                1,
+                "invalid redirect address",
+            ),
+            (
+                "keep;\nrequire \"fileinto\";",
+                2,
+                "require must come before",
+            ),
+            ("if size 3 {}", 1, ":over and :under"),
+            (
+                "require \"regex\"; if header :regex \"a\" \"(\" {}",
+                1,
+                "invalid regular expression",
+            ),
+        ];
+        for (s, line, msg) in bad {
+            let e = compile(s).unwrap_err();
+            assert_eq!(e.errors[0].line, *line, "{s}: {e:?}");
+            assert!(e.errors[0].message.contains(msg), "{s}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn several_errors_at_once() {
+        let e = compile("fileinto \"a\";\nfoo;\nkeep 1;\n").unwrap_err();
+        assert_eq!(e.errors.len(), 3, "{e:?}");
+    }
+
+    #[test]
+    fn script_is_send_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Script>();
+    }
+}

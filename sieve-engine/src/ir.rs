@@ -1,0 +1,302 @@
+//! The compiled form of a script: validated, typed and immutable.
+
+use regex_automata::meta::Regex;
+
+/// A string argument; `vars` is true when it contains `${` and the
+/// script requires "variables", so it must be expanded at run time.
+#[derive(Debug, Clone)]
+pub(crate) struct VStr {
+    pub text: String,
+    pub vars: bool,
+}
+
+pub(crate) type VList = Vec<VStr>;
+
+/// Comparators (RFC 4790 names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Comparator {
+    Octet,
+    AsciiCasemap,
+    AsciiNumeric,
+    UnicodeCasemap,
+}
+
+/// Relational operators (RFC 5231).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rel {
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    Eq,
+    Ne,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum MatchType {
+    Is,
+    Contains,
+    Matches,
+    /// Precompiled patterns when every key is constant.
+    Regex(Option<Vec<Regex>>),
+    Value(Rel),
+    Count(Rel),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Match {
+    pub cmp: Comparator,
+    pub mt: MatchType,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AddrPart {
+    All,
+    Local,
+    Domain,
+    User,
+    Detail,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyTransform {
+    Raw,
+    Text,
+    Content,
+}
+
+/// `:index N [:last]` (RFC 5260).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Index {
+    pub n: u64,
+    pub last: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Zone {
+    Local,
+    Original,
+    Fixed(VStr),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SetMod {
+    Lower,
+    Upper,
+    LowerFirst,
+    UpperFirst,
+    QuoteWildcard,
+    QuoteRegex,
+    EncodeUrl,
+    Length,
+}
+
+impl SetMod {
+    /// RFC 5229 section 4.1: higher precedence applies first.
+    pub fn precedence(self) -> u8 {
+        match self {
+            SetMod::Lower | SetMod::Upper => 40,
+            SetMod::LowerFirst | SetMod::UpperFirst => 30,
+            SetMod::QuoteWildcard | SetMod::QuoteRegex | SetMod::EncodeUrl => 20,
+            SetMod::Length => 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Vacation {
+    pub period: Option<u64>,
+    pub seconds: bool,
+    pub subject: Option<VStr>,
+    pub from: Option<VStr>,
+    pub addresses: VList,
+    pub mime: bool,
+    pub handle: Option<VStr>,
+    pub reason: VStr,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Notify {
+    pub from: Option<VStr>,
+    pub importance: Option<VStr>,
+    pub options: VList,
+    pub message: Option<VStr>,
+    pub method: VStr,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Cmd {
+    If {
+        branches: Vec<(TestNode, Vec<Stmt>)>,
+        otherwise: Option<Vec<Stmt>>,
+    },
+    Stop,
+    Keep {
+        flags: Option<VList>,
+    },
+    Discard,
+    FileInto {
+        mailbox: VStr,
+        copy: bool,
+        create: bool,
+        flags: Option<VList>,
+        special_use: Option<VStr>,
+    },
+    Redirect {
+        address: VStr,
+        copy: bool,
+    },
+    Reject {
+        reason: VStr,
+        extended: bool,
+    },
+    Vacation(Box<Vacation>),
+    Notify(Box<Notify>),
+    Set {
+        name: String,
+        value: VStr,
+        mods: Vec<SetMod>,
+    },
+    Flags {
+        op: FlagOp,
+        var: Option<VStr>,
+        flags: VList,
+    },
+    AddHeader {
+        last: bool,
+        name: VStr,
+        value: VStr,
+    },
+    DeleteHeader {
+        index: Option<Index>,
+        m: Match,
+        name: VStr,
+        values: Option<VList>,
+    },
+    Error(VStr),
+    Include {
+        global: bool,
+        once: bool,
+        optional: bool,
+        name: VStr,
+    },
+    Return,
+    Global(VList),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FlagOp {
+    Set,
+    Add,
+    Remove,
+}
+
+/// A command with the line it starts on.
+#[derive(Debug, Clone)]
+pub(crate) struct Stmt {
+    pub line: u32,
+    pub cmd: Cmd,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Test {
+    True,
+    False,
+    Not(Box<TestNode>),
+    AllOf(Vec<TestNode>),
+    AnyOf(Vec<TestNode>),
+    Exists(VList),
+    Size {
+        over: bool,
+        limit: u64,
+    },
+    Header {
+        names: VList,
+        keys: VList,
+        m: Match,
+        index: Option<Index>,
+    },
+    Address {
+        part: AddrPart,
+        names: VList,
+        keys: VList,
+        m: Match,
+        index: Option<Index>,
+    },
+    Envelope {
+        part: AddrPart,
+        names: VList,
+        keys: VList,
+        m: Match,
+    },
+    Body {
+        transform: BodyTransform,
+        content_types: VList,
+        keys: VList,
+        m: Match,
+    },
+    String {
+        sources: VList,
+        keys: VList,
+        m: Match,
+    },
+    HasFlag {
+        vars: Option<VList>,
+        keys: VList,
+        m: Match,
+    },
+    Date {
+        zone: Zone,
+        header: VStr,
+        part: VStr,
+        keys: VList,
+        m: Match,
+        index: Option<Index>,
+    },
+    CurrentDate {
+        zone: Zone,
+        part: VStr,
+        keys: VList,
+        m: Match,
+    },
+    MailboxExists(VList),
+    SpecialUseExists {
+        mailbox: Option<VStr>,
+        uses: VList,
+    },
+    Environment {
+        name: VStr,
+        keys: VList,
+        m: Match,
+    },
+    Spamtest {
+        percent: bool,
+        key: VStr,
+        m: Match,
+    },
+    Virustest {
+        key: VStr,
+        m: Match,
+    },
+    Duplicate {
+        handle: Option<VStr>,
+        header: Option<VStr>,
+        uniqueid: Option<VStr>,
+        seconds: Option<u64>,
+        last: bool,
+    },
+    ValidNotifyMethod(VList),
+    NotifyMethodCapability {
+        uri: VStr,
+        capability: VStr,
+        keys: VList,
+        m: Match,
+    },
+}
+
+/// A test with its line, for explanations.
+#[derive(Debug, Clone)]
+pub(crate) struct TestNode {
+    pub line: u32,
+    pub test: Test,
+}

@@ -1,0 +1,356 @@
+//! Tokenizer for the RFC 5228 lexical grammar (section 8.1).
+
+use crate::error::Diagnostic;
+
+/// One token kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Tok {
+    /// `identifier = (ALPHA / "_") *(ALPHA / DIGIT / "_")`, lowercased.
+    Ident(String),
+    /// `tag = ":" identifier`, lowercased, without the colon.
+    Tag(String),
+    /// `number = 1*DIGIT [ QUANTIFIER ]`, already multiplied out.
+    Num(u64),
+    /// A quoted or multi-line string, unescaped.
+    Str(String),
+    LBracket,
+    RBracket,
+    LParen,
+    RParen,
+    LBrace,
+    RBrace,
+    Comma,
+    Semi,
+    Eof,
+}
+
+/// A token and where it starts (1-based line and column).
+#[derive(Debug, Clone)]
+pub(crate) struct Token {
+    pub tok: Tok,
+    pub line: u32,
+    pub col: u32,
+}
+
+struct Lexer<'a> {
+    src: &'a [u8],
+    pos: usize,
+    line: u32,
+    line_start: usize,
+}
+
+/// Splits a script into tokens, ending with [`Tok::Eof`].
+///
+/// # Errors
+///
+/// The first lexical error (unterminated string or comment, bad
+/// character, number overflow), with its position.
+pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, Diagnostic> {
+    let mut lx = Lexer {
+        src: src.as_bytes(),
+        pos: 0,
+        line: 1,
+        line_start: 0,
+    };
+    let mut out = Vec::new();
+    loop {
+        let t = lx.next()?;
+        let end = t.tok == Tok::Eof;
+        out.push(t);
+        if end {
+            return Ok(out);
+        }
+    }
+}
+
+impl Lexer<'_> {
+    fn col(&self) -> u32 {
+        // Columns count characters, not bytes.
+        let s = &self.src[self.line_start..self.pos];
+        s.iter().filter(|b| (**b & 0xC0) != 0x80).count() as u32 + 1
+    }
+
+    fn err(&self, line: u32, col: u32, msg: String) -> Diagnostic {
+        Diagnostic {
+            line,
+            column: col,
+            message: msg,
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.src.get(self.pos).copied()
+    }
+
+    fn bump(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        self.pos += 1;
+        if b == b'\n' {
+            self.line += 1;
+            self.line_start = self.pos;
+        }
+        Some(b)
+    }
+
+    /// Skips white space, `#` comments and `/* */` comments.
+    fn skip_ws(&mut self) -> Result<(), Diagnostic> {
+        loop {
+            match self.peek() {
+                Some(b' ' | b'\t' | b'\r' | b'\n') => {
+                    self.bump();
+                }
+                Some(b'#') => {
+                    while let Some(b) = self.bump() {
+                        if b == b'\n' {
+                            break;
+                        }
+                    }
+                }
+                Some(b'/') if self.src.get(self.pos + 1) == Some(&b'*') => {
+                    let (l, c) = (self.line, self.col());
+                    self.bump();
+                    self.bump();
+                    loop {
+                        match self.bump() {
+                            None => {
+                                return Err(self.err(l, c, "unterminated bracket comment".into()));
+                            }
+                            Some(b'*') if self.peek() == Some(b'/') => {
+                                self.bump();
+                                break;
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    fn next(&mut self) -> Result<Token, Diagnostic> {
+        self.skip_ws()?;
+        let (line, col) = (self.line, self.col());
+        let mk = |tok| Token { tok, line, col };
+        let Some(b) = self.peek() else {
+            return Ok(mk(Tok::Eof));
+        };
+        let simple = match b {
+            b'[' => Some(Tok::LBracket),
+            b']' => Some(Tok::RBracket),
+            b'(' => Some(Tok::LParen),
+            b')' => Some(Tok::RParen),
+            b'{' => Some(Tok::LBrace),
+            b'}' => Some(Tok::RBrace),
+            b',' => Some(Tok::Comma),
+            b';' => Some(Tok::Semi),
+            _ => None,
+        };
+        if let Some(t) = simple {
+            self.bump();
+            return Ok(mk(t));
+        }
+        match b {
+            b'"' => {
+                self.bump();
+                self.quoted(line, col).map(|s| mk(Tok::Str(s)))
+            }
+            b':' => {
+                self.bump();
+                match self.peek() {
+                    Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
+                        Ok(mk(Tok::Tag(self.ident())))
+                    }
+                    _ => Err(self.err(line, col, "expected an identifier after ':'".into())),
+                }
+            }
+            b'0'..=b'9' => self.number(line, col).map(|n| mk(Tok::Num(n))),
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let id = self.ident();
+                if id == "text" && self.peek() == Some(b':') {
+                    self.bump();
+                    return self.multiline(line, col).map(|s| mk(Tok::Str(s)));
+                }
+                Ok(mk(Tok::Ident(id)))
+            }
+            _ => {
+                let ch = std::str::from_utf8(&self.src[self.pos..])
+                    .ok()
+                    .and_then(|s| s.chars().next())
+                    .unwrap_or('?');
+                Err(self.err(line, col, format!("unexpected character {ch:?}")))
+            }
+        }
+    }
+
+    fn ident(&mut self) -> String {
+        let start = self.pos;
+        while let Some(c) = self.peek() {
+            if c.is_ascii_alphanumeric() || c == b'_' {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+        String::from_utf8_lossy(&self.src[start..self.pos]).to_ascii_lowercase()
+    }
+
+    /// `number = 1*DIGIT [ QUANTIFIER ]`, `QUANTIFIER = "K" / "M" / "G"`.
+    fn number(&mut self, line: u32, col: u32) -> Result<u64, Diagnostic> {
+        let mut n: u64 = 0;
+        while let Some(c @ b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+            n = n
+                .checked_mul(10)
+                .and_then(|n| n.checked_add(u64::from(c - b'0')))
+                .ok_or_else(|| self.err(line, col, "number is too large".into()))?;
+        }
+        let shift = match self.peek() {
+            Some(b'k' | b'K') => 10,
+            Some(b'm' | b'M') => 20,
+            Some(b'g' | b'G') => 30,
+            _ => 0,
+        };
+        if shift > 0 {
+            self.pos += 1;
+            n = n
+                .checked_mul(1 << shift)
+                .ok_or_else(|| self.err(line, col, "number is too large".into()))?;
+        }
+        if let Some(c) = self.peek()
+            && (c.is_ascii_alphabetic() || c == b'_')
+        {
+            return Err(self.err(line, col, "bad character after number".into()));
+        }
+        Ok(n)
+    }
+
+    /// `quoted-string = DQUOTE quoted-text DQUOTE`; a backslash takes the
+    /// next character literally.
+    fn quoted(&mut self, line: u32, col: u32) -> Result<String, Diagnostic> {
+        let mut out = Vec::new();
+        loop {
+            match self.bump() {
+                None => return Err(self.err(line, col, "unterminated quoted string".into())),
+                Some(b'"') => break,
+                Some(b'\\') => match self.bump() {
+                    Some(c) => out.push(c),
+                    None => {
+                        return Err(self.err(line, col, "unterminated quoted string".into()));
+                    }
+                },
+                Some(c) => out.push(c),
+            }
+        }
+        String::from_utf8(out).map_err(|_| self.err(line, col, "string is not valid utf-8".into()))
+    }
+
+    /// `multi-line = "text:" *(SP / HTAB) (hash-comment / CRLF)
+    /// *(multiline-literal / multiline-dotstart) "." CRLF`.
+    fn multiline(&mut self, line: u32, col: u32) -> Result<String, Diagnostic> {
+        while matches!(self.peek(), Some(b' ' | b'\t')) {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'#') | Some(b'\r') | Some(b'\n') => {
+                while let Some(b) = self.bump() {
+                    if b == b'\n' {
+                        break;
+                    }
+                }
+            }
+            _ => {
+                return Err(self.err(line, col, "expected end of line after 'text:'".into()));
+            }
+        }
+        let mut out: Vec<u8> = Vec::new();
+        loop {
+            if self.pos >= self.src.len() {
+                return Err(self.err(line, col, "unterminated multi-line string".into()));
+            }
+            let start = self.pos;
+            while let Some(b) = self.bump() {
+                if b == b'\n' {
+                    break;
+                }
+            }
+            let mut l = &self.src[start..self.pos];
+            let had_nl = l.ends_with(b"\n");
+            l = l.strip_suffix(b"\n").unwrap_or(l);
+            l = l.strip_suffix(b"\r").unwrap_or(l);
+            if l == b"." {
+                if !had_nl && self.pos < self.src.len() {
+                    continue;
+                }
+                break;
+            }
+            if l.first() == Some(&b'.') {
+                l = &l[1..];
+            }
+            out.extend_from_slice(l);
+            out.extend_from_slice(b"\r\n");
+        }
+        String::from_utf8(out).map_err(|_| self.err(line, col, "string is not valid utf-8".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str) -> Vec<Tok> {
+        tokenize(s).unwrap().into_iter().map(|t| t.tok).collect()
+    }
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, Vec<Tok>)] = &[
+            (
+                "keep;",
+                vec![Tok::Ident("keep".into()), Tok::Semi, Tok::Eof],
+            ),
+            (
+                ":Over 10K",
+                vec![Tok::Tag("over".into()), Tok::Num(10240), Tok::Eof],
+            ),
+            (
+                r#""a\"b\\c\d""#,
+                vec![Tok::Str("a\"b\\cd".into()), Tok::Eof],
+            ),
+            ("# c\n/* x\n */ 1G", vec![Tok::Num(1 << 30), Tok::Eof]),
+            (
+                "text: # x\r\nline\r\n..dot\r\n.\r\n",
+                vec![Tok::Str("line\r\n.dot\r\n".into()), Tok::Eof],
+            ),
+            (
+                "[\"a\",\"b\"]",
+                vec![
+                    Tok::LBracket,
+                    Tok::Str("a".into()),
+                    Tok::Comma,
+                    Tok::Str("b".into()),
+                    Tok::RBracket,
+                    Tok::Eof,
+                ],
+            ),
+        ];
+        for (src, want) in cases {
+            assert_eq!(&toks(src), want, "{src}");
+        }
+    }
+
+    #[test]
+    fn errors_have_positions() {
+        let cases = [
+            ("keep;\n  \"abc", 2, 3),
+            ("/* open", 1, 1),
+            ("keep;\n 99999999999999999999999", 2, 2),
+            ("text: x\n.\n", 1, 1),
+            ("keep @", 1, 6),
+        ];
+        for (src, l, c) in cases {
+            let e = tokenize(src).unwrap_err();
+            assert_eq!((e.line, e.column), (l, c), "{src}: {e}");
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! Parser for the RFC 5228 command grammar (section 8.2) into a raw
+//! syntax tree; the compiler gives it meaning.
+
+use crate::error::Diagnostic;
+use crate::lexer::{Tok, Token};
+
+/// An argument as written.
+#[derive(Debug, Clone)]
+pub(crate) enum RawArg {
+    Str(String),
+    List(Vec<String>),
+    Num(u64),
+    Tag(String),
+}
+
+/// An argument with its position.
+#[derive(Debug, Clone)]
+pub(crate) struct Arg {
+    pub arg: RawArg,
+    pub line: u32,
+    pub col: u32,
+}
+
+/// A command or a test: `identifier arguments`.
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    pub name: String,
+    pub line: u32,
+    pub col: u32,
+    pub args: Vec<Arg>,
+    pub tests: Vec<Node>,
+    /// The tests were written as a parenthesized test-list.
+    pub test_list: bool,
+    /// Commands only: the block, when there is one.
+    pub block: Option<Vec<Node>>,
+}
+
+struct Parser<'t> {
+    toks: &'t [Token],
+    pos: usize,
+    errors: Vec<Diagnostic>,
+    max_depth: usize,
+}
+
+const MAX_ERRORS: usize = 25;
+
+/// Parses `commands = *command` up to the end of input.
+///
+/// # Errors
+///
+/// Every syntax error found; after an error in one command the parser
+/// skips to the next `;` or block end and goes on.
+pub(crate) fn parse(toks: &[Token], max_depth: usize) -> Result<Vec<Node>, Vec<Diagnostic>> {
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        errors: Vec::new(),
+        max_depth,
+    };
+    let cmds = p.commands(0, true);
+    if p.errors.is_empty() {
+        Ok(cmds)
+    } else {
+        Err(p.errors)
+    }
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> &Token {
+        &self.toks[self.pos.min(self.toks.len() - 1)]
+    }
+
+    fn advance(&mut self) -> &Token {
+        let t = &self.toks[self.pos.min(self.toks.len() - 1)];
+        if self.pos < self.toks.len() - 1 {
+            self.pos += 1;
+        }
+        t
+    }
+
+    fn error_at(&mut self, t: &Token, msg: String) {
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(Diagnostic {
+                line: t.line,
+                column: t.col,
+                message: msg,
+            });
+        }
+    }
+
+    /// Skips to just after the next `;` or to the `}` closing the current
+    /// block, keeping track of nested brackets.
+    fn recover(&mut self) {
+        let mut depth = 0usize;
+        loop {
+            match self.peek().tok {
+                Tok::Eof => return,
+                Tok::Semi if depth == 0 => {
+                    self.advance();
+                    return;
+                }
+                Tok::LBrace => depth += 1,
+                Tok::RBrace => {
+                    if depth == 0 {
+                        return;
+                    }
+                    depth -= 1;
+                    if depth == 0 {
+                        self.advance();
+                        return;
+                    }
+                }
+                _ => {}
+            }
+            self.advance();
+        }
+    }
+
+    /// `commands = *command`
+    fn commands(&mut self, depth: usize, top: bool) -> Vec<Node> {
+        let mut out = Vec::new();
+        loop {
+            if self.errors.len() >= MAX_ERRORS {
+                return out;
+            }
+            match self.peek().tok {
+                Tok::Eof => return out,
+                Tok::RBrace if !top => return out,
+                _ => {}
+            }
+            match self.command(depth) {
+                Ok(c) => out.push(c),
+                Err(()) => {
+                    self.recover();
+                    if top && self.peek().tok == Tok::RBrace {
+                        let t = self.advance().clone();
+                        self.error_at(&t, "unexpected '}'".into());
+                    }
+                }
+            }
+        }
+    }
+
+    /// `command = identifier arguments (";" / block)`
+    fn command(&mut self, depth: usize) -> Result<Node, ()> {
+        let t = self.advance().clone();
+        let Tok::Ident(name) = &t.tok else {
+            self.error_at(
+                &t,
+                format!("expected a command, found {}", describe(&t.tok)),
+            );
+            return Err(());
+        };
+        let mut node = self.arguments(name.clone(), &t, depth)?;
+        let t2 = self.advance().clone();
+        match t2.tok {
+            Tok::Semi => Ok(node),
+            Tok::LBrace => {
+                if depth + 1 > self.max_depth {
+                    self.error_at(&t2, format!("blocks nest deeper than {}", self.max_depth));
+                    return Err(());
+                }
+                let body = self.commands(depth + 1, false);
+                let end = self.advance().clone();
+                if end.tok != Tok::RBrace {
+                    self.error_at(&end, "missing '}' at end of block".into());
+                    return Err(());
+                }
+                node.block = Some(body);
+                Ok(node)
+            }
+            _ => {
+                self.error_at(
+                    &t2,
+                    format!(
+                        "expected ';' or '{{' after command {name:?}, found {}",
+                        describe(&t2.tok)
+                    ),
+                );
+                self.pos -= usize::from(t2.tok != Tok::Eof);
+                Err(())
+            }
+        }
+    }
+
+    /// `arguments = *argument [ test / test-list ]`
+    fn arguments(&mut self, name: String, at: &Token, depth: usize) -> Result<Node, ()> {
+        let mut node = Node {
+            name,
+            line: at.line,
+            col: at.col,
+            args: Vec::new(),
+            tests: Vec::new(),
+            test_list: false,
+            block: None,
+        };
+        loop {
+            let t = self.peek().clone();
+            let arg = match &t.tok {
+                Tok::Str(s) => RawArg::Str(s.clone()),
+                Tok::Num(n) => RawArg::Num(*n),
+                Tok::Tag(s) => RawArg::Tag(s.clone()),
+                Tok::LBracket => {
+                    self.advance();
+                    RawArg::List(self.string_list()?)
+                }
+                _ => break,
+            };
+            if !matches!(t.tok, Tok::LBracket) {
+                self.advance();
+            }
+            node.args.push(Arg {
+                arg,
+                line: t.line,
+                col: t.col,
+            });
+        }
+        let t = self.peek().clone();
+        match t.tok {
+            Tok::Ident(_) => node.tests.push(self.test(depth + 1)?),
+            Tok::LParen => {
+                self.advance();
+                node.test_list = true;
+                node.tests = self.test_list(depth + 1)?;
+            }
+            _ => {}
+        }
+        Ok(node)
+    }
+
+    /// `string-list = "[" string *("," string) "]"`, after the `[`.
+    fn string_list(&mut self) -> Result<Vec<String>, ()> {
+        let mut out = Vec::new();
+        loop {
+            let t = self.advance().clone();
+            match t.tok {
+                Tok::Str(s) => out.push(s),
+                _ => {
+                    self.error_at(
+                        &t,
+                        format!("expected a string in list, found {}", describe(&t.tok)),
+                    );
+                    return Err(());
+                }
+            }
+            let t = self.advance().clone();
+            match t.tok {
+                Tok::Comma => {}
+                Tok::RBracket => return Ok(out),
+                _ => {
+                    self.error_at(
+                        &t,
+                        format!(
+                            "expected ',' or ']' in string list, found {}",
+                            describe(&t.tok)
+                        ),
+                    );
+                    return Err(());
+                }
+            }
+        }
+    }
+
+    /// `test = identifier arguments`
+    fn test(&mut self, depth: usize) -> Result<Node, ()> {
+        let t = self.advance().clone();
+        if depth > self.max_depth {
+            self.error_at(&t, format!("tests nest deeper than {}", self.max_depth));
+            return Err(());
+        }
+        let Tok::Ident(name) = &t.tok else {
+            self.error_at(&t, format!("expected a test, found {}", describe(&t.tok)));
+            return Err(());
+        };
+        self.arguments(name.clone(), &t, depth)
+    }
+
+    /// `test-list = "(" test *("," test) ")"`, after the `(`.
+    fn test_list(&mut self, depth: usize) -> Result<Vec<Node>, ()> {
+        let mut out = Vec::new();
+        loop {
+            out.push(self.test(depth)?);
+            let t = self.advance().clone();
+            match t.tok {
+                Tok::Comma => {}
+                Tok::RParen => return Ok(out),
+                _ => {
+                    self.error_at(
+                        &t,
+                        format!(
+                            "expected ',' or ')' in test list, found {}",
+                            describe(&t.tok)
+                        ),
+                    );
+                    return Err(());
+                }
+            }
+        }
+    }
+}
+
+fn describe(t: &Tok) -> String {
+    match t {
+        Tok::Ident(s) => format!("identifier {s:?}"),
+        Tok::Tag(s) => format!("tag :{s}"),
+        Tok::Num(n) => format!("number {n}"),
+        Tok::Str(_) => "a string".into(),
+        Tok::LBracket => "'['".into(),
+        Tok::RBracket => "']'".into(),
+        Tok::LParen => "'('".into(),
+        Tok::RParen => "')'".into(),
+        Tok::LBrace => "'{'".into(),
+        Tok::RBrace => "'}'".into(),
+        Tok::Comma => "','".into(),
+        Tok::Semi => "';'".into(),
+        Tok::Eof => "end of script".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lexer::tokenize;
+
+    fn p(s: &str) -> Result<Vec<Node>, Vec<Diagnostic>> {
+        parse(&tokenize(s).unwrap(), 32)
+    }
+
+    #[test]
+    fn shapes() {
+        let cmds =
+            p("if anyof (header :is \"a\" \"b\", true) { keep; } else { discard; }").unwrap();
+        assert_eq!(cmds.len(), 2);
+        assert_eq!(cmds[0].tests[0].name, "anyof");
+        assert!(cmds[0].tests[0].test_list);
+        assert_eq!(cmds[0].tests[0].tests.len(), 2);
+        assert_eq!(cmds[1].name, "else");
+    }
+
+    #[test]
+    fn several_errors() {
+        let errs = p("keep\nfoo \"a\" ;\nbar [\"a\" \"b\"];\nkeep; stop }\n").unwrap_err();
+        assert!(errs.len() >= 3, "{errs:?}");
+        assert_eq!(errs[0].line, 3);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let s = "if not ".repeat(10_000) + "true {}";
+        assert!(p(&s).is_err());
+        let s = "if true {".repeat(10_000);
+        assert!(p(&s).is_err());
+    }
+}

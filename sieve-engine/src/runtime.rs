@@ -1,0 +1,1442 @@
+//! The sans-I/O interpreter: runs a compiled [`Script`] over a parsed
+//! message and an envelope, asking a [`Host`] for what it cannot know.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+use mail_parser::parsers::MessageStream;
+use mail_parser::{HeaderValue, Message, MimeHeaders, PartType};
+
+use crate::compile::{Script, build_regex};
+use crate::error::RuntimeError;
+use crate::ir::*;
+use crate::matching;
+use crate::time::DateTime;
+use crate::{Extension, Limits};
+
+/// The SMTP envelope of the message being delivered.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Envelope<'a> {
+    /// The reverse-path (MAIL FROM); empty for the null sender `<>`.
+    pub from: &'a str,
+    /// The forward-path (RCPT TO) of this delivery.
+    pub to: &'a str,
+    /// The authenticated submitter, when known.
+    pub auth: Option<&'a str>,
+}
+
+/// What the engine asks its caller. Every method has a safe default, so a
+/// caller implements only what it supports.
+pub trait Host {
+    /// Does the mailbox exist (mailbox extension)? Default: only INBOX.
+    fn mailbox_exists(&mut self, name: &str) -> bool {
+        name.eq_ignore_ascii_case("INBOX")
+    }
+    /// Does a mailbox with this special-use flag exist (RFC 8579)?
+    fn special_use_exists(&mut self, _mailbox: Option<&str>, _special_use: &str) -> bool {
+        false
+    }
+    /// Was this duplicate id seen within `period` seconds (RFC 7352)?
+    /// The host records it as seen (unless `last`, then it refreshes).
+    fn duplicate(&mut self, _handle: &str, _id: &str, _period: u64, _last: bool) -> bool {
+        false
+    }
+    /// The text of a script to include (RFC 6609), or `None` when missing.
+    fn include(&mut self, _name: &str, _global: bool) -> Option<String> {
+        None
+    }
+    /// An environment item (RFC 5183) the host knows; `None` falls back
+    /// to the engine's own defaults.
+    fn environment(&mut self, _name: &str) -> Option<String> {
+        None
+    }
+    /// The spamtest value ("0" untested, "1".."10"), or with `percent`
+    /// "0".."100" (RFC 5235); `None` means untested.
+    fn spamtest(&mut self, _message: &Message<'_>, _percent: bool) -> Option<String> {
+        None
+    }
+    /// The virustest value ("0" untested, "1" clean .. "5" infected).
+    fn virustest(&mut self, _message: &Message<'_>) -> Option<String> {
+        None
+    }
+}
+
+/// A [`Host`] that knows nothing: every answer is the default.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoHost;
+
+impl Host for NoHost {}
+
+/// A vacation auto-reply (RFC 5230), as the script asked for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VacationReply {
+    /// Minimum time between two replies to one sender, in seconds.
+    pub period_seconds: u64,
+    /// `:subject`, when given.
+    pub subject: Option<String>,
+    /// `:from`, when given.
+    pub from: Option<String>,
+    /// `:addresses`.
+    pub addresses: Vec<String>,
+    /// `:mime`: the reason is a MIME entity.
+    pub mime: bool,
+    /// `:handle`, or the reason text when absent.
+    pub handle: String,
+    /// The reply text.
+    pub reason: String,
+}
+
+/// A notification (RFC 5435, mailto method RFC 5436).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    /// The method URI.
+    pub method: String,
+    /// `:from`.
+    pub from: Option<String>,
+    /// Importance 1 (high) to 3 (low); 2 by default.
+    pub importance: u8,
+    /// `:options`.
+    pub options: Vec<String>,
+    /// `:message`.
+    pub message: Option<String>,
+}
+
+/// One action of the result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Action {
+    /// Store into the default mailbox (INBOX).
+    Keep {
+        /// IMAP flags to set.
+        flags: Vec<String>,
+    },
+    /// Store into another mailbox.
+    FileInto {
+        /// Mailbox name.
+        mailbox: String,
+        /// IMAP flags to set.
+        flags: Vec<String>,
+        /// `:create`: create the mailbox when missing.
+        create: bool,
+        /// `:specialuse`: file into the mailbox with this flag instead.
+        special_use: Option<String>,
+    },
+    /// Forward to another address.
+    Redirect {
+        /// The address, without angle brackets.
+        address: String,
+    },
+    /// Refuse the message (RFC 5429).
+    Reject {
+        /// The reason.
+        reason: String,
+        /// `ereject`: refuse at the SMTP level when possible.
+        extended: bool,
+    },
+    /// Throw the message away silently.
+    Discard,
+    /// Send a vacation reply.
+    Vacation(VacationReply),
+    /// Send a notification.
+    Notify(Notification),
+}
+
+/// An action with its provenance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Performed {
+    /// The action.
+    pub action: Action,
+    /// `:copy`: the action does not cancel the implicit keep.
+    pub copy: bool,
+    /// This is the implicit keep, not a command of the script.
+    pub implicit: bool,
+    /// Line of the command (0 for the implicit keep).
+    pub line: u32,
+    /// Why it happened: the tests that led there.
+    pub why: String,
+}
+
+/// The result of one run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The actions to carry out, in script order after duplicate
+    /// elimination; ends with the implicit keep when it applies.
+    pub actions: Vec<Performed>,
+    /// Set when the run failed; `actions` is then the implicit keep only.
+    pub error: Option<RuntimeError>,
+    /// Why the implicit keep was kept or cancelled.
+    pub keep_note: String,
+    /// Each test evaluated, with its line and result, in order.
+    pub trace: Vec<String>,
+}
+
+enum Flow {
+    Go,
+    Stop,
+    Return,
+}
+
+/// Options for one run besides the message and envelope.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions<'a> {
+    /// The current time (for currentdate and vacation); the engine
+    /// reads no clock.
+    pub now: DateTime,
+    /// Resource limits.
+    pub limits: &'a Limits,
+}
+
+struct Hdr {
+    name: String,
+    raw: String,
+}
+
+struct Run<'r, 'm> {
+    msg: &'r Message<'m>,
+    env: Envelope<'r>,
+    host: &'r mut dyn Host,
+    opts: RunOptions<'r>,
+    headers: Vec<Hdr>,
+    actions: Vec<Performed>,
+    implicit_keep: bool,
+    keep_note: String,
+    vars: HashMap<String, String>,
+    globals: HashSet<String>,
+    match_vars: Vec<String>,
+    flags: Vec<String>,
+    steps: u64,
+    trace: Vec<String>,
+    why: Vec<String>,
+    last_hit: Option<String>,
+    include_depth: usize,
+    included_once: HashSet<String>,
+    includes: usize,
+}
+
+type R<T> = Result<T, RuntimeError>;
+
+/// Runs a script. Never panics on bad input and never loses mail: on a
+/// run-time error the outcome is the implicit keep, with the error set.
+pub fn run(
+    script: &Script,
+    msg: &Message<'_>,
+    env: Envelope<'_>,
+    host: &mut dyn Host,
+    opts: RunOptions<'_>,
+) -> Outcome {
+    let headers = msg
+        .parts
+        .first()
+        .map(|p| {
+            p.headers
+                .iter()
+                .map(|h| Hdr {
+                    name: h.name.as_str().to_string(),
+                    raw: raw_slice(msg, h.offset_start, h.offset_end),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut r = Run {
+        msg,
+        env,
+        host,
+        opts,
+        headers,
+        actions: Vec::new(),
+        implicit_keep: true,
+        keep_note: String::new(),
+        vars: HashMap::new(),
+        globals: HashSet::new(),
+        match_vars: Vec::new(),
+        flags: Vec::new(),
+        steps: 0,
+        trace: Vec::new(),
+        why: Vec::new(),
+        last_hit: None,
+        include_depth: 0,
+        included_once: HashSet::new(),
+        includes: 0,
+    };
+    let res = r.block(&script.body, script);
+    let mut out = Outcome {
+        actions: Vec::new(),
+        error: None,
+        keep_note: String::new(),
+        trace: std::mem::take(&mut r.trace),
+    };
+    match res {
+        Ok(_) => {
+            out.actions = std::mem::take(&mut r.actions);
+            if r.implicit_keep {
+                out.keep_note = if r.keep_note.is_empty() {
+                    "implicit keep: no action cancelled it".into()
+                } else {
+                    r.keep_note.clone()
+                };
+                out.actions.push(Performed {
+                    action: Action::Keep {
+                        flags: r.flags.clone(),
+                    },
+                    copy: false,
+                    implicit: true,
+                    line: 0,
+                    why: "implicit keep".into(),
+                });
+            } else {
+                out.keep_note = r.keep_note.clone();
+            }
+        }
+        Err(e) => {
+            out.keep_note = format!("implicit keep because the script failed: {e}");
+            out.actions.push(Performed {
+                action: Action::Keep { flags: Vec::new() },
+                copy: false,
+                implicit: true,
+                line: 0,
+                why: "run-time error".into(),
+            });
+            out.error = Some(e);
+        }
+    }
+    out
+}
+
+fn raw_slice(msg: &Message<'_>, start: u32, end: u32) -> String {
+    let b = msg
+        .raw_message
+        .get(start as usize..end as usize)
+        .unwrap_or_default();
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Unfolds and decodes (RFC 2047) an unstructured header value.
+fn decode_text(raw: &str) -> String {
+    let mut buf = raw.trim_end_matches(['\r', '\n']).to_string();
+    buf.push_str("\r\n");
+    match MessageStream::new(buf.as_bytes()).parse_unstructured() {
+        HeaderValue::Text(t) => t.into_owned(),
+        HeaderValue::TextList(l) => l.join(","),
+        _ => String::new(),
+    }
+}
+
+/// The addresses (`local@domain`) in a header value.
+fn parse_addresses(raw: &str) -> Vec<String> {
+    let mut buf = raw.trim_end_matches(['\r', '\n']).to_string();
+    buf.push_str("\r\n");
+    let v = MessageStream::new(buf.as_bytes()).parse_address();
+    let mut out = Vec::new();
+    if let HeaderValue::Address(a) = v {
+        for addr in a.iter() {
+            if let Some(x) = addr.address() {
+                out.push(x.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// RFC 5228 2.7.4 and RFC 5233: the part of an address to compare.
+fn address_part(addr: &str, part: AddrPart) -> Option<String> {
+    let (local, domain) = match addr.rfind('@') {
+        Some(i) => (&addr[..i], &addr[i + 1..]),
+        None => (addr, ""),
+    };
+    match part {
+        AddrPart::All => Some(addr.to_string()),
+        AddrPart::Local => Some(local.to_string()),
+        AddrPart::Domain => Some(domain.to_string()),
+        AddrPart::User => Some(local.split_once('+').map_or(local, |(u, _)| u).to_string()),
+        AddrPart::Detail => local.split_once('+').map(|(_, d)| d.to_string()),
+    }
+}
+
+/// IMAP flag list semantics (RFC 5232): split on spaces, system flags
+/// lowercased, unknown system flags dropped, no duplicates.
+fn normalize_flags(list: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for f in list.iter().flat_map(|s| s.split_ascii_whitespace()) {
+        let f = if f.starts_with('\\') {
+            let l = f.to_ascii_lowercase();
+            if !matches!(
+                l.as_str(),
+                "\\seen" | "\\answered" | "\\flagged" | "\\deleted" | "\\draft"
+            ) {
+                continue;
+            }
+            l
+        } else {
+            f.to_string()
+        };
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(&f)) {
+            out.push(f);
+        }
+    }
+    out
+}
+
+fn normalize_address(a: &str) -> String {
+    let a = a.trim();
+    let a = a
+        .strip_prefix('<')
+        .and_then(|s| s.strip_suffix('>'))
+        .unwrap_or(a);
+    match a.rsplit_once('@') {
+        Some((l, d)) => format!("{l}@{}", d.to_ascii_lowercase()),
+        None => a.to_string(),
+    }
+}
+
+impl Run<'_, '_> {
+    fn tick(&mut self) -> R<()> {
+        self.steps += 1;
+        if self.steps > self.opts.limits.max_steps {
+            return Err(RuntimeError::CpuLimit(self.opts.limits.max_steps));
+        }
+        Ok(())
+    }
+
+    fn block(&mut self, body: &[Stmt], script: &Script) -> R<Flow> {
+        for s in body {
+            self.tick()?;
+            match self.stmt(s, script)? {
+                Flow::Go => {}
+                f => return Ok(f),
+            }
+        }
+        Ok(Flow::Go)
+    }
+
+    fn expand<'s>(&self, s: &'s VStr) -> Cow<'s, str> {
+        if !s.vars {
+            return Cow::Borrowed(&s.text);
+        }
+        let max = self.opts.limits.max_string_size;
+        let mut out = String::with_capacity(s.text.len());
+        let mut rest = s.text.as_str();
+        while let Some(i) = rest.find("${") {
+            out.push_str(&rest[..i]);
+            let after = &rest[i + 2..];
+            let end = after.find('}');
+            let name = end.map(|e| &after[..e]);
+            match name.and_then(|n| self.lookup(n)) {
+                Some(v) => {
+                    out.push_str(v);
+                    rest = &after[end.unwrap_or(0) + 1..];
+                }
+                None if name.is_some_and(is_var_ref) => {
+                    rest = &after[end.unwrap_or(0) + 1..];
+                }
+                None => {
+                    out.push_str("${");
+                    rest = after;
+                }
+            }
+            if out.len() > max {
+                break;
+            }
+        }
+        out.push_str(rest);
+        truncate(&mut out, max);
+        Cow::Owned(out)
+    }
+
+    fn lookup(&self, name: &str) -> Option<&str> {
+        if !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()) {
+            let n: usize = name.trim_start_matches('0').parse().unwrap_or(0);
+            return Some(self.match_vars.get(n).map_or("", String::as_str));
+        }
+        if !crate::strings::valid_variable_name(name) {
+            return None;
+        }
+        let key = name.to_ascii_lowercase();
+        Some(self.vars.get(&key).map_or("", String::as_str))
+    }
+
+    fn list(&self, l: &[VStr]) -> Vec<String> {
+        l.iter().map(|s| self.expand(s).into_owned()).collect()
+    }
+
+    fn add_action(&mut self, line: u32, action: Action, copy: bool) -> R<()> {
+        let why = if self.why.is_empty() {
+            "unconditional".to_string()
+        } else {
+            self.why.join("; ")
+        };
+        // RFC 5228 4 and RFC 5429: reject goes with no other delivery.
+        let is_reject = matches!(action, Action::Reject { .. });
+        let delivers = |a: &Action| {
+            matches!(
+                a,
+                Action::Keep { .. } | Action::FileInto { .. } | Action::Redirect { .. }
+            )
+        };
+        if is_reject && self.actions.iter().any(|p| delivers(&p.action)) {
+            return Err(RuntimeError::Conflict(format!(
+                "reject at line {line} after a delivery action"
+            )));
+        }
+        if delivers(&action)
+            && self
+                .actions
+                .iter()
+                .any(|p| matches!(p.action, Action::Reject { .. }))
+        {
+            return Err(RuntimeError::Conflict(format!(
+                "delivery at line {line} after reject"
+            )));
+        }
+        if matches!(action, Action::Vacation(_))
+            && self
+                .actions
+                .iter()
+                .any(|p| matches!(p.action, Action::Vacation(_)))
+        {
+            return Err(RuntimeError::Conflict(format!(
+                "second vacation at line {line}"
+            )));
+        }
+        // Duplicates: the same mailbox or the same address once.
+        let dup = self
+            .actions
+            .iter_mut()
+            .find(|p| match (&p.action, &action) {
+                (Action::Keep { .. }, Action::Keep { .. }) => true,
+                (Action::FileInto { mailbox: a, .. }, Action::FileInto { mailbox: b, .. }) => {
+                    a == b
+                }
+                (Action::Redirect { address: a }, Action::Redirect { address: b }) => a == b,
+                (Action::Discard, Action::Discard) => true,
+                _ => false,
+            });
+        let cancels = !copy && !matches!(action, Action::Vacation(_) | Action::Notify(_));
+        if let Some(p) = dup {
+            if !copy {
+                p.copy = false;
+            }
+        } else {
+            if matches!(action, Action::Redirect { .. }) {
+                let n = self
+                    .actions
+                    .iter()
+                    .filter(|p| matches!(p.action, Action::Redirect { .. }))
+                    .count();
+                if n >= self.opts.limits.max_redirects {
+                    return Err(RuntimeError::TooManyRedirects(
+                        self.opts.limits.max_redirects,
+                    ));
+                }
+            }
+            if self.actions.len() >= self.opts.limits.max_actions {
+                return Err(RuntimeError::TooManyActions(self.opts.limits.max_actions));
+            }
+            self.actions.push(Performed {
+                action: action.clone(),
+                copy,
+                implicit: false,
+                line,
+                why,
+            });
+        }
+        if cancels && self.implicit_keep {
+            self.implicit_keep = false;
+            let name = match action {
+                Action::Keep { .. } => "keep",
+                Action::FileInto { .. } => "fileinto",
+                Action::Redirect { .. } => "redirect",
+                Action::Reject { .. } => "reject",
+                _ => "discard",
+            };
+            self.keep_note = format!("implicit keep cancelled by {name} at line {line}");
+        }
+        Ok(())
+    }
+
+    fn stmt(&mut self, s: &Stmt, script: &Script) -> R<Flow> {
+        let line = s.line;
+        match &s.cmd {
+            Cmd::If {
+                branches,
+                otherwise,
+            } => {
+                for (t, body) in branches {
+                    self.last_hit = None;
+                    let ok = self.test(t)?;
+                    let hit = self.last_hit.take();
+                    self.trace.push(format!(
+                        "line {}: {} is {ok}{}",
+                        t.line,
+                        test_name(&t.test),
+                        hit.as_deref()
+                            .map(|h| format!(" ({h})"))
+                            .unwrap_or_default()
+                    ));
+                    if ok {
+                        self.why.push(format!(
+                            "line {}: {} matched{}",
+                            t.line,
+                            test_name(&t.test),
+                            hit.map(|h| format!(" ({h})")).unwrap_or_default()
+                        ));
+                        let f = self.block(body, script);
+                        self.why.pop();
+                        return f;
+                    }
+                }
+                if let Some(body) = otherwise {
+                    self.why.push(format!("line {line}: else branch"));
+                    let f = self.block(body, script);
+                    self.why.pop();
+                    return f;
+                }
+            }
+            Cmd::Stop => return Ok(Flow::Stop),
+            Cmd::Return => return Ok(Flow::Return),
+            Cmd::Keep { flags } => {
+                let flags = self.flag_arg(flags.as_deref());
+                self.add_action(line, Action::Keep { flags }, false)?;
+            }
+            Cmd::Discard => self.add_action(line, Action::Discard, false)?,
+            Cmd::FileInto {
+                mailbox,
+                copy,
+                create,
+                flags,
+                special_use,
+            } => {
+                let mailbox = self.expand(mailbox).into_owned();
+                let flags = self.flag_arg(flags.as_deref());
+                let special_use = special_use.as_ref().map(|s| self.expand(s).into_owned());
+                let action = if mailbox.eq_ignore_ascii_case("INBOX") && special_use.is_none() {
+                    Action::Keep { flags }
+                } else {
+                    Action::FileInto {
+                        mailbox,
+                        flags,
+                        create: *create,
+                        special_use,
+                    }
+                };
+                self.add_action(line, action, *copy)?;
+            }
+            Cmd::Redirect { address, copy } => {
+                let a = self.expand(address);
+                if !crate::strings::valid_address(&a) {
+                    return Err(RuntimeError::Invalid {
+                        line,
+                        message: format!("invalid redirect address {a:?}"),
+                    });
+                }
+                let address = normalize_address(&a);
+                self.add_action(line, Action::Redirect { address }, *copy)?;
+            }
+            Cmd::Reject { reason, extended } => {
+                let reason = self.expand(reason).into_owned();
+                self.add_action(
+                    line,
+                    Action::Reject {
+                        reason,
+                        extended: *extended,
+                    },
+                    false,
+                )?;
+            }
+            Cmd::Vacation(v) => {
+                let reply = self.vacation(v);
+                self.add_action(line, Action::Vacation(reply), true)?;
+            }
+            Cmd::Notify(n) => {
+                let importance = n
+                    .importance
+                    .as_ref()
+                    .and_then(|i| self.expand(i).parse::<u8>().ok())
+                    .filter(|i| (1..=3).contains(i))
+                    .unwrap_or(2);
+                let note = Notification {
+                    method: self.expand(&n.method).into_owned(),
+                    from: n.from.as_ref().map(|s| self.expand(s).into_owned()),
+                    importance,
+                    options: self.list(&n.options),
+                    message: n.message.as_ref().map(|s| self.expand(s).into_owned()),
+                };
+                self.add_action(line, Action::Notify(note), true)?;
+            }
+            Cmd::Set { name, value, mods } => {
+                let mut v = self.expand(value).into_owned();
+                for m in mods {
+                    v = apply_mod(*m, v);
+                }
+                truncate(&mut v, self.opts.limits.max_variable_size);
+                if !self.vars.contains_key(name)
+                    && self.vars.len() >= self.opts.limits.max_variables
+                {
+                    return Err(RuntimeError::Invalid {
+                        line,
+                        message: format!("more than {} variables", self.opts.limits.max_variables),
+                    });
+                }
+                self.vars.insert(name.clone(), v);
+            }
+            Cmd::Flags { op, var, flags } => {
+                let given = normalize_flags(&self.list(flags));
+                let current = match var {
+                    Some(v) => {
+                        let name = self.expand(v).to_ascii_lowercase();
+                        let cur =
+                            normalize_flags(&[self.vars.get(&name).cloned().unwrap_or_default()]);
+                        let new = apply_flags(*op, cur, given);
+                        self.vars.insert(name, new.join(" "));
+                        return Ok(Flow::Go);
+                    }
+                    None => std::mem::take(&mut self.flags),
+                };
+                self.flags = apply_flags(*op, current, given);
+            }
+            Cmd::AddHeader { last, name, value } => {
+                let name = self.expand(name).into_owned();
+                let value = self.expand(value).into_owned();
+                if !crate::strings::valid_header_name(&name) {
+                    return Err(RuntimeError::Invalid {
+                        line,
+                        message: format!("invalid header name {name:?}"),
+                    });
+                }
+                let h = Hdr {
+                    name,
+                    raw: format!(" {value}"),
+                };
+                if *last {
+                    self.headers.push(h);
+                } else {
+                    self.headers.insert(0, h);
+                }
+            }
+            Cmd::DeleteHeader {
+                index,
+                m,
+                name,
+                values,
+            } => {
+                let name = self.expand(name).into_owned();
+                if is_protected_header(&name) {
+                    return Ok(Flow::Go);
+                }
+                let positions: Vec<usize> = (0..self.headers.len())
+                    .filter(|i| self.headers[*i].name.eq_ignore_ascii_case(&name))
+                    .collect();
+                let chosen: Vec<usize> = match index {
+                    Some(ix) => pick_index(&positions, *ix).into_iter().collect(),
+                    None => positions,
+                };
+                let mut remove = Vec::new();
+                for i in chosen {
+                    let hit = match values {
+                        None => true,
+                        Some(keys) => {
+                            let v = decode_text(&self.headers[i].raw);
+                            self.matches(m, &[v], keys)?
+                        }
+                    };
+                    if hit {
+                        remove.push(i);
+                    }
+                }
+                for i in remove.into_iter().rev() {
+                    self.headers.remove(i);
+                }
+            }
+            Cmd::Error(msg) => {
+                return Err(RuntimeError::ScriptError(self.expand(msg).into_owned()));
+            }
+            Cmd::Include {
+                global,
+                once,
+                optional,
+                name,
+            } => return self.include(line, *global, *once, *optional, name),
+            Cmd::Global(names) => {
+                for n in self.list(names) {
+                    self.globals.insert(n.to_ascii_lowercase());
+                }
+            }
+        }
+        let _ = script;
+        Ok(Flow::Go)
+    }
+
+    fn include(
+        &mut self,
+        _line: u32,
+        global: bool,
+        once: bool,
+        optional: bool,
+        name: &VStr,
+    ) -> R<Flow> {
+        let name = self.expand(name).into_owned();
+        let key = format!("{}:{name}", if global { "global" } else { "personal" });
+        if once && self.included_once.contains(&key) {
+            return Ok(Flow::Go);
+        }
+        self.included_once.insert(key);
+        self.includes += 1;
+        let fail = |m: &str| RuntimeError::Include {
+            name: name.clone(),
+            message: m.to_string(),
+        };
+        if self.include_depth >= self.opts.limits.max_include_depth
+            || self.includes > self.opts.limits.max_includes
+        {
+            return Err(fail("too many or too deeply nested includes"));
+        }
+        let Some(text) = self.host.include(&name, global) else {
+            return if optional {
+                Ok(Flow::Go)
+            } else {
+                Err(fail("script not found"))
+            };
+        };
+        let sub = crate::compile::compile_with(&text, self.opts.limits)
+            .map_err(|e| fail(&e.to_string()))?;
+        // RFC 6609: only variables declared global are shared.
+        let saved: HashMap<String, String> = std::mem::take(&mut self.vars);
+        let saved_globals = std::mem::take(&mut self.globals);
+        for (k, v) in &saved {
+            if saved_globals.contains(k) || sub.requires.contains(&Extension::Include) {
+                self.vars.insert(k.clone(), v.clone());
+            }
+        }
+        self.include_depth += 1;
+        let res = self.block(&sub.body, &sub);
+        self.include_depth -= 1;
+        let inner = std::mem::replace(&mut self.vars, saved);
+        let inner_globals = std::mem::replace(&mut self.globals, saved_globals);
+        for g in inner_globals.iter().chain(self.globals.clone().iter()) {
+            if let Some(v) = inner.get(g) {
+                self.vars.insert(g.clone(), v.clone());
+            }
+        }
+        match res? {
+            Flow::Stop => Ok(Flow::Stop),
+            _ => Ok(Flow::Go),
+        }
+    }
+
+    fn flag_arg(&self, flags: Option<&[VStr]>) -> Vec<String> {
+        match flags {
+            Some(f) => normalize_flags(&self.list(f)),
+            None => self.flags.clone(),
+        }
+    }
+
+    fn vacation(&mut self, v: &Vacation) -> VacationReply {
+        let min = self.opts.limits.vacation_min_period;
+        let max = self.opts.limits.vacation_max_period;
+        let period = match v.period {
+            Some(p) if v.seconds => p,
+            Some(d) => d.saturating_mul(86_400),
+            None => 7 * 86_400,
+        };
+        let reason = self.expand(&v.reason).into_owned();
+        VacationReply {
+            period_seconds: period.clamp(min, max.max(min)),
+            subject: v.subject.as_ref().map(|s| self.expand(s).into_owned()),
+            from: v.from.as_ref().map(|s| self.expand(s).into_owned()),
+            addresses: self.list(&v.addresses),
+            mime: v.mime,
+            handle: v
+                .handle
+                .as_ref()
+                .map_or_else(|| reason.clone(), |h| self.expand(h).into_owned()),
+            reason,
+        }
+    }
+
+    fn header_values(&self, names: &[String], index: Option<Index>) -> Vec<&str> {
+        let mut out = Vec::new();
+        for n in names {
+            let found: Vec<&str> = self
+                .headers
+                .iter()
+                .filter(|h| h.name.eq_ignore_ascii_case(n))
+                .map(|h| h.raw.as_str())
+                .collect();
+            match index {
+                Some(ix) => {
+                    let pos: Vec<usize> = (0..found.len()).collect();
+                    if let Some(i) = pick_index(&pos, ix) {
+                        out.push(found[i]);
+                    }
+                }
+                None => out.extend(found),
+            }
+        }
+        out
+    }
+
+    fn test(&mut self, t: &TestNode) -> R<bool> {
+        self.tick()?;
+        Ok(match &t.test {
+            Test::True => true,
+            Test::False => false,
+            Test::Not(t) => !self.test(t)?,
+            Test::AllOf(ts) => {
+                for t in ts {
+                    if !self.test(t)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            Test::AnyOf(ts) => {
+                for t in ts {
+                    if self.test(t)? {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
+            Test::Exists(names) => {
+                let names = self.list(names);
+                names
+                    .iter()
+                    .all(|n| self.headers.iter().any(|h| h.name.eq_ignore_ascii_case(n)))
+            }
+            Test::Size { over, limit } => {
+                let size = self.msg.raw_message.len() as u64;
+                if *over { size > *limit } else { size < *limit }
+            }
+            Test::Header {
+                names,
+                keys,
+                m,
+                index,
+            } => {
+                let names = self.list(names);
+                let values: Vec<String> = self
+                    .header_values(&names, *index)
+                    .into_iter()
+                    .map(decode_text)
+                    .collect();
+                self.matches(m, &values, keys)?
+            }
+            Test::Address {
+                part,
+                names,
+                keys,
+                m,
+                index,
+            } => {
+                let names = self.list(names);
+                let values: Vec<String> = self
+                    .header_values(&names, *index)
+                    .into_iter()
+                    .flat_map(parse_addresses)
+                    .filter_map(|a| address_part(&a, *part))
+                    .collect();
+                self.matches(m, &values, keys)?
+            }
+            Test::Envelope {
+                part,
+                names,
+                keys,
+                m,
+            } => {
+                let mut values = Vec::new();
+                for n in self.list(names) {
+                    let v = match n.to_ascii_lowercase().as_str() {
+                        "from" => Some(self.env.from),
+                        "to" => Some(self.env.to),
+                        "auth" => self.env.auth,
+                        _ => None,
+                    };
+                    if let Some(v) = v {
+                        let v = normalize_address(v);
+                        // The null reverse-path only has an :all part.
+                        if v.is_empty() {
+                            if *part == AddrPart::All {
+                                values.push(v);
+                            }
+                        } else if let Some(p) = address_part(&v, *part) {
+                            values.push(p);
+                        }
+                    }
+                }
+                self.matches(m, &values, keys)?
+            }
+            Test::Body {
+                transform,
+                content_types,
+                keys,
+                m,
+            } => {
+                let types = self.list(content_types);
+                let values = self.body_values(*transform, &types);
+                if matches!(m.mt, MatchType::Count(_)) {
+                    false
+                } else {
+                    self.matches(m, &values, keys)?
+                }
+            }
+            Test::String { sources, keys, m } => {
+                let values: Vec<String> = self.list(sources);
+                let values: Vec<String> = if matches!(m.mt, MatchType::Count(_)) {
+                    values.into_iter().filter(|v| !v.is_empty()).collect()
+                } else {
+                    values
+                };
+                self.matches(m, &values, keys)?
+            }
+            Test::HasFlag { vars, keys, m } => {
+                let flags: Vec<String> = match vars {
+                    Some(vs) => {
+                        let all: Vec<String> = self
+                            .list(vs)
+                            .iter()
+                            .map(|n| {
+                                self.vars
+                                    .get(&n.to_ascii_lowercase())
+                                    .cloned()
+                                    .unwrap_or_default()
+                            })
+                            .collect();
+                        normalize_flags(&all)
+                    }
+                    None => self.flags.clone(),
+                };
+                let keys: Vec<VStr> = if matches!(m.mt, MatchType::Count(_)) {
+                    keys.clone()
+                } else {
+                    normalize_flags(&self.list(keys))
+                        .into_iter()
+                        .map(|text| VStr { text, vars: false })
+                        .collect()
+                };
+                self.matches(m, &flags, &keys)?
+            }
+            Test::Date {
+                zone,
+                header,
+                part,
+                keys,
+                m,
+                index,
+            } => {
+                let header = self.expand(header).into_owned();
+                let part = self.expand(part).into_owned();
+                let raws: Vec<String> = self
+                    .header_values(std::slice::from_ref(&header), *index)
+                    .into_iter()
+                    .map(|s| s.to_string())
+                    .collect();
+                let mut values = Vec::new();
+                for raw in raws {
+                    let text = if header.eq_ignore_ascii_case("received") {
+                        raw.rsplit(';').next().unwrap_or("").to_string()
+                    } else {
+                        raw
+                    };
+                    if let Some(dt) = parse_date(text.trim()) {
+                        let dt = match zone {
+                            Zone::Original => dt,
+                            Zone::Local => dt.with_offset(self.opts.now.offset_minutes),
+                            Zone::Fixed(z) => match crate::strings::parse_zone(&self.expand(z)) {
+                                Some(o) => dt.with_offset(o),
+                                None => continue,
+                            },
+                        };
+                        if let Some(v) = dt.part(&part) {
+                            values.push(v);
+                        }
+                    }
+                }
+                self.matches(m, &values, keys)?
+            }
+            Test::CurrentDate {
+                zone,
+                part,
+                keys,
+                m,
+            } => {
+                let now = match zone {
+                    Zone::Fixed(z) => match crate::strings::parse_zone(&self.expand(z)) {
+                        Some(o) => self.opts.now.with_offset(o),
+                        None => return Ok(false),
+                    },
+                    _ => self.opts.now,
+                };
+                let values: Vec<String> = now.part(&self.expand(part)).into_iter().collect();
+                self.matches(m, &values, keys)?
+            }
+            Test::MailboxExists(names) => {
+                let names = self.list(names);
+                names.iter().all(|n| self.host.mailbox_exists(n))
+            }
+            Test::SpecialUseExists { mailbox, uses } => {
+                let mb = mailbox.as_ref().map(|m| self.expand(m).into_owned());
+                let uses = self.list(uses);
+                uses.iter()
+                    .all(|u| self.host.special_use_exists(mb.as_deref(), u))
+            }
+            Test::Environment { name, keys, m } => {
+                let name = self.expand(name).to_ascii_lowercase();
+                let v = self
+                    .host
+                    .environment(&name)
+                    .or_else(|| default_environment(&name));
+                match v {
+                    Some(v) => self.matches(m, &[v], keys)?,
+                    None => false,
+                }
+            }
+            Test::Spamtest { percent, key, m } => {
+                let v = self
+                    .host
+                    .spamtest(self.msg, *percent)
+                    .unwrap_or_else(|| "0".into());
+                self.matches(m, &[v], std::slice::from_ref(key))?
+            }
+            Test::Virustest { key, m } => {
+                let v = self.host.virustest(self.msg).unwrap_or_else(|| "0".into());
+                self.matches(m, &[v], std::slice::from_ref(key))?
+            }
+            Test::Duplicate {
+                handle,
+                header,
+                uniqueid,
+                seconds,
+                last,
+            } => {
+                let id = match (header, uniqueid) {
+                    (_, Some(u)) => Some(self.expand(u).into_owned()),
+                    (Some(h), None) => {
+                        let h = self.expand(h).into_owned();
+                        self.header_values(&[h], None)
+                            .first()
+                            .map(|v| decode_text(v))
+                    }
+                    (None, None) => self.msg.message_id().map(str::to_string),
+                };
+                match id {
+                    Some(id) => {
+                        let handle = handle
+                            .as_ref()
+                            .map(|h| self.expand(h).into_owned())
+                            .unwrap_or_default();
+                        let period = seconds.unwrap_or(self.opts.limits.duplicate_default_period);
+                        self.host.duplicate(&handle, &id, period, *last)
+                    }
+                    None => false,
+                }
+            }
+            Test::ValidNotifyMethod(uris) => {
+                let uris = self.list(uris);
+                uris.iter()
+                    .all(|u| u.to_ascii_lowercase().starts_with("mailto:") && u.contains('@'))
+            }
+            Test::NotifyMethodCapability {
+                uri,
+                capability,
+                keys,
+                m,
+            } => {
+                let uri = self.expand(uri).into_owned();
+                let cap = self.expand(capability).to_ascii_lowercase();
+                if cap == "online" && uri.to_ascii_lowercase().starts_with("mailto:") {
+                    self.matches(m, &["maybe".to_string()], keys)?
+                } else {
+                    false
+                }
+            }
+        })
+    }
+
+    fn body_values(&self, transform: BodyTransform, types: &[String]) -> Vec<String> {
+        match transform {
+            BodyTransform::Raw => {
+                let p = self.msg.parts.first();
+                let start = p.map_or(0, |p| p.offset_body as usize);
+                let b = self.msg.raw_message.get(start..).unwrap_or_default();
+                vec![String::from_utf8_lossy(b).into_owned()]
+            }
+            BodyTransform::Text | BodyTransform::Content => {
+                let mut out = Vec::new();
+                for part in &self.msg.parts {
+                    let (ty, sub) = match part.content_type() {
+                        Some(ct) => (
+                            ct.c_type.to_ascii_lowercase(),
+                            ct.c_subtype.as_deref().unwrap_or("").to_ascii_lowercase(),
+                        ),
+                        None => ("text".to_string(), "plain".to_string()),
+                    };
+                    let wanted = match transform {
+                        BodyTransform::Text => ty == "text",
+                        _ => types.iter().any(|t| {
+                            let t = t.to_ascii_lowercase();
+                            t.is_empty()
+                                || t == ty
+                                || t.split_once('/').is_some_and(|(a, b)| a == ty && b == sub)
+                        }),
+                    };
+                    if !wanted {
+                        continue;
+                    }
+                    match &part.body {
+                        PartType::Text(t) | PartType::Html(t) => out.push(t.to_string()),
+                        PartType::Binary(b) | PartType::InlineBinary(b)
+                            if transform == BodyTransform::Content =>
+                        {
+                            out.push(String::from_utf8_lossy(b).into_owned());
+                        }
+                        _ => {}
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    /// Tries the values against the keys under a match type. Fills the
+    /// match variables on a `:matches` / `:regex` hit.
+    fn matches(&mut self, m: &Match, values: &[String], keys: &[VStr]) -> R<bool> {
+        let keys: Vec<Cow<'_, str>> = keys.iter().map(|k| self.expand(k)).collect();
+        let capture = true;
+        let found: Option<(String, String)> = match &m.mt {
+            MatchType::Count(rel) => {
+                let n = values.len().to_string();
+                keys.iter()
+                    .find(|k| matching::rel_holds(*rel, matching::order(m.cmp, &n, k)))
+                    .map(|k| (format!("count {n}"), k.to_string()))
+            }
+            MatchType::Value(rel) => find_pair(values, &keys, |v, k| {
+                matching::rel_holds(*rel, matching::order(m.cmp, v, k))
+            }),
+            MatchType::Is => find_pair(values, &keys, |v, k| matching::equals(m.cmp, v, k)),
+            MatchType::Contains => find_pair(values, &keys, |v, k| matching::contains(m.cmp, v, k)),
+            MatchType::Matches => {
+                let mut caps = Vec::new();
+                let mut found = None;
+                'outer: for v in values {
+                    for k in &keys {
+                        if matching::wildcard(m.cmp, v, k, capture.then_some(&mut caps)) {
+                            found = Some((v.clone(), k.to_string()));
+                            break 'outer;
+                        }
+                    }
+                }
+                if found.is_some() && capture {
+                    self.match_vars = caps;
+                }
+                found
+            }
+            MatchType::Regex(pre) => {
+                let built: Vec<regex_automata::meta::Regex>;
+                let res: &[regex_automata::meta::Regex] = match pre {
+                    Some(v) => v,
+                    None => {
+                        built = keys
+                            .iter()
+                            .map(|k| build_regex(k, m.cmp))
+                            .collect::<Result<_, _>>()
+                            .map_err(|message| RuntimeError::Invalid { line: 0, message })?;
+                        &built
+                    }
+                };
+                let mut found = None;
+                'outer2: for v in values {
+                    for (re, k) in res.iter().zip(&keys) {
+                        let mut caps = re.create_captures();
+                        re.captures(v.as_str(), &mut caps);
+                        if caps.is_match() {
+                            if capture {
+                                self.match_vars = (0..caps.group_len())
+                                    .map(|i| {
+                                        caps.get_group(i)
+                                            .map_or(String::new(), |s| v[s.range()].to_string())
+                                    })
+                                    .collect();
+                            }
+                            found = Some((v.clone(), k.to_string()));
+                            break 'outer2;
+                        }
+                    }
+                }
+                found
+            }
+        };
+        Ok(match found {
+            Some((v, k)) => {
+                self.last_hit = Some(format!("{:?} against {:?}", clip(&v), clip(&k)));
+                true
+            }
+            None => false,
+        })
+    }
+}
+
+fn find_pair(
+    values: &[String],
+    keys: &[Cow<'_, str>],
+    f: impl Fn(&str, &str) -> bool,
+) -> Option<(String, String)> {
+    for v in values {
+        for k in keys {
+            if f(v, k) {
+                return Some((v.clone(), k.to_string()));
+            }
+        }
+    }
+    None
+}
+
+fn clip(s: &str) -> String {
+    if s.chars().count() > 60 {
+        let mut t: String = s.chars().take(60).collect();
+        t.push_str("...");
+        t
+    } else {
+        s.to_string()
+    }
+}
+
+fn truncate(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut cut = max;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+    }
+}
+
+fn is_var_ref(n: &str) -> bool {
+    (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        || crate::strings::valid_variable_name(n)
+}
+
+fn pick_index(positions: &[usize], ix: Index) -> Option<usize> {
+    let n = usize::try_from(ix.n).ok()?;
+    if n == 0 || n > positions.len() {
+        return None;
+    }
+    Some(if ix.last {
+        positions[positions.len() - n]
+    } else {
+        positions[n - 1]
+    })
+}
+
+/// RFC 5293 section 7: these must not be deleted.
+fn is_protected_header(name: &str) -> bool {
+    name.eq_ignore_ascii_case("received") || name.eq_ignore_ascii_case("auto-submitted")
+}
+
+fn apply_flags(op: FlagOp, mut cur: Vec<String>, given: Vec<String>) -> Vec<String> {
+    match op {
+        FlagOp::Set => given,
+        FlagOp::Add => {
+            for f in given {
+                if !cur.iter().any(|c| c.eq_ignore_ascii_case(&f)) {
+                    cur.push(f);
+                }
+            }
+            cur
+        }
+        FlagOp::Remove => {
+            cur.retain(|c| !given.iter().any(|g| g.eq_ignore_ascii_case(c)));
+            cur
+        }
+    }
+}
+
+fn apply_mod(m: SetMod, v: String) -> String {
+    match m {
+        SetMod::Lower => v.to_lowercase(),
+        SetMod::Upper => v.to_uppercase(),
+        SetMod::LowerFirst => first_char(v, |c| c.to_lowercase().collect()),
+        SetMod::UpperFirst => first_char(v, |c| c.to_uppercase().collect()),
+        SetMod::QuoteWildcard => quote(&v, "*?\\"),
+        SetMod::QuoteRegex => quote(&v, "\\^$.[]|()?*+{}"),
+        SetMod::Length => v.chars().count().to_string(),
+        SetMod::EncodeUrl => {
+            let mut out = String::new();
+            for b in v.bytes() {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    out.push(b as char);
+                } else {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+            out
+        }
+    }
+}
+
+fn first_char(v: String, f: impl Fn(char) -> String) -> String {
+    let mut it = v.chars();
+    match it.next() {
+        Some(c) => f(c) + it.as_str(),
+        None => v,
+    }
+}
+
+fn quote(v: &str, special: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        if special.contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn parse_date(s: &str) -> Option<DateTime> {
+    let d = mail_parser::DateTime::parse_rfc822(s)?;
+    if !d.is_valid() {
+        return None;
+    }
+    let off = i32::from(d.tz_hour) * 60 + i32::from(d.tz_minute);
+    let off = if d.tz_before_gmt { -off } else { off };
+    Some(DateTime::utc(d.to_timestamp()).with_offset(off))
+}
+
+fn default_environment(name: &str) -> Option<String> {
+    Some(match name {
+        "domain" => "localhost".into(),
+        "host" => "localhost".into(),
+        "location" => "MDA".into(),
+        "phase" => "during".into(),
+        "name" => "Rampart Sieve".into(),
+        "version" => env!("CARGO_PKG_VERSION").into(),
+        _ => return None,
+    })
+}
+
+fn test_name(t: &Test) -> &'static str {
+    match t {
+        Test::True => "true",
+        Test::False => "false",
+        Test::Not(_) => "not",
+        Test::AllOf(_) => "allof",
+        Test::AnyOf(_) => "anyof",
+        Test::Exists(_) => "exists",
+        Test::Size { .. } => "size",
+        Test::Header { .. } => "header",
+        Test::Address { .. } => "address",
+        Test::Envelope { .. } => "envelope",
+        Test::Body { .. } => "body",
+        Test::String { .. } => "string",
+        Test::HasFlag { .. } => "hasflag",
+        Test::Date { .. } => "date",
+        Test::CurrentDate { .. } => "currentdate",
+        Test::MailboxExists(_) => "mailboxexists",
+        Test::SpecialUseExists { .. } => "specialuse_exists",
+        Test::Environment { .. } => "environment",
+        Test::Spamtest { .. } => "spamtest",
+        Test::Virustest { .. } => "virustest",
+        Test::Duplicate { .. } => "duplicate",
+        Test::ValidNotifyMethod(_) => "valid_notify_method",
+        Test::NotifyMethodCapability { .. } => "notify_method_capability",
+    }
+}

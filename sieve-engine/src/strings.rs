@@ -1,0 +1,186 @@
+//! Small string helpers: encoded-character, variable names, addresses,
+//! header names and time zones.
+
+/// Date parts of RFC 5260 section 4.
+pub(crate) const DATE_PARTS: &[&str] = &[
+    "year", "month", "day", "date", "julian", "hour", "minute", "second", "time", "iso8601",
+    "std11", "zone", "weekday",
+];
+
+/// Replaces `${hex:..}` and `${unicode:..}` (RFC 5228 section 2.4.2.4).
+/// Malformed sequences stay as written, as the RFC asks.
+///
+/// ```text
+/// encoded-arb-octets   = "${hex:" hex-pair-seq "}"
+/// encoded-unicode-char = "${unicode:" unicode-hex-seq "}"
+/// ```
+pub(crate) fn decode_encoded_characters(s: &str) -> Result<String, String> {
+    if !s.contains("${") {
+        return Ok(s.to_string());
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(s.len());
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'$' && b.get(i + 1) == Some(&b'{') {
+            let rest = &s[i + 2..];
+            let lower: String = rest
+                .chars()
+                .take(8)
+                .collect::<String>()
+                .to_ascii_lowercase();
+            let kind = if lower.starts_with("hex:") {
+                Some((4, true))
+            } else if lower.starts_with("unicode:") {
+                Some((8, false))
+            } else {
+                None
+            };
+            if let Some((skip, hex)) = kind
+                && let Some(end) = rest.find('}')
+            {
+                let body = &rest[skip..end];
+                if let Some(bytes) = decode_hex_body(body, hex)? {
+                    out.extend_from_slice(&bytes);
+                    i += 2 + end + 1;
+                    continue;
+                }
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| "encoded characters do not form valid utf-8".to_string())
+}
+
+fn decode_hex_body(body: &str, hex: bool) -> Result<Option<Vec<u8>>, String> {
+    let mut out = Vec::new();
+    let mut any = false;
+    for word in body
+        .split([' ', '\t', '\r', '\n'])
+        .filter(|w| !w.is_empty())
+    {
+        if !word.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        any = true;
+        if hex {
+            if word.len() % 2 != 0 {
+                return Ok(None);
+            }
+            for k in (0..word.len()).step_by(2) {
+                out.push(u8::from_str_radix(&word[k..k + 2], 16).map_err(|e| e.to_string())?);
+            }
+        } else {
+            let digits = word.trim_start_matches('0');
+            let cp = if digits.is_empty() {
+                Some(0)
+            } else {
+                u32::from_str_radix(digits, 16).ok()
+            };
+            match cp.and_then(char::from_u32) {
+                Some(c) => {
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+                None => {
+                    return Err(format!(
+                        "invalid unicode character {word:?} in encoded-character"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(if any || body.trim().is_empty() {
+        Some(out)
+    } else {
+        None
+    })
+}
+
+/// `identifier *("." identifier)` (RFC 5229 variable-name).
+pub(crate) fn valid_variable_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('.').all(|p| {
+            let mut c = p.bytes();
+            matches!(c.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
+                && c.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+}
+
+/// RFC 5322 field-name: printable ASCII except colon.
+pub(crate) fn valid_header_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 997 && s.bytes().all(|b| (33..=126).contains(&b) && b != b':')
+}
+
+/// A loose check of an RFC 5321 mailbox for redirect: `local@domain`
+/// with no white space or angle brackets.
+pub(crate) fn valid_address(s: &str) -> bool {
+    let s = s.trim();
+    let s = s
+        .strip_prefix('<')
+        .and_then(|s| s.strip_suffix('>'))
+        .unwrap_or(s);
+    match s.rsplit_once('@') {
+        Some((l, d)) => {
+            !l.is_empty()
+                && !d.is_empty()
+                && !s
+                    .bytes()
+                    .any(|b| b.is_ascii_whitespace() || b == b'<' || b == b'>' || b == b',')
+                && !d.starts_with('.')
+                && !d.ends_with('.')
+        }
+        None => false,
+    }
+}
+
+/// `zone = ("+" / "-") 4DIGIT`, into minutes east of UTC.
+pub(crate) fn parse_zone(s: &str) -> Option<i32> {
+    let b = s.as_bytes();
+    if b.len() != 5 || !b[1..].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let h: i32 = s[1..3].parse().ok()?;
+    let m: i32 = s[3..5].parse().ok()?;
+    if m > 59 {
+        return None;
+    }
+    match b[0] {
+        b'+' => Some(h * 60 + m),
+        b'-' => Some(-(h * 60 + m)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoded_character_table() {
+        let cases = [
+            ("${hex:41 42}", "AB"),
+            ("x${HEX: 24 }y", "x$y"),
+            ("${unicode:48 65 006c}", "Hel"),
+            ("${hex:4}", "${hex:4}"),
+            ("${hex:zz}", "${hex:zz}"),
+            ("$${hex:40}", "$@"),
+            ("${other:41}", "${other:41}"),
+        ];
+        for (i, o) in cases {
+            assert_eq!(decode_encoded_characters(i).unwrap(), o, "{i}");
+        }
+        assert!(decode_encoded_characters("${unicode:D800}").is_err());
+    }
+
+    #[test]
+    fn helpers() {
+        assert!(valid_variable_name("a.b_1"));
+        assert!(!valid_variable_name("1a"));
+        assert!(valid_address("a@b.c"));
+        assert!(!valid_address("a b@c"));
+        assert_eq!(parse_zone("-0130"), Some(-90));
+        assert_eq!(parse_zone("0100"), None);
+    }
+}
