@@ -1,0 +1,456 @@
+//! SEARCH keys (RFC 3501, 7162, 8514, 5032) and SORT keys (RFC 5256),
+//! evaluated over message metadata, the header cache and, for text
+//! keys, the raw message.
+
+use std::cmp::Ordering;
+
+use crate::cache::{CachedField, HeaderLines};
+use crate::flags::Flag;
+use crate::model::Message;
+use crate::uidset::UidSet;
+
+/// A calendar date (UTC), as SEARCH compares dates without time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date {
+    days: i64,
+}
+
+impl Date {
+    /// A date from year, month (1-12) and day (1-31).
+    pub fn from_ymd(y: i32, m: u32, d: u32) -> Option<Date> {
+        if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+            return None;
+        }
+        Some(Date {
+            days: days_from_civil(i64::from(y), m, d),
+        })
+    }
+
+    /// The UTC date of a Unix timestamp.
+    pub fn of_timestamp(secs: i64) -> Date {
+        Date {
+            days: secs.div_euclid(86_400),
+        }
+    }
+
+    /// Year, month and day.
+    pub fn ymd(self) -> (i32, u32, u32) {
+        civil_from_days(self.days)
+    }
+}
+
+fn days_in_month(y: i32, m: u32) -> u32 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The inverse of [`days_from_civil`].
+pub(crate) fn civil_from_days(z: i64) -> (i32, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y as i32, m, d)
+}
+
+/// One SEARCH key. Text keys match case-insensitively as substrings of
+/// the raw (not MIME-decoded) text, except `Subject`, which also sees
+/// the RFC 2047 decoded subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SearchKey {
+    /// Every message.
+    All,
+    /// `\Answered` set.
+    Answered,
+    /// `\Deleted` set.
+    Deleted,
+    /// `\Draft` set.
+    Draft,
+    /// `\Flagged` set.
+    Flagged,
+    /// `\Seen` set.
+    Seen,
+    /// `\Answered` not set.
+    Unanswered,
+    /// `\Deleted` not set.
+    Undeleted,
+    /// `\Draft` not set.
+    Undraft,
+    /// `\Flagged` not set.
+    Unflagged,
+    /// `\Seen` not set.
+    Unseen,
+    /// Keyword set.
+    Keyword(String),
+    /// Keyword not set.
+    Unkeyword(String),
+    /// `Bcc` contains the text.
+    Bcc(String),
+    /// `Cc` contains the text.
+    Cc(String),
+    /// `From` contains the text.
+    From(String),
+    /// `To` contains the text.
+    To(String),
+    /// `Subject` contains the text.
+    Subject(String),
+    /// A header field contains the text; empty text matches presence.
+    Header(String, String),
+    /// The body contains the text.
+    Body(String),
+    /// Header or body contains the text.
+    Text(String),
+    /// INTERNALDATE before the date.
+    Before(Date),
+    /// INTERNALDATE on the date.
+    On(Date),
+    /// INTERNALDATE on or after the date.
+    Since(Date),
+    /// `Date` header before the date.
+    SentBefore(Date),
+    /// `Date` header on the date.
+    SentOn(Date),
+    /// `Date` header on or after the date.
+    SentSince(Date),
+    /// SAVEDATE before the date (RFC 8514).
+    SaveDateBefore(Date),
+    /// SAVEDATE on the date.
+    SaveDateOn(Date),
+    /// SAVEDATE on or after the date.
+    SaveDateSince(Date),
+    /// INTERNALDATE at least this many seconds ago (RFC 5032).
+    Older(u64),
+    /// INTERNALDATE at most this many seconds ago (RFC 5032).
+    Younger(u64),
+    /// Larger than this many bytes.
+    Larger(u64),
+    /// Smaller than this many bytes.
+    Smaller(u64),
+    /// UID in the set.
+    Uid(UidSet),
+    /// Sequence number in the set (needs a session view).
+    Seq(UidSet),
+    /// MODSEQ at least this (RFC 7162).
+    ModSeq(u64),
+    /// Negation.
+    Not(Box<SearchKey>),
+    /// Either key.
+    Or(Box<SearchKey>, Box<SearchKey>),
+    /// Every key.
+    And(Vec<SearchKey>),
+}
+
+/// Which part of a message a text key needs read from disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    Header,
+    Body,
+    Whole,
+}
+
+/// What evaluation needs besides the message.
+pub(crate) struct Ctx<'a> {
+    pub(crate) max_uid: u32,
+    pub(crate) max_seq: u32,
+    pub(crate) seq_of: &'a dyn Fn(u32) -> Option<u32>,
+    pub(crate) now: i64,
+    pub(crate) read: &'a dyn Fn(&Message, Part) -> Vec<u8>,
+}
+
+fn in_set(set: &UidSet, n: u32, max: u32) -> bool {
+    set.ranges().iter().any(|&(lo, hi)| {
+        let fix = |x: u32| if x == u32::MAX { max } else { x };
+        let (a, b) = (fix(lo), fix(hi));
+        a.min(b) <= n && n <= a.max(b)
+    })
+}
+
+pub(crate) fn contains_ci(hay: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if needle.is_ascii() && hay.is_ascii() {
+        let n = needle.to_ascii_lowercase();
+        let h = hay.to_ascii_lowercase();
+        return memchr::memmem::find(h.as_bytes(), n.as_bytes()).is_some();
+    }
+    hay.to_lowercase().contains(&needle.to_lowercase())
+}
+
+fn bytes_contain_ci(hay: &[u8], needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if needle.is_ascii() {
+        let n = needle.to_ascii_lowercase();
+        let h = hay.to_ascii_lowercase();
+        return memchr::memmem::find(&h, n.as_bytes()).is_some();
+    }
+    contains_ci(&String::from_utf8_lossy(hay), needle)
+}
+
+impl SearchKey {
+    pub(crate) fn matches(&self, m: &Message, cx: &Ctx<'_>) -> bool {
+        let f = m.flags();
+        let cache = m.cache();
+        let field = |c: CachedField, s: &str| contains_ci(cache.field(c), s);
+        let day = Date::of_timestamp;
+        let sent = || cache.sent_date().map(day);
+        match self {
+            SearchKey::All => true,
+            SearchKey::Answered => f.contains(Flag::Answered),
+            SearchKey::Deleted => f.contains(Flag::Deleted),
+            SearchKey::Draft => f.contains(Flag::Draft),
+            SearchKey::Flagged => f.contains(Flag::Flagged),
+            SearchKey::Seen => f.contains(Flag::Seen),
+            SearchKey::Unanswered => !f.contains(Flag::Answered),
+            SearchKey::Undeleted => !f.contains(Flag::Deleted),
+            SearchKey::Undraft => !f.contains(Flag::Draft),
+            SearchKey::Unflagged => !f.contains(Flag::Flagged),
+            SearchKey::Unseen => !f.contains(Flag::Seen),
+            SearchKey::Keyword(k) => f.contains(Flag::Keyword(k)),
+            SearchKey::Unkeyword(k) => !f.contains(Flag::Keyword(k)),
+            SearchKey::Bcc(s) => field(CachedField::Bcc, s),
+            SearchKey::Cc(s) => field(CachedField::Cc, s),
+            SearchKey::From(s) => field(CachedField::From, s),
+            SearchKey::To(s) => field(CachedField::To, s),
+            SearchKey::Subject(s) => {
+                contains_ci(cache.subject(), s) || field(CachedField::Subject, s)
+            }
+            SearchKey::Header(name, s) => match CachedField::from_name(name) {
+                Some(c) if s.is_empty() => {
+                    // Presence test: the cache keeps absent as empty.
+                    !cache.field(c).is_empty() || header_present(cx, m, name)
+                }
+                Some(c) => field(c, s),
+                None => {
+                    let head = (cx.read)(m, Part::Header);
+                    HeaderLines::new(&head).any(|(n, v)| {
+                        n.eq_ignore_ascii_case(name.as_bytes())
+                            && bytes_contain_ci(crate::cache::unfold(v).as_bytes(), s)
+                    })
+                }
+            },
+            SearchKey::Body(s) => bytes_contain_ci(&(cx.read)(m, Part::Body), s),
+            SearchKey::Text(s) => bytes_contain_ci(&(cx.read)(m, Part::Whole), s),
+            SearchKey::Before(d) => day(m.internal_date()) < *d,
+            SearchKey::On(d) => day(m.internal_date()) == *d,
+            SearchKey::Since(d) => day(m.internal_date()) >= *d,
+            SearchKey::SentBefore(d) => sent().is_some_and(|s| s < *d),
+            SearchKey::SentOn(d) => sent() == Some(*d),
+            SearchKey::SentSince(d) => sent().is_some_and(|s| s >= *d),
+            SearchKey::SaveDateBefore(d) => day(m.save_date()) < *d,
+            SearchKey::SaveDateOn(d) => day(m.save_date()) == *d,
+            SearchKey::SaveDateSince(d) => day(m.save_date()) >= *d,
+            SearchKey::Older(s) => cx.now.saturating_sub(m.internal_date()) >= *s as i64,
+            SearchKey::Younger(s) => cx.now.saturating_sub(m.internal_date()) <= *s as i64,
+            SearchKey::Larger(n) => m.size() > *n,
+            SearchKey::Smaller(n) => m.size() < *n,
+            SearchKey::Uid(set) => in_set(set, m.uid(), cx.max_uid),
+            SearchKey::Seq(set) => {
+                (cx.seq_of)(m.uid()).is_some_and(|seq| in_set(set, seq, cx.max_seq))
+            }
+            SearchKey::ModSeq(n) => m.modseq() >= *n,
+            SearchKey::Not(k) => !k.matches(m, cx),
+            SearchKey::Or(a, b) => a.matches(m, cx) || b.matches(m, cx),
+            SearchKey::And(ks) => ks.iter().all(|k| k.matches(m, cx)),
+        }
+    }
+}
+
+fn header_present(cx: &Ctx<'_>, m: &Message, name: &str) -> bool {
+    let head = (cx.read)(m, Part::Header);
+    HeaderLines::new(&head).any(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+}
+
+/// What to sort by (RFC 5256, plus DISPLAYFROM/DISPLAYTO of RFC 5957).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    /// INTERNALDATE.
+    Arrival,
+    /// First `Cc` mailbox.
+    Cc,
+    /// `Date` header, falling back to INTERNALDATE.
+    Date,
+    /// First `From` mailbox.
+    From,
+    /// Size.
+    Size,
+    /// Base subject.
+    Subject,
+    /// First `To` mailbox.
+    To,
+    /// `From` display name, else its address.
+    DisplayFrom,
+    /// `To` display name, else its address.
+    DisplayTo,
+}
+
+/// One sort criterion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortKey {
+    /// The criterion.
+    pub by: SortBy,
+    /// Descending instead of ascending.
+    pub reverse: bool,
+}
+
+impl SortKey {
+    /// Ascending by `by`.
+    pub fn asc(by: SortBy) -> Self {
+        SortKey { by, reverse: false }
+    }
+    /// Descending by `by`.
+    pub fn desc(by: SortBy) -> Self {
+        SortKey { by, reverse: true }
+    }
+}
+
+/// The addr-mailbox (local part) of the first address, lower case.
+fn first_mailbox(field: &str) -> String {
+    let first = field.split(',').next().unwrap_or("");
+    let addr = match (first.find('<'), first.find('>')) {
+        (Some(a), Some(b)) if a < b => &first[a + 1..b],
+        _ => first.trim(),
+    };
+    addr.split('@').next().unwrap_or("").trim().to_lowercase()
+}
+
+fn display_name(field: &str) -> String {
+    let first = field.split(',').next().unwrap_or("");
+    match first.find('<') {
+        Some(a) if !first[..a].trim().is_empty() => {
+            first[..a].trim().trim_matches('"').trim().to_lowercase()
+        }
+        _ => first_mailbox(field),
+    }
+}
+
+/// The base subject of RFC 5256 section 2.1, simplified: leading
+/// `re:`, `fw:`, `fwd:` and `[tag]` and trailing `(fwd)` are removed
+/// repeatedly, white space is collapsed, case folded.
+pub fn base_subject(subject: &str) -> String {
+    let mut s: String = subject.split_whitespace().collect::<Vec<_>>().join(" ");
+    s = s.to_lowercase();
+    loop {
+        let before = s.len();
+        while let Some(rest) = s.strip_suffix("(fwd)") {
+            s = rest.trim_end().to_owned();
+        }
+        for p in ["re:", "fwd:", "fw:"] {
+            if let Some(rest) = s.strip_prefix(p) {
+                s = rest.trim_start().to_owned();
+            }
+        }
+        if s.starts_with('[')
+            && let Some(end) = s.find(']')
+            && end + 1 < s.len()
+        {
+            s = s[end + 1..].trim_start().to_owned();
+        }
+        if s.len() == before {
+            return s;
+        }
+    }
+}
+
+pub(crate) fn compare(keys: &[SortKey], a: &Message, b: &Message) -> Ordering {
+    for k in keys {
+        let (ca, cb) = (a.cache(), b.cache());
+        let o = match k.by {
+            SortBy::Arrival => a.internal_date().cmp(&b.internal_date()),
+            SortBy::Size => a.size().cmp(&b.size()),
+            SortBy::Date => ca
+                .sent_date()
+                .unwrap_or(a.internal_date())
+                .cmp(&cb.sent_date().unwrap_or(b.internal_date())),
+            SortBy::Subject => base_subject(ca.subject()).cmp(&base_subject(cb.subject())),
+            SortBy::From => first_mailbox(ca.field(CachedField::From))
+                .cmp(&first_mailbox(cb.field(CachedField::From))),
+            SortBy::To => first_mailbox(ca.field(CachedField::To))
+                .cmp(&first_mailbox(cb.field(CachedField::To))),
+            SortBy::Cc => first_mailbox(ca.field(CachedField::Cc))
+                .cmp(&first_mailbox(cb.field(CachedField::Cc))),
+            SortBy::DisplayFrom => display_name(ca.field(CachedField::From))
+                .cmp(&display_name(cb.field(CachedField::From))),
+            SortBy::DisplayTo => display_name(ca.field(CachedField::To))
+                .cmp(&display_name(cb.field(CachedField::To))),
+        };
+        let o = if k.reverse { o.reverse() } else { o };
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    // Ties keep mailbox (UID) order, as RFC 5256 asks.
+    a.uid().cmp(&b.uid())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        for (y, m, d, days) in [
+            (1970, 1, 1, 0),
+            (2000, 3, 1, 11_017),
+            (1969, 12, 31, -1),
+            (2024, 2, 29, 19_782),
+        ] {
+            assert_eq!(Date::from_ymd(y, m, d).unwrap().days, days);
+            assert_eq!(civil_from_days(days), (y, m, d));
+        }
+        assert!(Date::from_ymd(2023, 2, 29).is_none());
+        assert!(Date::from_ymd(2023, 13, 1).is_none());
+        assert_eq!(Date::of_timestamp(-1).ymd(), (1969, 12, 31));
+    }
+
+    #[test]
+    fn base_subjects() {
+        for (raw, want) in [
+            ("Re: Fwd: hello", "hello"),
+            ("[list] Re:  the   thing (fwd)", "the thing"),
+            ("RE: [x]", "[x]"),
+            ("plain", "plain"),
+        ] {
+            assert_eq!(base_subject(raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn addresses() {
+        assert_eq!(first_mailbox("Ann <Ann@x.org>, b@y"), "ann");
+        assert_eq!(first_mailbox("bob@x.org"), "bob");
+        assert_eq!(display_name("\"Zed Z\" <a@x>"), "zed z");
+        assert_eq!(display_name("<a@x>"), "a");
+    }
+
+    #[test]
+    fn case_insensitive_contains() {
+        assert!(contains_ci("Hello World", "o w"));
+        assert!(contains_ci("Grüße", "GRÜ"));
+        assert!(!contains_ci("abc", "abd"));
+        assert!(bytes_contain_ci(b"XyZ\xff", "yz"));
+    }
+}

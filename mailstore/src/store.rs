@@ -1,0 +1,1845 @@
+//! The store: validation, group commit and the public operations.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Sender, channel};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+use crate::cache::HeaderCache;
+use crate::error::{Result, StoreError};
+use crate::flags::{Flag, Flags};
+use crate::journal::{self, Device, FileDevice, MemDevice, ScanEnd};
+use crate::model::{
+    Account, Change, Mailbox, MailboxStatus, Message, Quota, QuotaUsage, SpecialUse, State,
+};
+use crate::name::MailboxName;
+use crate::record::{Record, Target};
+use crate::search::{self, Ctx, Part, SearchKey, SortKey};
+use crate::session::{Session, SessionView};
+use crate::uidset::UidSet;
+
+/// Hard ceiling on one message; the journal's record limit is above it.
+const MAX_MESSAGE_CEILING: u64 = 512 << 20;
+
+/// How a store behaves.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreOptions {
+    /// fsync before acknowledging (default true). Turning it off keeps
+    /// crash consistency but may lose the last acknowledged changes on
+    /// power loss; meant for tests and bulk imports.
+    pub sync: bool,
+    /// Largest message accepted, in bytes (default 64 MiB, at most
+    /// 512 MiB).
+    pub max_message_size: u64,
+    /// The clock, in Unix seconds, for SAVEDATE, default INTERNALDATE
+    /// and UIDVALIDITY.
+    pub clock: fn() -> i64,
+}
+
+fn system_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            sync: true,
+            max_message_size: 64 << 20,
+            clock: system_clock,
+        }
+    }
+}
+
+/// What recovery found when the store was opened.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// Records replayed.
+    pub records: u64,
+    /// Bytes of torn or corrupt tail that were cut off.
+    pub discarded_bytes: u64,
+    /// Why the tail was cut, when it was.
+    pub reason: Option<&'static str>,
+}
+
+/// The UID a message got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppendUid {
+    /// UIDVALIDITY of the mailbox.
+    pub uidvalidity: u32,
+    /// The new UID.
+    pub uid: u32,
+}
+
+/// A message to append in a batch.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    /// The raw message.
+    pub raw: &'a [u8],
+    /// Its initial flags.
+    pub flags: Flags,
+    /// INTERNALDATE; `None` means now.
+    pub internal_date: Option<i64>,
+}
+
+/// One recipient of a delivery.
+#[derive(Debug, Clone)]
+pub struct Delivery<'a> {
+    /// The account.
+    pub account: &'a str,
+    /// The mailbox.
+    pub mailbox: &'a MailboxName,
+    /// Initial flags.
+    pub flags: Flags,
+}
+
+/// How STORE changes flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagOp {
+    /// `+FLAGS`.
+    Add,
+    /// `-FLAGS`.
+    Remove,
+    /// `FLAGS`.
+    Replace,
+}
+
+/// The result of a STORE.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreOutcome {
+    /// Messages whose flags changed: UID, new modseq and flags.
+    pub changed: Vec<(u32, u64, Flags)>,
+    /// UIDs that failed the UNCHANGEDSINCE test (RFC 7162 MODIFIED).
+    pub modified: Vec<u32>,
+}
+
+/// The result of COPY or MOVE (RFC 4315 COPYUID).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CopyUid {
+    /// UIDVALIDITY of the target.
+    pub uidvalidity: u32,
+    /// Source UID and new UID, ascending by source.
+    pub pairs: Vec<(u32, u32)>,
+}
+
+/// Kinds of Sieve state kept per account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkKind {
+    /// A vacation reply was sent (key: script handle and sender).
+    Vacation,
+    /// A message ID was seen by the `duplicate` test (RFC 7352).
+    Duplicate,
+}
+
+impl MarkKind {
+    fn code(self) -> u8 {
+        match self {
+            MarkKind::Vacation => 1,
+            MarkKind::Duplicate => 2,
+        }
+    }
+}
+
+/// What [`Store::verify`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Accounts checked.
+    pub accounts: u64,
+    /// Mailboxes checked.
+    pub mailboxes: u64,
+    /// Messages whose body was read back.
+    pub messages: u64,
+    /// Problems found, one line each.
+    pub problems: Vec<String>,
+}
+
+struct Inner {
+    state: State,
+    len: u64,
+    written: u64,
+    durable: u64,
+    syncing: bool,
+    poisoned: Option<String>,
+    feeds: HashMap<(String, String), Vec<Sender<Change>>>,
+}
+
+struct Shared {
+    dev: Box<dyn Device>,
+    inner: Mutex<Inner>,
+    synced: Condvar,
+    opts: StoreOptions,
+    recovery: Recovery,
+    dir: Option<PathBuf>,
+    _lock: Option<File>,
+}
+
+/// A mail store. Cheap to clone; all clones share one store, and every
+/// method may be called from many threads.
+#[derive(Clone)]
+pub struct Store {
+    sh: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("dir", &self.sh.dir).finish()
+    }
+}
+
+fn valid_account(name: &str) -> Result<()> {
+    let ok =
+        !name.is_empty() && name.len() <= 255 && !name.chars().any(|c| c.is_control() || c == '/');
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::BadAccount(name.to_owned()))
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`, replaying its journal.
+    ///
+    /// A torn tail left by a crash is cut off (and saved beside the
+    /// journal as `journal.torn-<offset>`); see [`Store::recovery`].
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Locked`] when another process has it open,
+    /// [`StoreError::Corrupt`] when a complete, checksummed record
+    /// cannot be applied, and I/O errors.
+    pub fn open(dir: &Path, opts: StoreOptions) -> Result<Store> {
+        let io = |c| move |e| StoreError::io(c, e);
+        std::fs::create_dir_all(dir).map_err(io("creating the store directory"))?;
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("lock"))
+            .map_err(io("opening the lock file"))?;
+        lock.try_lock()
+            .map_err(|_| StoreError::Locked(dir.display().to_string()))?;
+        let path = dir.join("journal");
+        let dev = FileDevice::open(&path).map_err(io("opening the journal"))?;
+        Self::start(Box::new(dev), opts, Some(dir.to_owned()), Some(lock))
+    }
+
+    /// A store kept in memory, for tests and examples. Nothing survives
+    /// the process.
+    pub fn in_memory(opts: StoreOptions) -> Store {
+        Self::start(Box::new(MemDevice::new()), opts, None, None)
+            .expect("an empty memory journal always opens")
+    }
+
+    #[cfg(test)]
+    pub(crate) fn with_device(dev: Box<dyn Device>, opts: StoreOptions) -> Result<Store> {
+        Self::start(dev, opts, None, None)
+    }
+
+    fn start(
+        dev: Box<dyn Device>,
+        mut opts: StoreOptions,
+        dir: Option<PathBuf>,
+        lock: Option<File>,
+    ) -> Result<Store> {
+        opts.max_message_size = opts.max_message_size.min(MAX_MESSAGE_CEILING);
+        let mut state = State::default();
+        let mut recovery = Recovery::default();
+        let end = journal::scan(&*dev, |at, payload| {
+            let rec = Record::decode(payload).map_err(|e| StoreError::Corrupt {
+                offset: at,
+                reason: e.0.to_owned(),
+            })?;
+            state
+                .apply(&rec, at, payload.len() as u64)
+                .map_err(|r| StoreError::Corrupt {
+                    offset: at,
+                    reason: r.to_owned(),
+                })?;
+            recovery.records += 1;
+            Ok(())
+        })?;
+        let io = |c| move |e| StoreError::io(c, e);
+        let mut len = dev.len().map_err(io("reading the journal length"))?;
+        if let ScanEnd::Torn { at, reason } = end {
+            recovery.discarded_bytes = len - at;
+            recovery.reason = Some(reason);
+            if let Some(dir) = &dir {
+                save_tail(&*dev, at, len, &dir.join(format!("journal.torn-{at}")))
+                    .map_err(io("saving the torn journal tail"))?;
+            }
+            dev.truncate(at)
+                .map_err(io("truncating the torn journal tail"))?;
+            len = at;
+        }
+        let inner = Inner {
+            state,
+            len,
+            written: 0,
+            durable: 0,
+            syncing: false,
+            poisoned: None,
+            feeds: HashMap::new(),
+        };
+        Ok(Store {
+            sh: Arc::new(Shared {
+                dev,
+                inner: Mutex::new(inner),
+                synced: Condvar::new(),
+                opts,
+                recovery,
+                dir,
+                _lock: lock,
+            }),
+        })
+    }
+
+    /// What recovery did when the store was opened.
+    pub fn recovery(&self) -> &Recovery {
+        &self.sh.recovery
+    }
+
+    /// Bytes in the journal.
+    pub fn journal_len(&self) -> u64 {
+        self.lock().len
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves state consistent with
+        // what was written: records are applied only after the write.
+        self.sh.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn now(&self) -> i64 {
+        (self.sh.opts.clock)()
+    }
+
+    /// Writes records, applies them, feeds subscribers, and waits until
+    /// they are durable. Called with the lock held; validation is done.
+    fn commit<'a>(
+        &'a self,
+        mut g: MutexGuard<'a, Inner>,
+        recs: &[(Record, Option<&[u8]>)],
+    ) -> Result<()> {
+        if let Some(p) = &g.poisoned {
+            return Err(StoreError::Poisoned(p.clone()));
+        }
+        let mut buf = Vec::new();
+        let mut spans = Vec::with_capacity(recs.len());
+        for (rec, body) in recs {
+            let start = buf.len();
+            buf.extend_from_slice(&[0; 8]);
+            rec.encode(&mut buf, *body);
+            journal::frame(&mut buf, start);
+            spans.push((start as u64 + 8, (buf.len() - start - 8) as u64));
+        }
+        let at = g.len;
+        if let Err(e) = self.sh.dev.write_at(&buf, at) {
+            // Take back a partial write so the journal ends cleanly; if
+            // even that fails, recovery will cut the torn record.
+            if let Err(e2) = self.sh.dev.truncate(at) {
+                g.poisoned = Some(format!("cannot truncate after failed write: {e2}"));
+            }
+            return Err(StoreError::io("writing the journal", e));
+        }
+        g.len += buf.len() as u64;
+        for ((rec, _), (off, len)) in recs.iter().zip(spans) {
+            match g.state.apply(rec, at + off, len) {
+                Ok(events) => notify(&mut g, events),
+                Err(r) => {
+                    g.poisoned = Some(format!("internal inconsistency: {r}"));
+                    return Err(StoreError::Corrupt {
+                        offset: at + off,
+                        reason: r.to_owned(),
+                    });
+                }
+            }
+        }
+        g.written += 1;
+        let seq = g.written;
+        self.wait_durable(g, seq)
+    }
+
+    /// Group commit: the first waiter syncs for everyone who wrote
+    /// before the sync began; the others wait for it.
+    fn wait_durable<'a>(&'a self, mut g: MutexGuard<'a, Inner>, seq: u64) -> Result<()> {
+        if !self.sh.opts.sync {
+            g.durable = g.durable.max(seq);
+            return Ok(());
+        }
+        loop {
+            if let Some(p) = &g.poisoned {
+                return Err(StoreError::Poisoned(p.clone()));
+            }
+            if g.durable >= seq {
+                return Ok(());
+            }
+            if g.syncing {
+                g = self.sh.synced.wait(g).unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            g.syncing = true;
+            let target = g.written;
+            drop(g);
+            let r = self.sh.dev.sync();
+            g = self.lock();
+            g.syncing = false;
+            match r {
+                Ok(()) => g.durable = g.durable.max(target),
+                // After a failed fsync the kernel may have dropped the
+                // dirty pages: what is on disk is unknown.
+                Err(e) => g.poisoned = Some(e.to_string()),
+            }
+            self.sh.synced.notify_all();
+        }
+    }
+
+    // ---- accounts ----
+
+    /// Creates an account with its INBOX.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::BadAccount`], [`StoreError::AccountExists`], I/O.
+    pub fn create_account(&self, account: &str) -> Result<()> {
+        valid_account(account)?;
+        let g = self.lock();
+        if g.state.accounts.contains_key(account) {
+            return Err(StoreError::AccountExists(account.to_owned()));
+        }
+        let v = self.next_uidvalidity(&g);
+        let rec = Record::CreateAccount {
+            account: account.to_owned(),
+            inbox_uidvalidity: v,
+        };
+        self.commit(g, &[(rec, None)])
+    }
+
+    /// Deletes an account and everything in it.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoAccount`], I/O.
+    pub fn delete_account(&self, account: &str) -> Result<()> {
+        let g = self.lock();
+        acc(&g, account)?;
+        let rec = Record::DeleteAccount {
+            account: account.to_owned(),
+        };
+        self.commit(g, &[(rec, None)])
+    }
+
+    /// Names of all accounts, sorted.
+    pub fn accounts(&self) -> Vec<String> {
+        self.lock().state.accounts.keys().cloned().collect()
+    }
+
+    /// Sets an account's quota.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoAccount`], I/O.
+    pub fn set_quota(&self, account: &str, quota: Quota) -> Result<()> {
+        let g = self.lock();
+        acc(&g, account)?;
+        let rec = Record::SetQuota {
+            account: account.to_owned(),
+            quota,
+        };
+        self.commit(g, &[(rec, None)])
+    }
+
+    /// An account's quota and use.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoAccount`].
+    pub fn quota(&self, account: &str) -> Result<QuotaUsage> {
+        Ok(acc(&self.lock(), account)?.usage())
+    }
+
+    fn next_uidvalidity(&self, g: &Inner) -> u32 {
+        let now = u32::try_from(self.now().max(1)).unwrap_or(u32::MAX);
+        now.max(g.state.last_uidvalidity.saturating_add(1))
+    }
+
+    // ---- mailboxes ----
+
+    /// Creates a mailbox, and any missing parents.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::MailboxExists`], [`StoreError::NoAccount`], I/O.
+    pub fn create_mailbox(
+        &self,
+        account: &str,
+        name: &MailboxName,
+        special_use: SpecialUse,
+    ) -> Result<()> {
+        let g = self.lock();
+        let a = acc(&g, account)?;
+        if a.mailboxes.contains_key(name.as_str()) {
+            return Err(StoreError::MailboxExists(name.to_string()));
+        }
+        let mut recs = Vec::new();
+        let mut v = self.next_uidvalidity(&g);
+        let levels: Vec<usize> = name.as_str().match_indices('/').map(|(i, _)| i).collect();
+        for end in levels {
+            let parent = &name.as_str()[..end];
+            if !a.mailboxes.contains_key(parent) {
+                recs.push((
+                    Record::CreateMailbox {
+                        account: account.to_owned(),
+                        name: parent.to_owned(),
+                        uidvalidity: v,
+                        special_use: 0,
+                    },
+                    None,
+                ));
+                v += 1;
+            }
+        }
+        recs.push((
+            Record::CreateMailbox {
+                account: account.to_owned(),
+                name: name.to_string(),
+                uidvalidity: v,
+                special_use: special_use.bits(),
+            },
+            None,
+        ));
+        self.commit(g, &recs)
+    }
+
+    /// Deletes a mailbox and its messages. Children stay (RFC 3501
+    /// allows a server to keep inferiors); INBOX cannot be deleted.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Inbox`], [`StoreError::NoMailbox`], I/O.
+    pub fn delete_mailbox(&self, account: &str, name: &MailboxName) -> Result<()> {
+        if name.is_inbox() {
+            return Err(StoreError::Inbox("deleted"));
+        }
+        let g = self.lock();
+        mbox(acc(&g, account)?, name)?;
+        let rec = Record::DeleteMailbox {
+            account: account.to_owned(),
+            name: name.to_string(),
+        };
+        self.commit(g, &[(rec, None)])
+    }
+
+    /// Renames a mailbox with its children; they keep UIDVALIDITY and
+    /// messages. Renaming INBOX is refused.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Inbox`], [`StoreError::NoMailbox`],
+    /// [`StoreError::MailboxExists`], I/O.
+    pub fn rename_mailbox(
+        &self,
+        account: &str,
+        from: &MailboxName,
+        to: &MailboxName,
+    ) -> Result<()> {
+        if from.is_inbox() || to.is_inbox() {
+            return Err(StoreError::Inbox("renamed"));
+        }
+        let g = self.lock();
+        let a = acc(&g, account)?;
+        mbox(a, from)?;
+        if to.is_below(from) {
+            return Err(StoreError::MailboxExists(to.to_string()));
+        }
+        let prefix = format!("{from}/");
+        for k in a.mailboxes.keys() {
+            if k == from.as_str() || k.starts_with(&prefix) {
+                let new = format!("{to}{}", &k[from.as_str().len()..]);
+                if a.mailboxes.contains_key(&new) {
+                    return Err(StoreError::MailboxExists(new));
+                }
+            }
+        }
+        let rec = Record::RenameMailbox {
+            account: account.to_owned(),
+            from: from.to_string(),
+            to: to.to_string(),
+        };
+        self.commit(g, &[(rec, None)])
+    }
+
+    /// Sets subscription and special-use attributes of a mailbox.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoMailbox`], I/O.
+    pub fn set_mailbox_attrs(
+        &self,
+        account: &str,
+        name: &MailboxName,
+        subscribed: bool,
+        special_use: SpecialUse,
+    ) -> Result<()> {
+        let g = self.lock();
+        mbox(acc(&g, account)?, name)?;
+        let rec = Record::SetMailboxAttrs {
+            account: account.to_owned(),
+            name: name.to_string(),
+            subscribed,
+            special_use: special_use.bits(),
+        };
+        self.commit(g, &[(rec, None)])
+    }
+
+    /// Every mailbox of an account with its status, sorted by name.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoAccount`].
+    pub fn mailboxes(&self, account: &str) -> Result<Vec<MailboxStatus>> {
+        let g = self.lock();
+        let a = acc(&g, account)?;
+        Ok(a.mailboxes.iter().map(|(n, m)| m.status(n)).collect())
+    }
+
+    /// Status of one mailbox.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoAccount`], [`StoreError::NoMailbox`].
+    pub fn status(&self, account: &str, name: &MailboxName) -> Result<MailboxStatus> {
+        let g = self.lock();
+        Ok(mbox(acc(&g, account)?, name)?.status(name.as_str()))
+    }
+
+    // ---- messages ----
+
+    /// Appends one message.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::TooLarge`], [`StoreError::OverQuota`],
+    /// [`StoreError::NoMailbox`], [`StoreError::DiskFull`], I/O.
+    pub fn append(
+        &self,
+        account: &str,
+        mailbox: &MailboxName,
+        raw: &[u8],
+        flags: &Flags,
+        internal_date: Option<i64>,
+    ) -> Result<AppendUid> {
+        let msg = NewMessage {
+            raw,
+            flags: flags.clone(),
+            internal_date,
+        };
+        let uids = self.append_batch(account, mailbox, &[msg])?;
+        Ok(uids[0])
+    }
+
+    /// Appends several messages to one mailbox, all or none, with one
+    /// sync.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::append`]; on error nothing was appended.
+    pub fn append_batch(
+        &self,
+        account: &str,
+        mailbox: &MailboxName,
+        msgs: &[NewMessage<'_>],
+    ) -> Result<Vec<AppendUid>> {
+        for m in msgs {
+            self.check_size(m.raw.len())?;
+        }
+        let caches: Vec<HeaderCache> = msgs.iter().map(|m| HeaderCache::compute(m.raw)).collect();
+        let now = self.now();
+        let g = self.lock();
+        let a = acc(&g, account)?;
+        let mb = mbox(a, mailbox)?;
+        let total: u64 = msgs.iter().map(|m| m.raw.len() as u64).sum();
+        check_quota(account, a, total, msgs.len() as u64)?;
+        let mut out = Vec::with_capacity(msgs.len());
+        let mut recs = Vec::with_capacity(msgs.len());
+        for (i, (m, cache)) in msgs.iter().zip(caches).enumerate() {
+            let uid = mb
+                .uidnext
+                .checked_add(i as u32)
+                .ok_or(StoreError::NoMessage(u32::MAX))?;
+            out.push(AppendUid {
+                uidvalidity: mb.uidvalidity,
+                uid,
+            });
+            recs.push((
+                Record::Append {
+                    internal_date: m.internal_date.unwrap_or(now),
+                    save_date: now,
+                    cache,
+                    targets: vec![Target {
+                        account: account.to_owned(),
+                        mailbox: mailbox.to_string(),
+                        uid,
+                        modseq: mb.highest_modseq + 1 + i as u64,
+                        flags: m.flags.clone(),
+                    }],
+                    body_len: m.raw.len() as u64,
+                },
+                Some(m.raw),
+            ));
+        }
+        self.commit(g, &recs)?;
+        Ok(out)
+    }
+
+    /// Delivers one message to several mailboxes (of one or more
+    /// accounts), storing the body once. Each recipient succeeds or
+    /// fails on its own (unknown mailbox, quota); the successful ones
+    /// are written as one record.
+    ///
+    /// # Errors
+    ///
+    /// The outer error is for the whole delivery (size, I/O); the inner
+    /// ones are per recipient.
+    pub fn deliver(
+        &self,
+        raw: &[u8],
+        recipients: &[Delivery<'_>],
+        internal_date: Option<i64>,
+    ) -> Result<Vec<Result<AppendUid>>> {
+        self.check_size(raw.len())?;
+        let cache = HeaderCache::compute(raw);
+        let now = self.now();
+        let g = self.lock();
+        let mut results = Vec::with_capacity(recipients.len());
+        let mut targets: Vec<Target> = Vec::new();
+        for r in recipients {
+            let res = (|| {
+                let a = acc(&g, r.account)?;
+                let mb = mbox(a, r.mailbox)?;
+                let already = targets.iter().filter(|t| t.account == r.account).count() as u64;
+                check_quota(r.account, a, raw.len() as u64 * (already + 1), already + 1)?;
+                let same = targets
+                    .iter()
+                    .filter(|t| t.account == r.account && t.mailbox == r.mailbox.as_str())
+                    .count() as u32;
+                Ok(AppendUid {
+                    uidvalidity: mb.uidvalidity,
+                    uid: mb.uidnext + same,
+                })
+                .inspect(|au: &AppendUid| {
+                    targets.push(Target {
+                        account: r.account.to_owned(),
+                        mailbox: r.mailbox.to_string(),
+                        uid: au.uid,
+                        modseq: mb.highest_modseq + 1 + u64::from(same),
+                        flags: r.flags.clone(),
+                    })
+                })
+            })();
+            results.push(res);
+        }
+        if targets.is_empty() {
+            return Ok(results);
+        }
+        // Several copies into one mailbox must be applied in UID order,
+        // which they are: same-mailbox targets were pushed in order.
+        let rec = Record::Append {
+            internal_date: internal_date.unwrap_or(now),
+            save_date: now,
+            cache,
+            targets,
+            body_len: raw.len() as u64,
+        };
+        self.commit(g, &[(rec, Some(raw))])?;
+        Ok(results)
+    }
+
+    fn check_size(&self, len: usize) -> Result<()> {
+        let limit = self.sh.opts.max_message_size;
+        if len as u64 > limit {
+            return Err(StoreError::TooLarge {
+                size: len as u64,
+                limit,
+            });
+        }
+        Ok(())
+    }
+
+    /// Copies messages; the copies share the body.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoMailbox`], [`StoreError::OverQuota`], I/O.
+    pub fn copy(
+        &self,
+        account: &str,
+        from: &MailboxName,
+        uids: &UidSet,
+        to: &MailboxName,
+    ) -> Result<CopyUid> {
+        self.copy_or_move(account, from, uids, to, false)
+    }
+
+    /// Moves messages (RFC 6851): copy and expunge in one record, so a
+    /// crash leaves either both or neither.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::copy`].
+    pub fn move_messages(
+        &self,
+        account: &str,
+        from: &MailboxName,
+        uids: &UidSet,
+        to: &MailboxName,
+    ) -> Result<CopyUid> {
+        self.copy_or_move(account, from, uids, to, true)
+    }
+
+    fn copy_or_move(
+        &self,
+        account: &str,
+        from: &MailboxName,
+        uids: &UidSet,
+        to: &MailboxName,
+        is_move: bool,
+    ) -> Result<CopyUid> {
+        let now = self.now();
+        let g = self.lock();
+        let a = acc(&g, account)?;
+        let src = mbox(a, from)?;
+        let dst = mbox(a, to)?;
+        let picked = select(src, uids);
+        if from == to && is_move {
+            return Ok(CopyUid {
+                uidvalidity: dst.uidvalidity,
+                pairs: Vec::new(),
+            });
+        }
+        if !is_move {
+            let bytes = picked.iter().map(|m| m.blob.len).sum();
+            check_quota(account, a, bytes, picked.len() as u64)?;
+        }
+        if picked.is_empty() {
+            return Ok(CopyUid {
+                uidvalidity: dst.uidvalidity,
+                pairs: Vec::new(),
+            });
+        }
+        let pairs: Vec<(u32, u32)> = picked
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.uid, dst.uidnext + i as u32))
+            .collect();
+        let rec = Record::Copy {
+            account: account.to_owned(),
+            from: from.to_string(),
+            to: to.to_string(),
+            save_date: now,
+            modseq: dst.highest_modseq + 1,
+            pairs: pairs.clone(),
+            expunge_modseq: is_move.then_some(src.highest_modseq + 1),
+        };
+        let uidvalidity = dst.uidvalidity;
+        self.commit(g, &[(rec, None)])?;
+        Ok(CopyUid { uidvalidity, pairs })
+    }
+
+    /// Changes flags of the messages in `uids`. With `unchanged_since`
+    /// (CONDSTORE), messages with a higher modseq are left alone and
+    /// reported in [`StoreOutcome::modified`].
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoMailbox`], I/O.
+    #[allow(clippy::too_many_arguments)]
+    pub fn store_flags(
+        &self,
+        account: &str,
+        mailbox: &MailboxName,
+        uids: &UidSet,
+        op: FlagOp,
+        flags: &Flags,
+        unchanged_since: Option<u64>,
+    ) -> Result<StoreOutcome> {
+        let g = self.lock();
+        let mb = mbox(acc(&g, account)?, mailbox)?;
+        let modseq = mb.highest_modseq + 1;
+        let mut out = StoreOutcome::default();
+        let mut changes = Vec::new();
+        for m in select(mb, uids) {
+            if unchanged_since.is_some_and(|u| m.modseq > u) {
+                out.modified.push(m.uid);
+                continue;
+            }
+            let mut new = m.flags.clone();
+            match op {
+                FlagOp::Add => new.union(flags),
+                FlagOp::Remove => new.subtract(flags),
+                FlagOp::Replace => new = flags.clone(),
+            }
+            if new != m.flags {
+                out.changed.push((m.uid, modseq, new.clone()));
+                changes.push((m.uid, new));
+            }
+        }
+        if changes.is_empty() {
+            return Ok(out);
+        }
+        let rec = Record::SetFlags {
+            account: account.to_owned(),
+            mailbox: mailbox.to_string(),
+            modseq,
+            changes,
+        };
+        self.commit(g, &[(rec, None)])?;
+        Ok(out)
+    }
+
+    /// Expunges messages flagged `\Deleted`, limited to `uids` when
+    /// given (UID EXPUNGE). Returns the expunged UIDs.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoMailbox`], I/O.
+    pub fn expunge(
+        &self,
+        account: &str,
+        mailbox: &MailboxName,
+        uids: Option<&UidSet>,
+    ) -> Result<Vec<u32>> {
+        let g = self.lock();
+        let mb = mbox(acc(&g, account)?, mailbox)?;
+        let all = UidSet::all();
+        let gone: Vec<u32> = select(mb, uids.unwrap_or(&all))
+            .into_iter()
+            .filter(|m| m.flags.contains(Flag::Deleted))
+            .map(|m| m.uid)
+            .collect();
+        if gone.is_empty() {
+            return Ok(gone);
+        }
+        let rec = Record::Expunge {
+            account: account.to_owned(),
+            mailbox: mailbox.to_string(),
+            modseq: mb.highest_modseq + 1,
+            uids: gone.clone(),
+        };
+        self.commit(g, &[(rec, None)])?;
+        Ok(gone)
+    }
+
+    /// Metadata of the messages in `uids` (FETCH without reparsing).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoMailbox`].
+    pub fn messages(
+        &self,
+        account: &str,
+        mailbox: &MailboxName,
+        uids: &UidSet,
+    ) -> Result<Vec<Message>> {
+        let g = self.lock();
+        let mb = mbox(acc(&g, account)?, mailbox)?;
+        Ok(select(mb, uids).into_iter().cloned().collect())
+    }
+
+    /// UIDs expunged after `modseq` (QRESYNC VANISHED).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoMailbox`].
+    pub fn vanished_since(
+        &self,
+        account: &str,
+        mailbox: &MailboxName,
+        modseq: u64,
+    ) -> Result<Vec<u32>> {
+        let g = self.lock();
+        let mb = mbox(acc(&g, account)?, mailbox)?;
+        let mut v: Vec<u32> = mb
+            .vanished
+            .iter()
+            .filter(|(_, m)| *m > modseq)
+            .map(|(u, _)| *u)
+            .collect();
+        v.sort_unstable();
+        Ok(v)
+    }
+
+    /// The raw message.
+    ///
+    /// # Errors
+    ///
+    /// I/O.
+    pub fn read(&self, msg: &Message) -> Result<Vec<u8>> {
+        self.read_part(msg, Part::Whole)
+    }
+
+    /// The header section of a message, blank line included.
+    ///
+    /// # Errors
+    ///
+    /// I/O.
+    pub fn read_header(&self, msg: &Message) -> Result<Vec<u8>> {
+        self.read_part(msg, Part::Header)
+    }
+
+    fn read_part(&self, msg: &Message, part: Part) -> Result<Vec<u8>> {
+        let b = &msg.blob;
+        let head = u64::from(b.cache.header_len()).min(b.len);
+        let (off, len) = match part {
+            Part::Whole => (b.offset, b.len),
+            Part::Header => (b.offset, head),
+            Part::Body => (b.offset + head, b.len - head),
+        };
+        let mut buf = vec![0; len as usize];
+        self.sh
+            .dev
+            .read_at(&mut buf, off)
+            .map_err(|e| StoreError::io("reading a message", e))?;
+        Ok(buf)
+    }
+
+    /// UIDs of the messages matching `key`, ascending. `view` resolves
+    /// sequence numbers (and `*`); without it they match nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoMailbox`], I/O while reading bodies.
+    pub fn search(
+        &self,
+        account: &str,
+        mailbox: &MailboxName,
+        key: &SearchKey,
+        view: Option<&SessionView>,
+    ) -> Result<Vec<u32>> {
+        Ok(self
+            .matching(account, mailbox, key, view)?
+            .into_iter()
+            .map(|m| m.uid)
+            .collect())
+    }
+
+    /// UIDs of the messages matching `key`, in the order of `keys`
+    /// (RFC 5256 SORT).
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::search`].
+    pub fn sort(
+        &self,
+        account: &str,
+        mailbox: &MailboxName,
+        keys: &[SortKey],
+        key: &SearchKey,
+        view: Option<&SessionView>,
+    ) -> Result<Vec<u32>> {
+        let mut hits = self.matching(account, mailbox, key, view)?;
+        hits.sort_by(|a, b| search::compare(keys, a, b));
+        Ok(hits.into_iter().map(|m| m.uid).collect())
+    }
+
+    fn matching(
+        &self,
+        account: &str,
+        mailbox: &MailboxName,
+        key: &SearchKey,
+        view: Option<&SessionView>,
+    ) -> Result<Vec<Message>> {
+        // Copy the metadata out so that slow body reads hold no lock.
+        let msgs = self.messages(account, mailbox, &UidSet::all())?;
+        let failed = std::cell::RefCell::new(None);
+        let read = |m: &Message, p: Part| {
+            self.read_part(m, p).unwrap_or_else(|e| {
+                failed.borrow_mut().get_or_insert(e);
+                Vec::new()
+            })
+        };
+        let seq_of = |uid: u32| view.and_then(|v| v.seq_of(uid));
+        let cx = Ctx {
+            max_uid: msgs.last().map_or(0, |m| m.uid),
+            max_seq: view.map_or(0, SessionView::len),
+            seq_of: &seq_of,
+            now: self.now(),
+            read: &read,
+        };
+        let hits: Vec<Message> = msgs.into_iter().filter(|m| key.matches(m, &cx)).collect();
+        match failed.into_inner() {
+            Some(e) => Err(e),
+            None => Ok(hits),
+        }
+    }
+
+    /// Opens a mailbox for a session: a view of its current UIDs and a
+    /// change feed that starts exactly after them.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoMailbox`].
+    pub fn open_session(&self, account: &str, mailbox: &MailboxName) -> Result<Session> {
+        let mut g = self.lock();
+        let mb = mbox(acc(&g, account)?, mailbox)?;
+        let view = SessionView::new(mb.messages.iter().map(|m| m.uid).collect());
+        let uidvalidity = mb.uidvalidity;
+        let (tx, rx) = channel();
+        g.feeds
+            .entry((account.to_owned(), mailbox.to_string()))
+            .or_default()
+            .push(tx);
+        Ok(Session {
+            view,
+            changes: rx,
+            uidvalidity,
+        })
+    }
+
+    // ---- sieve ----
+
+    /// Stores (or replaces) a Sieve script.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::BadScriptName`], [`StoreError::NoAccount`],
+    /// [`StoreError::TooLarge`], I/O.
+    pub fn put_script(&self, account: &str, name: &str, script: &[u8]) -> Result<()> {
+        valid_script_name(name)?;
+        self.check_size(script.len())?;
+        let g = self.lock();
+        acc(&g, account)?;
+        let rec = Record::PutScript {
+            account: account.to_owned(),
+            name: name.to_owned(),
+            script: script.to_vec(),
+        };
+        self.commit(g, &[(rec, None)])
+    }
+
+    /// Deletes a Sieve script (deactivating it if active).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoScript`], I/O.
+    pub fn delete_script(&self, account: &str, name: &str) -> Result<()> {
+        let g = self.lock();
+        if !acc(&g, account)?.scripts.contains_key(name) {
+            return Err(StoreError::NoScript(name.to_owned()));
+        }
+        let rec = Record::DeleteScript {
+            account: account.to_owned(),
+            name: name.to_owned(),
+        };
+        self.commit(g, &[(rec, None)])
+    }
+
+    /// Makes a script the active one, or deactivates all with `None`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoScript`], I/O.
+    pub fn activate_script(&self, account: &str, name: Option<&str>) -> Result<()> {
+        let g = self.lock();
+        let a = acc(&g, account)?;
+        if let Some(n) = name
+            && !a.scripts.contains_key(n)
+        {
+            return Err(StoreError::NoScript(n.to_owned()));
+        }
+        let rec = Record::ActivateScript {
+            account: account.to_owned(),
+            name: name.map(str::to_owned),
+        };
+        self.commit(g, &[(rec, None)])
+    }
+
+    /// Script names with whether each is active.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoAccount`].
+    pub fn scripts(&self, account: &str) -> Result<Vec<(String, bool)>> {
+        let g = self.lock();
+        let a = acc(&g, account)?;
+        Ok(a.scripts
+            .keys()
+            .map(|k| (k.clone(), a.active_script.as_deref() == Some(k)))
+            .collect())
+    }
+
+    /// One script's source.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoScript`].
+    pub fn script(&self, account: &str, name: &str) -> Result<Vec<u8>> {
+        let g = self.lock();
+        acc(&g, account)?
+            .scripts
+            .get(name)
+            .cloned()
+            .ok_or_else(|| StoreError::NoScript(name.to_owned()))
+    }
+
+    /// The active script's name and source.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoAccount`].
+    pub fn active_script(&self, account: &str) -> Result<Option<(String, Vec<u8>)>> {
+        let g = self.lock();
+        let a = acc(&g, account)?;
+        Ok(a.active_script
+            .as_ref()
+            .and_then(|n| a.scripts.get(n).map(|s| (n.clone(), s.clone()))))
+    }
+
+    /// Records Sieve state (a vacation reply sent, a duplicate seen)
+    /// that lasts until `expires` (Unix seconds).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoAccount`], I/O.
+    pub fn set_mark(&self, account: &str, kind: MarkKind, key: &str, expires: i64) -> Result<()> {
+        let g = self.lock();
+        acc(&g, account)?;
+        let rec = Record::Mark {
+            account: account.to_owned(),
+            kind: kind.code(),
+            key: key.to_owned(),
+            expires,
+        };
+        self.commit(g, &[(rec, None)])
+    }
+
+    /// Whether a mark exists and has not expired at `now`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoAccount`].
+    pub fn has_mark(&self, account: &str, kind: MarkKind, key: &str, now: i64) -> Result<bool> {
+        let g = self.lock();
+        let a = acc(&g, account)?;
+        Ok(a.marks
+            .get(&(kind.code(), key.to_owned()))
+            .is_some_and(|&exp| exp > now))
+    }
+
+    // ---- maintenance ----
+
+    /// Checks every invariant and reads back every message body.
+    ///
+    /// # Errors
+    ///
+    /// Only if the store is poisoned; problems found are in the report.
+    pub fn verify(&self) -> Result<VerifyReport> {
+        let mut report = VerifyReport::default();
+        let mut all = Vec::new();
+        {
+            let g = self.lock();
+            if let Some(p) = &g.poisoned {
+                return Err(StoreError::Poisoned(p.clone()));
+            }
+            for (an, a) in &g.state.accounts {
+                report.accounts += 1;
+                let (mut n, mut bytes) = (0, 0);
+                for (mn, mb) in &a.mailboxes {
+                    report.mailboxes += 1;
+                    if MailboxName::new(mn).is_err() {
+                        report
+                            .problems
+                            .push(format!("{an}: invalid mailbox name {mn:?}"));
+                    }
+                    let mut last = 0;
+                    for m in &mb.messages {
+                        if m.uid <= last || m.uid >= mb.uidnext {
+                            report.problems.push(format!(
+                                "{an}/{mn}: uid {} out of order or >= uidnext",
+                                m.uid
+                            ));
+                        }
+                        if m.modseq > mb.highest_modseq {
+                            report
+                                .problems
+                                .push(format!("{an}/{mn}: uid {} modseq above highest", m.uid));
+                        }
+                        if m.blob.offset + m.blob.len > g.len {
+                            report
+                                .problems
+                                .push(format!("{an}/{mn}: uid {} body beyond journal end", m.uid));
+                        }
+                        last = m.uid;
+                        n += 1;
+                        bytes += m.blob.len;
+                        all.push((format!("{an}/{mn}"), m.clone()));
+                    }
+                }
+                if n != a.messages || bytes != a.bytes {
+                    report.problems.push(format!(
+                        "{an}: usage counters {}/{} differ from contents {n}/{bytes}",
+                        a.messages, a.bytes
+                    ));
+                }
+            }
+        }
+        for (where_, m) in all {
+            match self.read(&m) {
+                Ok(raw) => {
+                    report.messages += 1;
+                    if HeaderCache::compute(&raw) != *m.cache() {
+                        report.problems.push(format!(
+                            "{where_}: uid {} header cache differs from body",
+                            m.uid
+                        ));
+                    }
+                }
+                Err(e) => report
+                    .problems
+                    .push(format!("{where_}: uid {}: {e}", m.uid)),
+            }
+        }
+        Ok(report)
+    }
+}
+
+fn valid_script_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.len() > 255 || name.chars().any(char::is_control) {
+        return Err(StoreError::BadScriptName(name.to_owned()));
+    }
+    Ok(())
+}
+
+fn acc<'a>(g: &'a Inner, account: &str) -> Result<&'a Account> {
+    g.state
+        .accounts
+        .get(account)
+        .ok_or_else(|| StoreError::NoAccount(account.to_owned()))
+}
+
+fn mbox<'a>(a: &'a Account, name: &MailboxName) -> Result<&'a Mailbox> {
+    a.mailboxes
+        .get(name.as_str())
+        .ok_or_else(|| StoreError::NoMailbox(name.to_string()))
+}
+
+/// Messages whose UID is in the set; `*` means the highest UID.
+fn select<'a>(mb: &'a Mailbox, set: &UidSet) -> Vec<&'a Message> {
+    let max = mb.messages.last().map_or(0, |m| m.uid);
+    let mut out: Vec<&Message> = Vec::new();
+    for &(lo, hi) in set.ranges() {
+        let fix = |x: u32| if x == u32::MAX { max } else { x };
+        let (a, b) = (fix(lo), fix(hi));
+        let (a, b) = (a.min(b), a.max(b));
+        let start = mb.messages.partition_point(|m| m.uid < a);
+        out.extend(mb.messages[start..].iter().take_while(|m| m.uid <= b));
+    }
+    if set.ranges().len() > 1 {
+        out.sort_by_key(|m| m.uid);
+        out.dedup_by_key(|m| m.uid);
+    }
+    out
+}
+
+fn check_quota(account: &str, a: &Account, bytes: u64, count: u64) -> Result<()> {
+    if let Some(max) = a.quota.max_bytes
+        && a.bytes + bytes > max
+    {
+        return Err(StoreError::OverQuota {
+            account: account.to_owned(),
+            what: format!("{} + {bytes} bytes exceeds the limit of {max}", a.bytes),
+        });
+    }
+    if let Some(max) = a.quota.max_messages
+        && a.messages + count > max
+    {
+        return Err(StoreError::OverQuota {
+            account: account.to_owned(),
+            what: format!(
+                "{} + {count} messages exceeds the limit of {max}",
+                a.messages
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn notify(g: &mut Inner, events: crate::model::Events) {
+    for (account, mailbox, change) in events {
+        let key = (account, mailbox);
+        let gone = change == Change::Gone;
+        if let Some(subs) = g.feeds.get_mut(&key) {
+            subs.retain(|tx| tx.send(change.clone()).is_ok());
+            if subs.is_empty() || gone {
+                g.feeds.remove(&key);
+            }
+        }
+    }
+}
+
+fn save_tail(dev: &dyn Device, at: u64, len: u64, path: &Path) -> std::io::Result<()> {
+    let mut buf = vec![0; (len - at).min(64 << 20) as usize];
+    dev.read_at(&mut buf, at)?;
+    std::fs::write(path, &buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::Date;
+    use std::sync::atomic::Ordering;
+
+    fn opts() -> StoreOptions {
+        StoreOptions {
+            clock: || 1_700_000_000,
+            ..StoreOptions::default()
+        }
+    }
+
+    fn name(s: &str) -> MailboxName {
+        MailboxName::new(s).unwrap()
+    }
+
+    fn msg(i: u32) -> Vec<u8> {
+        format!(
+            "From: user{i}@example.org\r\nTo: ann@example.org\r\nSubject: note {i}\r\n\
+             Date: Mon, 6 Nov 2023 10:00:00 +0000\r\nX-Tag: t{}\r\n\r\nbody number {i}\r\n",
+            i % 3
+        )
+        .into_bytes()
+    }
+
+    fn mem_store() -> (Arc<MemDevice>, Store) {
+        let dev = Arc::new(MemDevice::new());
+        let s = Store::with_device(Box::new(dev.clone()), opts()).unwrap();
+        s.create_account("ann").unwrap();
+        (dev, s)
+    }
+
+    fn reopen(dev: &MemDevice) -> Store {
+        let copy = MemDevice::new();
+        *copy.data.lock().unwrap() = dev.data.lock().unwrap().clone();
+        Store::with_device(Box::new(copy), opts()).unwrap()
+    }
+
+    #[test]
+    fn append_copy_move_expunge() {
+        let (dev, s) = mem_store();
+        let inbox = name("INBOX");
+        let arch = name("Archive/2023");
+        s.create_mailbox("ann", &arch, SpecialUse::parse(&["\\Archive"]).unwrap())
+            .unwrap();
+        // The parent was created implicitly.
+        assert!(s.status("ann", &name("Archive")).is_ok());
+        for i in 1..=5 {
+            let u = s
+                .append("ann", &inbox, &msg(i), &Flags::new(), None)
+                .unwrap();
+            assert_eq!(u.uid, i);
+        }
+        let c = s
+            .copy("ann", &inbox, &UidSet::parse("2:3").unwrap(), &arch)
+            .unwrap();
+        assert_eq!(c.pairs, vec![(2, 1), (3, 2)]);
+        let m = s
+            .move_messages("ann", &inbox, &UidSet::parse("4,*").unwrap(), &arch)
+            .unwrap();
+        assert_eq!(m.pairs, vec![(4, 3), (5, 4)]);
+        assert_eq!(s.status("ann", &inbox).unwrap().messages, 3);
+        assert_eq!(s.vanished_since("ann", &inbox, 0).unwrap(), vec![4, 5]);
+        let deleted = Flags::parse(&["\\Deleted"]).unwrap();
+        s.store_flags("ann", &inbox, &UidSet::all(), FlagOp::Add, &deleted, None)
+            .unwrap();
+        let gone = s
+            .expunge("ann", &inbox, Some(&UidSet::range(1, 2)))
+            .unwrap();
+        assert_eq!(gone, vec![1, 2]);
+        let st = s.status("ann", &inbox).unwrap();
+        assert_eq!((st.messages, st.uidnext, st.deleted), (1, 6, 1));
+        let q = s.quota("ann").unwrap();
+        assert_eq!(q.messages, 5);
+        // Copies share bodies and read back intact.
+        let copied = s.messages("ann", &arch, &UidSet::all()).unwrap();
+        assert_eq!(s.read(&copied[0]).unwrap(), msg(2));
+        assert_eq!(copied[3].cache().subject(), "note 5");
+        // Replay reproduces everything.
+        let r = reopen(&dev);
+        for mb in [&inbox, &arch] {
+            assert_eq!(r.status("ann", mb).unwrap(), s.status("ann", mb).unwrap());
+        }
+        assert_eq!(r.quota("ann").unwrap(), q);
+        assert!(r.verify().unwrap().problems.is_empty());
+    }
+
+    #[test]
+    fn flags_and_unchanged_since() {
+        let (_, s) = mem_store();
+        let inbox = name("INBOX");
+        for i in 1..=3 {
+            s.append("ann", &inbox, &msg(i), &Flags::new(), None)
+                .unwrap();
+        }
+        let seen = Flags::parse(&["\\Seen"]).unwrap();
+        let out = s
+            .store_flags(
+                "ann",
+                &inbox,
+                &UidSet::from_uids([1]),
+                FlagOp::Add,
+                &seen,
+                None,
+            )
+            .unwrap();
+        let ms = out.changed[0].1;
+        assert_eq!(s.status("ann", &inbox).unwrap().highest_modseq, ms);
+        let out = s
+            .store_flags(
+                "ann",
+                &inbox,
+                &UidSet::all(),
+                FlagOp::Replace,
+                &seen,
+                Some(ms - 1),
+            )
+            .unwrap();
+        assert_eq!(out.modified, vec![1]);
+        assert_eq!(
+            out.changed.iter().map(|c| c.0).collect::<Vec<_>>(),
+            vec![2, 3]
+        );
+        // Storing what is already there changes nothing.
+        let out = s
+            .store_flags("ann", &inbox, &UidSet::all(), FlagOp::Add, &seen, None)
+            .unwrap();
+        assert!(out.changed.is_empty());
+    }
+
+    #[test]
+    fn search_keys() {
+        let (_, s) = mem_store();
+        let inbox = name("INBOX");
+        for i in 1..=6 {
+            let f = if i % 2 == 0 {
+                Flags::parse(&["\\Seen", "$Work"]).unwrap()
+            } else {
+                Flags::new()
+            };
+            s.append("ann", &inbox, &msg(i), &f, Some(86_400 * i64::from(i)))
+                .unwrap();
+        }
+        let view = s.open_session("ann", &inbox).unwrap().view().clone();
+        let k = |t: &str| t.to_owned();
+        let d = |day: i64| Date::of_timestamp(86_400 * day);
+        let table: Vec<(SearchKey, Vec<u32>)> = vec![
+            (SearchKey::All, vec![1, 2, 3, 4, 5, 6]),
+            (SearchKey::Seen, vec![2, 4, 6]),
+            (SearchKey::Unseen, vec![1, 3, 5]),
+            (SearchKey::Keyword(k("$work")), vec![2, 4, 6]),
+            (SearchKey::From(k("USER3@")), vec![3]),
+            (SearchKey::Subject(k("note 5")), vec![5]),
+            (SearchKey::Header(k("x-tag"), k("t1")), vec![1, 4]),
+            (SearchKey::Header(k("x-missing"), k("")), vec![]),
+            (SearchKey::Header(k("x-tag"), k("")), vec![1, 2, 3, 4, 5, 6]),
+            (SearchKey::Body(k("NUMBER 2")), vec![2]),
+            (SearchKey::Text(k("ann@example")), vec![1, 2, 3, 4, 5, 6]),
+            (SearchKey::Before(d(3)), vec![1, 2]),
+            (SearchKey::On(d(3)), vec![3]),
+            (SearchKey::Since(d(5)), vec![5, 6]),
+            (
+                SearchKey::SentOn(Date::from_ymd(2023, 11, 6).unwrap()),
+                vec![1, 2, 3, 4, 5, 6],
+            ),
+            (
+                SearchKey::SentBefore(Date::from_ymd(2023, 11, 6).unwrap()),
+                vec![],
+            ),
+            (
+                SearchKey::SaveDateSince(Date::from_ymd(2023, 11, 14).unwrap()),
+                vec![1, 2, 3, 4, 5, 6],
+            ),
+            (SearchKey::Larger(10_000), vec![]),
+            (
+                SearchKey::Uid(UidSet::parse("2,5:*").unwrap()),
+                vec![2, 5, 6],
+            ),
+            (SearchKey::Seq(UidSet::parse("*").unwrap()), vec![6]),
+            (SearchKey::ModSeq(6), vec![5, 6]),
+            (SearchKey::Not(Box::new(SearchKey::Seen)), vec![1, 3, 5]),
+            (
+                SearchKey::Or(
+                    Box::new(SearchKey::Uid(UidSet::from_uids([1]))),
+                    Box::new(SearchKey::On(d(6))),
+                ),
+                vec![1, 6],
+            ),
+            (
+                SearchKey::And(vec![SearchKey::Seen, SearchKey::Since(d(4))]),
+                vec![4, 6],
+            ),
+        ];
+        for (key, want) in table {
+            assert_eq!(
+                s.search("ann", &inbox, &key, Some(&view)).unwrap(),
+                want,
+                "{key:?}"
+            );
+        }
+        let sorted = s
+            .sort(
+                "ann",
+                &inbox,
+                &[SortKey::desc(SortBy::Arrival)],
+                &SearchKey::Seen,
+                None,
+            )
+            .unwrap();
+        assert_eq!(sorted, vec![6, 4, 2]);
+        let sorted = s
+            .sort(
+                "ann",
+                &inbox,
+                &[SortKey::asc(SortBy::From)],
+                &SearchKey::All,
+                None,
+            )
+            .unwrap();
+        assert_eq!(sorted, vec![1, 2, 3, 4, 5, 6]);
+    }
+
+    use crate::search::{SortBy, SortKey};
+
+    #[test]
+    fn sessions_follow_changes() {
+        let (_, s) = mem_store();
+        let inbox = name("INBOX");
+        s.append("ann", &inbox, &msg(1), &Flags::new(), None)
+            .unwrap();
+        let mut sess = s.open_session("ann", &inbox).unwrap();
+        assert_eq!(sess.view().len(), 1);
+        s.append("ann", &inbox, &msg(2), &Flags::new(), None)
+            .unwrap();
+        let del = Flags::parse(&["\\Deleted"]).unwrap();
+        s.store_flags(
+            "ann",
+            &inbox,
+            &UidSet::from_uids([1]),
+            FlagOp::Add,
+            &del,
+            None,
+        )
+        .unwrap();
+        s.expunge("ann", &inbox, None).unwrap();
+        let ups = sess.poll();
+        assert_eq!(ups.len(), 3, "{ups:?}");
+        assert_eq!(ups[0], crate::ViewUpdate::Exists(2));
+        assert_eq!(ups[2], crate::ViewUpdate::Expunge(1));
+        assert_eq!(sess.view().uids(), &[2]);
+    }
+
+    #[test]
+    fn deliver_stores_body_once() {
+        let (dev, s) = mem_store();
+        s.create_account("bob").unwrap();
+        s.set_quota(
+            "bob",
+            Quota {
+                max_bytes: None,
+                max_messages: Some(0),
+            },
+        )
+        .unwrap();
+        let inbox = name("INBOX");
+        let before = s.journal_len();
+        let raw = vec![b'x'; 10_000];
+        let rcpts = [
+            Delivery {
+                account: "ann",
+                mailbox: &inbox,
+                flags: Flags::new(),
+            },
+            Delivery {
+                account: "bob",
+                mailbox: &inbox,
+                flags: Flags::new(),
+            },
+            Delivery {
+                account: "nobody",
+                mailbox: &inbox,
+                flags: Flags::new(),
+            },
+            Delivery {
+                account: "ann",
+                mailbox: &inbox,
+                flags: Flags::new(),
+            },
+        ];
+        let res = s.deliver(&raw, &rcpts, None).unwrap();
+        assert_eq!(res[0].as_ref().unwrap().uid, 1);
+        assert!(matches!(res[1], Err(StoreError::OverQuota { .. })));
+        assert!(matches!(res[2], Err(StoreError::NoAccount(_))));
+        assert_eq!(res[3].as_ref().unwrap().uid, 2);
+        assert!(s.journal_len() - before < 11_000);
+        let r = reopen(&dev);
+        assert_eq!(r.status("ann", &inbox).unwrap().messages, 2);
+    }
+
+    #[test]
+    fn bad_input_is_refused_cleanly() {
+        let (_, s) = mem_store();
+        let inbox = name("INBOX");
+        let small = Store::with_device(
+            Box::new(MemDevice::new()),
+            StoreOptions {
+                max_message_size: 10,
+                ..opts()
+            },
+        )
+        .unwrap();
+        small.create_account("a").unwrap();
+        assert!(matches!(
+            small.append("a", &inbox, &[b'x'; 11], &Flags::new(), None),
+            Err(StoreError::TooLarge {
+                size: 11,
+                limit: 10
+            })
+        ));
+        assert!(matches!(
+            s.create_account("a/b"),
+            Err(StoreError::BadAccount(_))
+        ));
+        assert!(matches!(
+            s.create_account("ann"),
+            Err(StoreError::AccountExists(_))
+        ));
+        assert!(matches!(
+            s.delete_mailbox("ann", &inbox),
+            Err(StoreError::Inbox(_))
+        ));
+        assert!(matches!(
+            s.append("ann", &name("Nope"), b"x", &Flags::new(), None),
+            Err(StoreError::NoMailbox(_))
+        ));
+        s.create_mailbox("ann", &name("A"), SpecialUse::NONE)
+            .unwrap();
+        assert!(matches!(
+            s.rename_mailbox("ann", &name("A"), &name("A/B")),
+            Err(StoreError::MailboxExists(_))
+        ));
+        assert!(matches!(
+            s.activate_script("ann", Some("x")),
+            Err(StoreError::NoScript(_))
+        ));
+    }
+
+    #[test]
+    fn full_disk_loses_nothing() {
+        let (dev, s) = mem_store();
+        let inbox = name("INBOX");
+        s.append("ann", &inbox, &msg(1), &Flags::new(), None)
+            .unwrap();
+        let len = s.journal_len();
+        *dev.limit.lock().unwrap() = Some(len + 50);
+        let err = s
+            .append("ann", &inbox, &msg(2), &Flags::new(), None)
+            .unwrap_err();
+        assert!(matches!(err, StoreError::DiskFull { .. }), "{err}");
+        // The partial write was taken back; state and journal agree.
+        assert_eq!(s.journal_len(), len);
+        assert_eq!(dev.len().unwrap(), len);
+        assert_eq!(s.status("ann", &inbox).unwrap().messages, 1);
+        *dev.limit.lock().unwrap() = None;
+        let u = s
+            .append("ann", &inbox, &msg(2), &Flags::new(), None)
+            .unwrap();
+        assert_eq!(u.uid, 2);
+        assert_eq!(reopen(&dev).status("ann", &inbox).unwrap().messages, 2);
+    }
+
+    #[test]
+    fn failed_sync_poisons() {
+        let (dev, s) = mem_store();
+        let inbox = name("INBOX");
+        dev.fail_sync.store(true, Ordering::SeqCst);
+        assert!(
+            s.append("ann", &inbox, &msg(1), &Flags::new(), None)
+                .is_err()
+        );
+        dev.fail_sync.store(false, Ordering::SeqCst);
+        assert!(matches!(
+            s.append("ann", &inbox, &msg(2), &Flags::new(), None),
+            Err(StoreError::Poisoned(_))
+        ));
+    }
+
+    #[test]
+    fn torn_tail_at_every_offset() {
+        let (dev, s) = mem_store();
+        let inbox = name("INBOX");
+        s.append("ann", &inbox, &msg(1), &Flags::new(), None)
+            .unwrap();
+        let good = s.journal_len();
+        s.append("ann", &inbox, &msg(2), &Flags::new(), None)
+            .unwrap();
+        let full = dev.data.lock().unwrap().clone();
+        for cut in good..full.len() as u64 {
+            let d = MemDevice::new();
+            *d.data.lock().unwrap() = full[..cut as usize].to_vec();
+            let r = Store::with_device(Box::new(d), opts()).unwrap();
+            assert_eq!(r.status("ann", &inbox).unwrap().messages, 1);
+            assert_eq!(r.recovery().discarded_bytes, cut - good);
+            // The next UID is still 2 (the lost one was never acknowledged).
+            let u = r
+                .append("ann", &inbox, &msg(3), &Flags::new(), None)
+                .unwrap();
+            assert_eq!(u.uid, 2);
+        }
+        // A flipped byte inside the last record is caught by the checksum.
+        let mut bad = full.clone();
+        let n = bad.len();
+        bad[n - 3] ^= 1;
+        let d = MemDevice::new();
+        *d.data.lock().unwrap() = bad;
+        let r = Store::with_device(Box::new(d), opts()).unwrap();
+        assert_eq!(r.recovery().reason, Some("record checksum mismatch"));
+    }
+
+    #[test]
+    fn sieve_scripts_and_marks() {
+        let (dev, s) = mem_store();
+        s.put_script("ann", "main", b"keep;").unwrap();
+        s.put_script("ann", "spare", b"discard;").unwrap();
+        s.activate_script("ann", Some("main")).unwrap();
+        assert_eq!(s.active_script("ann").unwrap().unwrap().1, b"keep;");
+        s.set_mark("ann", MarkKind::Vacation, "bob@x", 100).unwrap();
+        assert!(s.has_mark("ann", MarkKind::Vacation, "bob@x", 99).unwrap());
+        assert!(!s.has_mark("ann", MarkKind::Vacation, "bob@x", 100).unwrap());
+        assert!(!s.has_mark("ann", MarkKind::Duplicate, "bob@x", 0).unwrap());
+        s.delete_script("ann", "main").unwrap();
+        let r = reopen(&dev);
+        assert_eq!(r.scripts("ann").unwrap(), vec![("spare".to_owned(), false)]);
+        assert!(r.active_script("ann").unwrap().is_none());
+        assert!(r.has_mark("ann", MarkKind::Vacation, "bob@x", 0).unwrap());
+    }
+
+    #[test]
+    fn rename_carries_children_and_feeds_end() {
+        let (dev, s) = mem_store();
+        s.create_mailbox("ann", &name("A/B"), SpecialUse::NONE)
+            .unwrap();
+        s.append("ann", &name("A/B"), &msg(1), &Flags::new(), None)
+            .unwrap();
+        let mut sess = s.open_session("ann", &name("A/B")).unwrap();
+        s.rename_mailbox("ann", &name("A"), &name("Z")).unwrap();
+        assert_eq!(sess.poll(), vec![crate::ViewUpdate::Gone]);
+        let names: Vec<String> = reopen(&dev)
+            .mailboxes("ann")
+            .unwrap()
+            .into_iter()
+            .map(|m| m.name.to_string())
+            .collect();
+        assert_eq!(names, vec!["INBOX", "Z", "Z/B"]);
+        assert_eq!(s.status("ann", &name("Z/B")).unwrap().messages, 1);
+    }
+}
