@@ -1,1 +1,38 @@
-//! IMAP4rev2/rev1, POP3 and ManageSieve protocol parsing, encoding and session rules.
+//! IMAP4rev2/rev1, POP3 and ManageSieve protocol parsing, encoding and
+//! session rules, without I/O.
+//!
+//! The crate never touches a socket. A server feeds received bytes to a
+//! [`frame::Framer`], which cuts them into complete messages (a line and
+//! the literals it announces), tells when to send a continuation request
+//! and refuses oversized literals before the client sends them. Each
+//! message then goes to [`command::parse_command`], which borrows from
+//! the framer's buffer instead of copying.
+//!
+//! ```
+//! use rampart_imap_proto::command::{CommandBody, parse_command};
+//! use rampart_imap_proto::frame::{Event, Framer, FramerConfig};
+//!
+//! let mut framer = Framer::new(FramerConfig::SERVER);
+//! framer.feed(b"a1 SELECT INBOX\r\na2 FETCH 1:* (FLAGS)\r\n");
+//! let mut names = Vec::new();
+//! while let Some(event) = framer.poll() {
+//!     let Event::Message(bytes) = event else { unreachable!() };
+//!     let cmd = parse_command(bytes).unwrap();
+//!     names.push((cmd.tag.as_str().to_string(), cmd.body.name()));
+//! }
+//! assert_eq!(names, [("a1".to_string(), "SELECT"), ("a2".to_string(), "FETCH")]);
+//! ```
+//!
+//! Commands encode back to the wire with [`command::Command::encode`],
+//! which also reports where a client must wait for a continuation
+//! request before sending a synchronizing literal.
+
+pub mod command;
+pub mod error;
+pub mod frame;
+mod lex;
+pub mod types;
+pub mod utf7;
+
+pub use error::{FrameError, ParseError, ParseErrorKind};
+pub use lex::{LiteralMode, MAX_DEPTH};
