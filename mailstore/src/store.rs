@@ -640,6 +640,33 @@ impl Store {
         Ok(uids[0])
     }
 
+    /// Delivers one message into `mailbox` of `account`, creating the
+    /// mailbox (and its parents) first when it does not exist. The
+    /// simple entry point for a delivery pipeline.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::append`]; [`StoreError::NoAccount`] when the account
+    /// does not exist.
+    pub fn deliver_to(
+        &self,
+        account: &str,
+        mailbox: &MailboxName,
+        raw: &[u8],
+    ) -> Result<AppendUid> {
+        match self.append(account, mailbox, raw, &Flags::new(), None) {
+            Err(StoreError::NoMailbox(_)) => {
+                match self.create_mailbox(account, mailbox, SpecialUse::NONE) {
+                    // Another thread created it meanwhile: fine.
+                    Ok(()) | Err(StoreError::MailboxExists(_)) => {}
+                    Err(e) => return Err(e),
+                }
+                self.append(account, mailbox, raw, &Flags::new(), None)
+            }
+            other => other,
+        }
+    }
+
     /// Appends several messages to one mailbox, all or none, with one
     /// sync.
     ///
