@@ -1,0 +1,156 @@
+//! Errors, and the one place where each error becomes an SMTP reply.
+
+use crate::reply::{EnhancedCode, Reply};
+
+/// Why a command line could not be accepted.
+///
+/// Every variant maps to exactly one reply through
+/// [`CommandError::reply`]; the server session uses nothing else to
+/// answer a bad command.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommandError {
+    /// The line is longer than the configured limit.
+    #[error("command line of {len} octets exceeds the limit of {max}")]
+    LineTooLong {
+        /// Length seen (at least).
+        len: usize,
+        /// Configured limit.
+        max: usize,
+    },
+    /// The line holds bytes that are not valid UTF-8.
+    #[error("command line is not valid utf-8 at offset {offset}")]
+    InvalidUtf8 {
+        /// Offset of the first bad byte.
+        offset: usize,
+    },
+    /// The line holds a control character (NUL, bare CR, ...).
+    #[error("command line holds control character {byte:#04x}")]
+    ControlCharacter {
+        /// The offending byte.
+        byte: u8,
+    },
+    /// The verb is not an SMTP command at all.
+    #[error("unrecognized command {verb:?}")]
+    UnknownCommand {
+        /// The verb, cut to 16 characters.
+        verb: String,
+    },
+    /// A known command with a malformed argument.
+    #[error("syntax error in {command} arguments: {reason}")]
+    Syntax {
+        /// Command name.
+        command: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A reverse-path or forward-path that does not follow RFC 5321.
+    #[error("bad address syntax in {address:?}: {reason}")]
+    Address {
+        /// The offending path, cut to 300 characters.
+        address: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A path, local part or domain longer than RFC 5321 4.5.3.1 allows.
+    #[error("{what} of {len} octets exceeds the limit of {max}")]
+    TooLong {
+        /// Which part ("local part", "domain", "path").
+        what: &'static str,
+        /// Length seen.
+        len: usize,
+        /// Limit.
+        max: usize,
+    },
+    /// Non-ASCII address without SMTPUTF8.
+    #[error("non-ascii address {address:?} needs smtputf8")]
+    Utf8NeedsSmtputf8 {
+        /// The offending address.
+        address: String,
+    },
+    /// An ESMTP parameter we do not know.
+    #[error("unknown parameter {keyword:?}")]
+    UnknownParameter {
+        /// The keyword as sent.
+        keyword: String,
+    },
+    /// A known parameter with a bad value, or given twice.
+    #[error("bad value for parameter {keyword}: {reason}")]
+    BadParameter {
+        /// Parameter keyword.
+        keyword: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
+}
+
+impl CommandError {
+    /// The reply a server sends for this error.
+    ///
+    /// This is the single mapping from parse errors to the wire
+    /// (RFC 5321 4.2.3, RFC 3463 for the enhanced codes).
+    pub fn reply(&self) -> Reply {
+        let (code, class, subject, detail) = match self {
+            Self::LineTooLong { .. } => (500, 5, 5, 2),
+            Self::InvalidUtf8 { .. } | Self::ControlCharacter { .. } => (500, 5, 5, 2),
+            Self::UnknownCommand { .. } => (500, 5, 5, 1),
+            Self::Syntax { .. } => (501, 5, 5, 4),
+            Self::Address { .. } => (501, 5, 1, 3),
+            Self::TooLong { .. } => (501, 5, 1, 3),
+            Self::Utf8NeedsSmtputf8 { .. } => (553, 5, 6, 7),
+            Self::UnknownParameter { .. } => (555, 5, 5, 4),
+            Self::BadParameter { .. } => (501, 5, 5, 4),
+        };
+        let text = match self {
+            // Do not echo unknown bytes back; the code says enough.
+            Self::LineTooLong { .. } => "line too long".to_string(),
+            other => other.to_string(),
+        };
+        Reply::new(code, Some(EnhancedCode::new(class, subject, detail)), text)
+    }
+}
+
+/// A reply that could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplyError {
+    /// The line does not start with three digits 2-5, 0-5, 0-9.
+    #[error("bad reply code in line {line:?}")]
+    BadCode {
+        /// The line, cut to 64 characters.
+        line: String,
+    },
+    /// A line of a multi-line reply carries a different code.
+    #[error("reply code {found} in a continuation of reply {expected}")]
+    CodeMismatch {
+        /// First line's code.
+        expected: u16,
+        /// This line's code.
+        found: u16,
+    },
+    /// The separator after the code is neither space nor hyphen.
+    #[error("bad separator {byte:#04x} after reply code")]
+    BadSeparator {
+        /// The byte found.
+        byte: u8,
+    },
+    /// The reply text is not valid UTF-8.
+    #[error("reply text is not valid utf-8")]
+    InvalidUtf8,
+    /// A reply line or a whole reply exceeds the limit.
+    #[error("reply longer than the limit of {max} octets")]
+    TooLong {
+        /// The limit.
+        max: usize,
+    },
+    /// The input ended in the middle of a reply.
+    #[error("reply is incomplete")]
+    Incomplete,
+}
+
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => s[..i].to_string(),
+        None => s.to_string(),
+    }
+}
