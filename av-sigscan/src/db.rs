@@ -106,6 +106,9 @@ pub struct Info {
     pub ignored: usize,
     /// Signatures skipped because of their functionality level.
     pub flevel_skipped: usize,
+    /// Logical signatures skipped for an unknown target description
+    /// key (ClamAV loads them but never matches them).
+    pub tdb_skipped: usize,
     /// Bad or unsupported lines skipped in lenient mode.
     pub bad_skipped: usize,
     /// Files inside containers skipped because their type is not
@@ -147,7 +150,7 @@ const SUPPORTED: &[&str] = &[
 const UNSUPPORTED: &[&str] = &[
     "pdb", "gdb", "wdb", "yar", "yara", "cdb", "idb", "crb", "imp", "ftm", "cfg", "info", "hdu",
     "hsu", "mdu", "msu", "ndu", "ldu", "sdb", "zmd", "rmd", "cat", "crt", "pwdb", "cbc", "ndu",
-    "ldu", "pdu",
+    "ldu", "pdu", "cbc",
 ];
 
 /// Largest unpacked `.cvd` accepted.
@@ -193,7 +196,7 @@ impl Loader {
         match ext.as_str() {
             "cvd" | "cld" | "cud" => self.add_container(name, &ext, bytes),
             e if SUPPORTED.contains(&e) => self.add_lines(name, e, bytes),
-            e if UNSUPPORTED.contains(&e) && self.official => {
+            e if UNSUPPORTED.contains(&e) && (self.official || self.opts.lenient) => {
                 self.info.files_skipped.push(name.to_string());
                 Ok(())
             }
@@ -207,10 +210,10 @@ impl Loader {
     fn add_lines(&mut self, file: &str, ext: &str, bytes: &[u8]) -> Result<(), LoadError> {
         for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
             let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-            let Ok(line) = std::str::from_utf8(raw) else {
-                self.line_error(file, i, SigError::new("line is not valid UTF-8".into()))?;
-                continue;
-            };
+            // Names in third-party sets are sometimes Latin-1; ClamAV
+            // takes the bytes as they are.
+            let line = String::from_utf8_lossy(raw);
+            let line = line.as_ref();
             if line.trim().is_empty() || line.starts_with('#') {
                 continue;
             }
@@ -229,7 +232,7 @@ impl Loader {
         Err(LoadError::Line {
             file: file.to_string(),
             line: i + 1,
-            source,
+            reason: source,
         })
     }
 

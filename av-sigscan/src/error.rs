@@ -27,14 +27,14 @@ impl SigError {
 #[non_exhaustive]
 pub enum LoadError {
     /// A line of a database file is malformed or unsupported.
-    #[error("{file}:{line}: {source}")]
+    #[error("{file}:{line}: {reason}")]
     Line {
         /// The database file (or the member of a `.cvd`).
         file: String,
         /// 1-based line number.
         line: usize,
         /// What is wrong.
-        source: SigError,
+        reason: SigError,
     },
     /// The file name's extension is not a known database type.
     #[error("{file}: unknown database type {ext:?}")]
@@ -53,12 +53,12 @@ pub enum LoadError {
         reason: String,
     },
     /// A database file or directory could not be read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The path.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Nothing was loaded (an empty directory or only empty files).
     #[error("no signatures loaded from {0}")]

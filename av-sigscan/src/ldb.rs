@@ -287,6 +287,7 @@ pub(crate) fn parse(loader: &mut Loader, line: &str) -> Result<Option<LogicalSig
     let mut target = None;
     let mut tdb = Tdb::default();
     let mut engine = None;
+    let mut unknown_key = false;
     for kv in f[1].split(',') {
         let (k, v) = kv
             .split_once(':')
@@ -300,11 +301,9 @@ pub(crate) fn parse(loader: &mut Loader, line: &str) -> Result<Option<LogicalSig
             "Container" | "Intermediates" | "IconGroup1" | "IconGroup2" | "HandlerType" => {
                 return Err(SigError::unsupported(format!("target description key {k}")));
             }
-            _ => {
-                return Err(SigError::new(format!(
-                    "unknown target description key {k:?}"
-                )));
-            }
+            // ClamAV loads a signature with an unknown key but never
+            // matches it; skip it the same way.
+            _ => unknown_key = true,
         }
     }
     let target = target.ok_or_else(|| SigError::new("target description has no Target".into()))?;
@@ -319,6 +318,10 @@ pub(crate) fn parse(loader: &mut Loader, line: &str) -> Result<Option<LogicalSig
             expr.max_sub(),
             subs.len()
         )));
+    }
+    if unknown_key {
+        loader.info.tdb_skipped += 1;
+        return Ok(None);
     }
     if let Some((lo, hi)) = engine {
         let (lo, hi) = (lo.to_string(), hi.to_string());
@@ -361,7 +364,7 @@ fn parse_sub(s: &str, target: Target) -> Result<SubSig, SigError> {
             "sub-signature {s:?} has a PE offset but the target is not PE"
         )));
     }
-    let mut pattern = Pattern::parse(hex)?;
+    let mut pattern = Pattern::parse_min(hex, 2)?;
     let (mut ascii, mut wide, mut fullword) = (false, false, false);
     for c in mods.chars() {
         match c {
@@ -485,13 +488,17 @@ mod tests {
             "A;Engine:51-255,Target:0,Container:CL_TYPE_ZIP;0;616263",
             "A;Engine:51-255,Target:0;0&1;616263;0/(a)\\1/",
             "A;Engine:51-255,Target:0;0;616263::q",
-            "A;Engine:51-255,Bogus:1,Target:0;0;616263",
         ];
         for l in bad {
             let mut loader = Loader::new(LoadOptions::default());
             assert!(parse(&mut loader, l).is_err(), "{l}");
         }
         let mut loader = Loader::new(LoadOptions::default());
+        assert!(
+            parse(&mut loader, "A;Engine:51-255,Bogus:1,Target:0;0;616263")
+                .unwrap()
+                .is_none()
+        );
         assert!(
             parse(&mut loader, "A;Engine:250-255,Target:0;0;616263")
                 .unwrap()

@@ -169,6 +169,12 @@ impl Pattern {
     /// least 3 bytes; a signature with wildcards needs a run of 2 static
     /// bytes, and so does every part between `*` gaps.
     pub(crate) fn parse(sig: &str) -> Result<Pattern, SigError> {
+        Self::parse_min(sig, 3)
+    }
+
+    /// Like [`Pattern::parse`] with another minimum length for plain
+    /// signatures (logical sub-signatures may have 2 bytes).
+    pub(crate) fn parse_min(sig: &str, min_plain: usize) -> Result<Pattern, SigError> {
         let s = sig.as_bytes();
         let mut elems: Vec<Elem> = Vec::new();
         let mut i = 0;
@@ -249,18 +255,18 @@ impl Pattern {
             elems,
             nocase: false,
         };
-        p.check_rules(sig)?;
+        p.check_rules(sig, min_plain)?;
         Ok(p)
     }
 
-    fn check_rules(&self, sig: &str) -> Result<(), SigError> {
+    fn check_rules(&self, sig: &str, min_plain: usize) -> Result<(), SigError> {
         if self.elems.is_empty() {
             return Err(SigError::new("empty signature".to_string()));
         }
         if let [Elem::Lit(v)] = self.elems.as_slice() {
-            if v.len() < 3 {
+            if v.len() < min_plain {
                 return Err(SigError::new(format!(
-                    "signature {sig:?} is shorter than 3 bytes"
+                    "signature {sig:?} is shorter than {min_plain} bytes"
                 )));
             }
             return Ok(());
