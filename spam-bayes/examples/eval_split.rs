@@ -1,0 +1,104 @@
+//! Trains on two directories and scores two others; prints AUC, errors
+//! at the default cutoffs and speed. Used by `eval/evaluate.sh` for quick
+//! in-process figures; the CLI path is measured by the script itself.
+//!
+//! Usage: eval_split TRAIN_SPAM TRAIN_HAM TEST_SPAM TEST_HAM [scores.tsv]
+
+use std::time::Instant;
+
+use rampart_spam_bayes::{Bayes, Class, MemoryStore, Tokenizer, Verdict};
+
+fn files(dir: &str) -> Vec<Vec<u8>> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("read {dir}: {e}"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .map(|p| std::fs::read(p).unwrap_or_default())
+        .collect()
+}
+
+/// Mann-Whitney ROC AUC with ties counted one half.
+fn auc(pos: &[f64], neg: &[f64]) -> f64 {
+    let mut all: Vec<(f64, bool)> = pos
+        .iter()
+        .map(|&p| (p, true))
+        .chain(neg.iter().map(|&n| (n, false)))
+        .collect();
+    all.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut rank_sum = 0.0;
+    let mut i = 0;
+    while i < all.len() {
+        let mut j = i;
+        while j < all.len() && all[j].0 == all[i].0 {
+            j += 1;
+        }
+        let avg = (i + j + 1) as f64 / 2.0;
+        rank_sum += avg * all[i..j].iter().filter(|x| x.1).count() as f64;
+        i = j;
+    }
+    let (n1, n0) = (pos.len() as f64, neg.len() as f64);
+    (rank_sum - n1 * (n1 + 1.0) / 2.0) / (n1 * n0)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.len() < 4 {
+        eprintln!("usage: eval_split TRAIN_SPAM TRAIN_HAM TEST_SPAM TEST_HAM");
+        std::process::exit(2);
+    }
+    let (trs, trh, tes, teh) = (
+        files(&args[0]),
+        files(&args[1]),
+        files(&args[2]),
+        files(&args[3]),
+    );
+    let tokenizer = Tokenizer::default();
+    let bayes = Bayes::default();
+    let mut store = MemoryStore::new();
+    let t0 = Instant::now();
+    for (set, class) in [(&trs, Class::Spam), (&trh, Class::Ham)] {
+        for raw in set.iter() {
+            bayes
+                .learn(&mut store, &tokenizer.tokenize(raw), class, 20_000)
+                .expect("learn");
+        }
+    }
+    let train = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let score = |set: &Vec<Vec<u8>>| -> Vec<(f64, Verdict)> {
+        set.iter()
+            .map(|raw| {
+                let s = bayes
+                    .classify(&store, &tokenizer.tokenize(raw))
+                    .expect("classify");
+                (s.probability, s.verdict)
+            })
+            .collect()
+    };
+    let (sp, hm) = (score(&tes), score(&teh));
+    let classify = t1.elapsed().as_secs_f64();
+    let fp = hm.iter().filter(|s| s.1 == Verdict::Spam).count();
+    let fn_ = sp.iter().filter(|s| s.1 != Verdict::Spam).count();
+    let unsure_s = sp.iter().filter(|s| s.1 == Verdict::Unsure).count();
+    let unsure_h = hm.iter().filter(|s| s.1 == Verdict::Unsure).count();
+    let a = auc(
+        &sp.iter().map(|s| s.0).collect::<Vec<_>>(),
+        &hm.iter().map(|s| s.0).collect::<Vec<_>>(),
+    );
+    let ntest = sp.len() + hm.len();
+    let ntrain = trs.len() + trh.len();
+    println!(
+        "rampart test spam={} ham={} | default: FP={fp} ({:.2}%) FN={fn_} (caught {:.2}%) unsure spam={unsure_s} ham={unsure_h} | AUC={a:.6} | train {ntrain} in {train:.2}s ({:.0}/s) | classify {ntest} in {classify:.2}s ({:.0}/s) | tokens={}",
+        sp.len(),
+        hm.len(),
+        100.0 * fp as f64 / hm.len() as f64,
+        100.0 * (sp.len() - fn_) as f64 / sp.len() as f64,
+        ntrain as f64 / train,
+        ntest as f64 / classify,
+        store.token_count()
+    );
+}

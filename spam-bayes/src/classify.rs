@@ -1,0 +1,486 @@
+//! The classifier: Robinson's per-token probability and Fisher's inverse
+//! chi-square combining.
+//!
+//! For a token seen in `b` of `nspam` spam and `g` of `nham` ham
+//! messages, with `n = b + g`:
+//!
+//! ```text
+//! p(w) = (b / nspam) / (b / nspam + g / nham)
+//! f(w) = (s * x + n * p(w)) / (s + n)
+//! ```
+//!
+//! where `s` is the prior strength and `x` the assumed probability of
+//! a token never seen. Tokens with `|f(w) - 0.5| < min_deviation` are
+//! ignored; at most `max_tokens` of the strongest are kept. With the
+//! `k` remaining values,
+//!
+//! ```text
+//! A = C⁻¹(-2 Σ ln f(w), 2k)          (small when many f(w) are near 0)
+//! B = C⁻¹(-2 Σ ln (1 - f(w)), 2k)    (small when many f(w) are near 1)
+//! P = (1 + A - B) / 2
+//! ```
+//!
+//! `C⁻¹` is the upper tail of the chi-square distribution. `P` near 1
+//! means spam, near 0 ham, and near 0.5 either no evidence or strong
+//! evidence both ways.
+
+use crate::store::{Change, Direction, TokenCounts, TokenStore};
+use crate::tokenize::TokenSet;
+
+/// Spam or ham.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Class {
+    /// Unsolicited bulk mail.
+    Spam,
+    /// Wanted mail.
+    Ham,
+}
+
+/// Classifier parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BayesConfig {
+    /// Prior strength `s`: how many messages' worth of weight the
+    /// assumed probability has.
+    pub strength: f64,
+    /// Assumed probability `x` of a token with no history.
+    pub assumed: f64,
+    /// Tokens whose `f(w)` is closer than this to 0.5 are ignored.
+    pub min_deviation: f64,
+    /// Most tokens used per message (the strongest ones).
+    pub max_tokens: usize,
+    /// Below this probability a message is ham.
+    pub ham_cutoff: f64,
+    /// From this probability on a message is spam.
+    pub spam_cutoff: f64,
+    /// Spam messages needed before [`Bayes::classify`] answers.
+    pub min_spam: u32,
+    /// Ham messages needed before [`Bayes::classify`] answers.
+    pub min_ham: u32,
+}
+
+impl Default for BayesConfig {
+    /// The values SpamBayes ships with (s = 0.45, x = 0.5, 150 tokens,
+    /// deviation 0.1), with cutoffs 0.2 and 0.9.
+    fn default() -> Self {
+        BayesConfig {
+            strength: 0.45,
+            assumed: 0.5,
+            min_deviation: 0.1,
+            max_tokens: 150,
+            ham_cutoff: 0.20,
+            spam_cutoff: 0.90,
+            min_spam: 10,
+            min_ham: 10,
+        }
+    }
+}
+
+/// The verdict band of a probability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// At or above the spam cutoff.
+    Spam,
+    /// Below the ham cutoff.
+    Ham,
+    /// In between.
+    Unsure,
+}
+
+impl Verdict {
+    /// `spam`, `ham` or `unsure`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Spam => "spam",
+            Verdict::Ham => "ham",
+            Verdict::Unsure => "unsure",
+        }
+    }
+}
+
+/// The result of classifying a message.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Score {
+    /// Spam probability in `[0, 1]`.
+    pub probability: f64,
+    /// Band of the probability.
+    pub verdict: Verdict,
+    /// Tokens that took part in the combining.
+    pub tokens_used: usize,
+}
+
+/// What [`Bayes::learn`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LearnOutcome {
+    /// The message was new and is now counted.
+    Learned,
+    /// The message was already counted in this class; nothing changed.
+    AlreadyLearned,
+    /// The message was counted in the other class and has been moved.
+    Relearned,
+}
+
+/// Classification or learning failures.
+#[derive(Debug, thiserror::Error)]
+pub enum BayesError<E: std::error::Error + 'static> {
+    /// Not enough messages learned yet for a meaningful answer.
+    #[error(
+        "not enough training: {spam} spam and {ham} ham learned, need {min_spam} and {min_ham}"
+    )]
+    NotEnoughTraining {
+        /// Spam learned.
+        spam: u32,
+        /// Ham learned.
+        ham: u32,
+        /// Spam needed.
+        min_spam: u32,
+        /// Ham needed.
+        min_ham: u32,
+    },
+    /// The token store failed.
+    #[error("token store: {0}")]
+    Store(#[source] E),
+}
+
+/// The classifier: parameters plus the arithmetic. Holds no counts; it
+/// works on any [`TokenStore`].
+#[derive(Debug, Clone, Default)]
+pub struct Bayes {
+    config: BayesConfig,
+}
+
+impl Bayes {
+    /// A classifier with the given parameters.
+    pub fn new(config: BayesConfig) -> Self {
+        Bayes { config }
+    }
+
+    /// The parameters.
+    pub fn config(&self) -> &BayesConfig {
+        &self.config
+    }
+
+    /// Counts a message as `class`, once: learning the same message
+    /// (same digest) again changes nothing, and learning it as the other
+    /// class moves it. `day` is today in days since the Unix epoch.
+    ///
+    /// # Errors
+    ///
+    /// [`BayesError::Store`] when the store fails.
+    pub fn learn<S: TokenStore>(
+        &self,
+        store: &mut S,
+        msg: &TokenSet,
+        class: Class,
+        day: u32,
+    ) -> Result<LearnOutcome, BayesError<S::Error>> {
+        let digest = msg.digest();
+        let previous = store.learned(&digest).map_err(BayesError::Store)?;
+        let change = |class, direction| Change {
+            tokens: msg.hashes(),
+            class,
+            direction,
+            digest,
+            day,
+        };
+        match previous {
+            Some(c) if c == class => return Ok(LearnOutcome::AlreadyLearned),
+            Some(c) => {
+                store
+                    .apply(&change(c, Direction::Remove))
+                    .map_err(BayesError::Store)?;
+            }
+            None => {}
+        }
+        store
+            .apply(&change(class, Direction::Add))
+            .map_err(BayesError::Store)?;
+        Ok(if previous.is_some() {
+            LearnOutcome::Relearned
+        } else {
+            LearnOutcome::Learned
+        })
+    }
+
+    /// Removes a previously learned message. Returns the class it had, or
+    /// `None` (and changes nothing) when it was never learned.
+    ///
+    /// # Errors
+    ///
+    /// [`BayesError::Store`] when the store fails.
+    pub fn unlearn<S: TokenStore>(
+        &self,
+        store: &mut S,
+        msg: &TokenSet,
+    ) -> Result<Option<Class>, BayesError<S::Error>> {
+        let digest = msg.digest();
+        let Some(class) = store.learned(&digest).map_err(BayesError::Store)? else {
+            return Ok(None);
+        };
+        let change = Change {
+            tokens: msg.hashes(),
+            class,
+            direction: Direction::Remove,
+            digest,
+            day: 0,
+        };
+        store.apply(&change).map_err(BayesError::Store)?;
+        Ok(Some(class))
+    }
+
+    /// The spam probability of a message.
+    ///
+    /// # Errors
+    ///
+    /// [`BayesError::NotEnoughTraining`] below the minimum training,
+    /// [`BayesError::Store`] when the store fails.
+    pub fn classify<S: TokenStore>(
+        &self,
+        store: &S,
+        msg: &TokenSet,
+    ) -> Result<Score, BayesError<S::Error>> {
+        let totals = store.totals().map_err(BayesError::Store)?;
+        let c = &self.config;
+        if totals.spam < c.min_spam.max(1) || totals.ham < c.min_ham.max(1) {
+            return Err(BayesError::NotEnoughTraining {
+                spam: totals.spam,
+                ham: totals.ham,
+                min_spam: c.min_spam,
+                min_ham: c.min_ham,
+            });
+        }
+        let mut counts = Vec::with_capacity(msg.len());
+        store
+            .lookup(msg.hashes(), &mut counts)
+            .map_err(BayesError::Store)?;
+        let mut probs: Vec<f64> = counts
+            .iter()
+            .map(|tc| self.token_probability(tc, totals.spam, totals.ham))
+            .filter(|f| (f - 0.5).abs() >= c.min_deviation)
+            .collect();
+        if probs.len() > c.max_tokens {
+            // Strongest first; ties broken by value for determinism.
+            probs.sort_unstable_by(|a, b| {
+                (b - 0.5)
+                    .abs()
+                    .total_cmp(&(a - 0.5).abs())
+                    .then(a.total_cmp(b))
+            });
+            probs.truncate(c.max_tokens);
+        }
+        let probability = fisher(&probs);
+        Ok(Score {
+            probability,
+            verdict: self.verdict(probability),
+            tokens_used: probs.len(),
+        })
+    }
+
+    /// Robinson's `f(w)` for a token with these counts, given the
+    /// message totals.
+    pub fn token_probability(&self, tc: &TokenCounts, nspam: u32, nham: u32) -> f64 {
+        let (b, g) = (f64::from(tc.spam), f64::from(tc.ham));
+        let n = b + g;
+        if n == 0.0 {
+            return self.config.assumed;
+        }
+        let spam_ratio = if nspam == 0 {
+            0.0
+        } else {
+            (b / f64::from(nspam)).min(1.0)
+        };
+        let ham_ratio = if nham == 0 {
+            0.0
+        } else {
+            (g / f64::from(nham)).min(1.0)
+        };
+        let p = if spam_ratio + ham_ratio == 0.0 {
+            self.config.assumed
+        } else {
+            spam_ratio / (spam_ratio + ham_ratio)
+        };
+        let (s, x) = (self.config.strength, self.config.assumed);
+        ((s * x + n * p) / (s + n)).clamp(0.0, 1.0)
+    }
+
+    /// The band of a probability under the configured cutoffs.
+    pub fn verdict(&self, probability: f64) -> Verdict {
+        if probability >= self.config.spam_cutoff {
+            Verdict::Spam
+        } else if probability < self.config.ham_cutoff {
+            Verdict::Ham
+        } else {
+            Verdict::Unsure
+        }
+    }
+}
+
+/// Fisher's combining of token probabilities; 0.5 with no tokens.
+pub fn fisher(probs: &[f64]) -> f64 {
+    if probs.is_empty() {
+        return 0.5;
+    }
+    // Clamp away from 0 and 1 so that the logarithms stay finite.
+    let (mut ln_p, mut ln_q) = (0.0f64, 0.0f64);
+    for &f in probs {
+        let f = f.clamp(1e-9, 1.0 - 1e-9);
+        ln_p += f.ln();
+        ln_q += (1.0 - f).ln();
+    }
+    let dof = 2 * probs.len();
+    // Each tail is small when the values are jointly unlikely under the
+    // null hypothesis of random probabilities: `a` for hammy, `b` for
+    // spammy evidence.
+    let a = chi2_upper(-2.0 * ln_p, dof);
+    let b = chi2_upper(-2.0 * ln_q, dof);
+    ((1.0 + a - b) / 2.0).clamp(0.0, 1.0)
+}
+
+/// Upper tail `Q(chi2 | dof)` of the chi-square distribution for an
+/// even number of degrees of freedom (the series form, exact for even
+/// `dof`). Odd `dof` is rounded down.
+pub fn chi2_upper(chi2: f64, dof: usize) -> f64 {
+    let m = chi2 / 2.0;
+    if !m.is_finite() || m <= 0.0 {
+        return 1.0;
+    }
+    // Work in logarithms: exp(-m) underflows for large m while the sum of
+    // the series terms is still meaningful.
+    let mut log_term = -m;
+    let mut sum = log_term.exp();
+    for i in 1..dof / 2 {
+        log_term += m.ln() - (i as f64).ln();
+        sum += log_term.exp();
+    }
+    sum.min(1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn robinson_hand_computed() {
+        let b = Bayes::default();
+        // Table: (spam count, ham count, nspam, nham, expected f(w)).
+        let table = [
+            // p = 0.3 / (0.3 + 0.1) = 0.75; f = (0.225 + 4 * 0.75) / 4.45
+            (3, 1, 10, 10, 3.225 / 4.45),
+            // p = 1; f = (0.225 + 1) / 1.45
+            (1, 0, 10, 10, 1.225 / 1.45),
+            // p = 0; f = 0.225 / 2.45
+            (0, 2, 10, 10, 0.225 / 2.45),
+            // unseen: x
+            (0, 0, 10, 10, 0.5),
+            // uneven totals: p = (1/2) / (1/2 + 1/8) = 0.8; f = (0.225 + 1.6) / 2.45
+            (1, 1, 2, 8, 1.825 / 2.45),
+        ];
+        for (s, h, ns, nh, want) in table {
+            let got = b.token_probability(
+                &TokenCounts {
+                    spam: s,
+                    ham: h,
+                    day: 0,
+                },
+                ns,
+                nh,
+            );
+            assert!(close(got, want), "({s},{h},{ns},{nh}): {got} != {want}");
+        }
+    }
+
+    #[test]
+    fn chi2_hand_computed() {
+        // Q(4 | 4) = e^-2 (1 + 2) ; Q(2 | 2) = e^-1 ; Q(6 | 6) = e^-3 (1 + 3 + 4.5)
+        assert!(close(chi2_upper(4.0, 4), 3.0 * (-2.0f64).exp()));
+        assert!(close(chi2_upper(2.0, 2), (-1.0f64).exp()));
+        assert!(close(chi2_upper(6.0, 6), 8.5 * (-3.0f64).exp()));
+        assert_eq!(chi2_upper(0.0, 4), 1.0);
+        assert!(chi2_upper(1e6, 300) < 1e-100);
+    }
+
+    #[test]
+    fn fisher_hand_computed() {
+        assert_eq!(fisher(&[]), 0.5);
+        // One token 0.9: H = Q(-2 ln 0.9 | 2) = 0.9, S = Q(-2 ln 0.1 | 2) = 0.1
+        assert!(close(fisher(&[0.9]), (1.0 + 0.9 - 0.1) / 2.0));
+        // Symmetric evidence cancels.
+        assert!(close(fisher(&[0.99, 0.01]), 0.5));
+        assert!(fisher(&[0.99; 20]) > 0.99);
+        assert!(fisher(&[0.01; 20]) < 0.01);
+    }
+
+    fn set(tokens: &[&str], d: u8) -> TokenSet {
+        TokenSet::from_tokens([d; 16], tokens.iter().copied())
+    }
+
+    #[test]
+    fn learn_counts_once_and_moves_between_classes() {
+        let bayes = Bayes::default();
+        let mut store = MemoryStore::new();
+        let m = set(&["a", "b"], 1);
+        assert_eq!(
+            bayes.learn(&mut store, &m, Class::Spam, 5).unwrap(),
+            LearnOutcome::Learned
+        );
+        assert_eq!(
+            bayes.learn(&mut store, &m, Class::Spam, 5).unwrap(),
+            LearnOutcome::AlreadyLearned
+        );
+        assert_eq!(store.message_totals().spam, 1);
+        assert_eq!(
+            bayes.learn(&mut store, &m, Class::Ham, 5).unwrap(),
+            LearnOutcome::Relearned
+        );
+        let t = store.message_totals();
+        assert_eq!((t.spam, t.ham), (0, 1));
+        assert_eq!(bayes.unlearn(&mut store, &m).unwrap(), Some(Class::Ham));
+        assert_eq!(bayes.unlearn(&mut store, &m).unwrap(), None);
+        assert_eq!(store, MemoryStore::new());
+    }
+
+    #[test]
+    fn minimum_training_and_verdicts() {
+        let bayes = Bayes::new(BayesConfig {
+            min_spam: 2,
+            min_ham: 2,
+            ..Default::default()
+        });
+        let mut store = MemoryStore::new();
+        let spam = ["viagra", "cheap", "offer"];
+        let ham = ["meeting", "agenda", "notes"];
+        bayes
+            .learn(&mut store, &set(&spam, 1), Class::Spam, 0)
+            .unwrap();
+        bayes
+            .learn(&mut store, &set(&ham, 2), Class::Ham, 0)
+            .unwrap();
+        assert!(matches!(
+            bayes.classify(&store, &set(&spam, 9)),
+            Err(BayesError::NotEnoughTraining {
+                spam: 1,
+                ham: 1,
+                ..
+            })
+        ));
+        bayes
+            .learn(&mut store, &set(&spam[..2], 3), Class::Spam, 0)
+            .unwrap();
+        bayes
+            .learn(&mut store, &set(&ham[..2], 4), Class::Ham, 0)
+            .unwrap();
+        let s = bayes.classify(&store, &set(&spam, 9)).unwrap();
+        let h = bayes.classify(&store, &set(&ham, 9)).unwrap();
+        assert!(s.probability > 0.9 && s.verdict == Verdict::Spam, "{s:?}");
+        assert!(h.probability < 0.1 && h.verdict == Verdict::Ham, "{h:?}");
+        let u = bayes.classify(&store, &set(&["unknown"], 9)).unwrap();
+        assert_eq!(
+            (u.probability, u.verdict, u.tokens_used),
+            (0.5, Verdict::Unsure, 0)
+        );
+    }
+}

@@ -1,0 +1,120 @@
+//! Loading and crash-safe saving of a [`MemoryStore`] file.
+//!
+//! This is the only module of the crate that touches the file system;
+//! the rest is pure computation over bytes and counts.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::store::{FormatError, MemoryStore};
+
+/// Failure to load or save a token store file.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// Reading, writing, syncing or renaming failed.
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// The file concerned.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// The file's content is not a valid store.
+    #[error("{path}: {source}")]
+    Format {
+        /// The file concerned.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: FormatError,
+    },
+}
+
+fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> FileError + 'a {
+    move |source| FileError::Io {
+        op,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Loads a store; a missing file gives an empty store.
+///
+/// # Errors
+///
+/// [`FileError::Io`] when the file exists but cannot be read,
+/// [`FileError::Format`] when it is corrupt.
+pub fn load(path: &Path) -> Result<MemoryStore, FileError> {
+    match fs::read(path) {
+        Ok(bytes) => MemoryStore::from_bytes(&bytes).map_err(|source| FileError::Format {
+            path: path.to_owned(),
+            source,
+        }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(MemoryStore::new()),
+        Err(e) => Err(io_err("read", path)(e)),
+    }
+}
+
+/// Saves a store so that a crash leaves either the old or the new file,
+/// never a mix: the bytes go to a temporary file in the same directory,
+/// which is synced, then renamed over `path`, and the directory is
+/// synced. Missing parent directories are created.
+///
+/// # Errors
+///
+/// [`FileError::Io`] when any step fails; the old file is then intact.
+pub fn save(path: &Path, store: &MemoryStore) -> Result<(), FileError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&dir).map_err(io_err("create directory", &dir))?;
+    let mut name = path.file_name().unwrap_or_default().to_owned();
+    name.push(format!(".tmp.{}", std::process::id()));
+    let tmp = dir.join(name);
+    let result = (|| {
+        let mut f = File::create(&tmp).map_err(io_err("create", &tmp))?;
+        f.write_all(&store.to_bytes())
+            .map_err(io_err("write", &tmp))?;
+        f.sync_all().map_err(io_err("sync", &tmp))?;
+        fs::rename(&tmp, path).map_err(io_err("rename to", path))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+        return result;
+    }
+    // Make the rename itself durable; not all platforms can open a
+    // directory, so a failure to open it is not an error.
+    if let Ok(d) = File::open(&dir) {
+        d.sync_all().map_err(io_err("sync directory", &dir))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Bayes, Class, TokenSet};
+
+    #[test]
+    fn save_load_roundtrip_and_missing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/tokens.db");
+        assert_eq!(load(&path).unwrap(), MemoryStore::new());
+        let mut store = MemoryStore::new();
+        let msg = TokenSet::from_tokens([3; 16], ["x", "y"]);
+        Bayes::default()
+            .learn(&mut store, &msg, Class::Spam, 1)
+            .unwrap();
+        save(&path, &store).unwrap();
+        assert_eq!(load(&path).unwrap(), store);
+        // No temporary file is left behind.
+        assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
+        fs::write(&path, b"garbage").unwrap();
+        assert!(matches!(load(&path), Err(FileError::Format { .. })));
+    }
+}

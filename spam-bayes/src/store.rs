@@ -1,0 +1,530 @@
+//! Token stores: the [`TokenStore`] trait, the in-memory
+//! [`MemoryStore`] and its compact, versioned byte format.
+//!
+//! # File format, version 1
+//!
+//! All integers little-endian:
+//!
+//! ```text
+//! file     = magic version flags nspam nham ntokens ndigests
+//!            *token *digest checksum
+//! magic    = "RMPBAYES"                 ; 8 bytes
+//! version  = u16                        ; 1
+//! flags    = u16                        ; 0, reserved
+//! nspam    = u32 / nham = u32           ; messages learned
+//! ntokens  = u64 / ndigests = u64
+//! token    = hash:u64 spam:u32 ham:u32 day:u32   ; sorted by hash
+//! digest   = 16 bytes, class:u8 (1 spam, 0 ham)  ; sorted
+//! checksum = u64                        ; FNV-1a 64 of all bytes before
+//! ```
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+
+use crate::Class;
+
+/// Message totals of a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Totals {
+    /// Spam messages learned.
+    pub spam: u32,
+    /// Ham messages learned.
+    pub ham: u32,
+}
+
+/// Counts of one token: in how many learned spam and ham messages it
+/// appeared, and the day (days since the Unix epoch) it was last learned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TokenCounts {
+    /// Spam messages containing the token.
+    pub spam: u32,
+    /// Ham messages containing the token.
+    pub ham: u32,
+    /// Day of the last learning that touched the token.
+    pub day: u32,
+}
+
+/// Whether a change adds or removes a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Learn: increment the counts.
+    Add,
+    /// Unlearn: decrement the counts (never below zero).
+    Remove,
+}
+
+/// One message added to or removed from a store, applied atomically.
+#[derive(Debug, Clone, Copy)]
+pub struct Change<'a> {
+    /// Sorted distinct token hashes of the message.
+    pub tokens: &'a [u64],
+    /// Class the message is counted in.
+    pub class: Class,
+    /// Add or remove.
+    pub direction: Direction,
+    /// Message digest; added to or removed from the learned set.
+    pub digest: [u8; 16],
+    /// Current day (days since the Unix epoch), stamped on added tokens.
+    pub day: u32,
+}
+
+/// Where token counts live. The classifier only talks to a store
+/// through this trait, in batches, so that a networked store (Redis,
+/// as SpamAssassin and rspamd use) can be one round trip per message.
+pub trait TokenStore {
+    /// Error of the backing storage; [`Infallible`] in memory.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Messages learned so far.
+    ///
+    /// # Errors
+    ///
+    /// When the backing storage fails.
+    fn totals(&self) -> Result<Totals, Self::Error>;
+
+    /// Replaces `out` with the counts of each token of `tokens`, in
+    /// order; unknown tokens get zero counts.
+    ///
+    /// # Errors
+    ///
+    /// When the backing storage fails.
+    fn lookup(&self, tokens: &[u64], out: &mut Vec<TokenCounts>) -> Result<(), Self::Error>;
+
+    /// The class a message with this digest was learned as, if any.
+    ///
+    /// # Errors
+    ///
+    /// When the backing storage fails.
+    fn learned(&self, digest: &[u8; 16]) -> Result<Option<Class>, Self::Error>;
+
+    /// Applies one learn or unlearn.
+    ///
+    /// # Errors
+    ///
+    /// When the backing storage fails.
+    fn apply(&mut self, change: &Change<'_>) -> Result<(), Self::Error>;
+}
+
+/// Token counts in a hash table, with a compact serialized form.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemoryStore {
+    totals: Totals,
+    tokens: HashMap<u64, TokenCounts>,
+    digests: HashMap<[u8; 16], Class>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of distinct tokens.
+    pub fn token_count(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// Number of learned message digests.
+    pub fn digest_count(&self) -> usize {
+        self.digests.len()
+    }
+
+    /// Messages learned.
+    pub fn message_totals(&self) -> Totals {
+        self.totals
+    }
+
+    /// Counts of a single token.
+    pub fn get(&self, token: u64) -> Option<TokenCounts> {
+        self.tokens.get(&token).copied()
+    }
+
+    /// Removes tokens last learned before `today - max_age_days`.
+    /// Returns how many were removed.
+    pub fn expire(&mut self, today: u32, max_age_days: u32) -> usize {
+        let before = self.tokens.len();
+        let oldest = today.saturating_sub(max_age_days);
+        self.tokens.retain(|_, c| c.day >= oldest);
+        before - self.tokens.len()
+    }
+
+    /// Removes tokens seen in exactly one message and not learned since
+    /// `today - min_age_days` (hapaxes that never came back). Returns
+    /// how many were removed.
+    pub fn prune_singletons(&mut self, today: u32, min_age_days: u32) -> usize {
+        let before = self.tokens.len();
+        let newest = today.saturating_sub(min_age_days);
+        self.tokens
+            .retain(|_, c| u64::from(c.spam) + u64::from(c.ham) > 1 || c.day > newest);
+        before - self.tokens.len()
+    }
+
+    /// Serialized size in bytes of [`MemoryStore::to_bytes`].
+    pub fn encoded_len(&self) -> usize {
+        HEADER_LEN + self.tokens.len() * TOKEN_LEN + self.digests.len() * DIGEST_LEN + 8
+    }
+
+    /// Serializes the store (format version 1, see the module docs).
+    /// The output is deterministic: entries are sorted.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.encoded_len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&VERSION.to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out.extend_from_slice(&self.totals.spam.to_le_bytes());
+        out.extend_from_slice(&self.totals.ham.to_le_bytes());
+        out.extend_from_slice(&(self.tokens.len() as u64).to_le_bytes());
+        out.extend_from_slice(&(self.digests.len() as u64).to_le_bytes());
+        let mut tokens: Vec<(&u64, &TokenCounts)> = self.tokens.iter().collect();
+        tokens.sort_unstable_by_key(|(h, _)| **h);
+        for (h, c) in tokens {
+            out.extend_from_slice(&h.to_le_bytes());
+            out.extend_from_slice(&c.spam.to_le_bytes());
+            out.extend_from_slice(&c.ham.to_le_bytes());
+            out.extend_from_slice(&c.day.to_le_bytes());
+        }
+        let mut digests: Vec<(&[u8; 16], &Class)> = self.digests.iter().collect();
+        digests.sort_unstable();
+        for (d, class) in digests {
+            out.extend_from_slice(d);
+            out.push(u8::from(*class == Class::Spam));
+        }
+        let sum = fnv64(&out);
+        out.extend_from_slice(&sum.to_le_bytes());
+        out
+    }
+
+    /// Parses the serialized form. Sizes are checked against the input
+    /// length before anything is allocated, so a corrupt file cannot
+    /// make this allocate more than the file's own size.
+    ///
+    /// # Errors
+    ///
+    /// [`FormatError`] when the bytes are not a valid version 1 store.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, FormatError> {
+        if bytes.len() < HEADER_LEN + 8 {
+            return Err(FormatError::Truncated { len: bytes.len() });
+        }
+        if &bytes[..8] != MAGIC {
+            return Err(FormatError::BadMagic);
+        }
+        let version = u16::from_le_bytes([bytes[8], bytes[9]]);
+        if version != VERSION {
+            return Err(FormatError::UnsupportedVersion(version));
+        }
+        let (body, sum) = bytes.split_at(bytes.len() - 8);
+        let sum = u64::from_le_bytes(sum.try_into().unwrap_or_default());
+        if fnv64(body) != sum {
+            return Err(FormatError::Checksum);
+        }
+        let mut r = Reader {
+            bytes: body,
+            pos: 12,
+        };
+        let spam = r.u32();
+        let ham = r.u32();
+        let ntokens = r.u64();
+        let ndigests = r.u64();
+        let expected = (HEADER_LEN as u128)
+            + u128::from(ntokens) * TOKEN_LEN as u128
+            + u128::from(ndigests) * DIGEST_LEN as u128;
+        if expected != body.len() as u128 {
+            return Err(FormatError::LengthMismatch {
+                ntokens,
+                ndigests,
+                len: bytes.len(),
+            });
+        }
+        let mut tokens = HashMap::with_capacity(ntokens as usize);
+        for _ in 0..ntokens {
+            let h = r.u64();
+            let c = TokenCounts {
+                spam: r.u32(),
+                ham: r.u32(),
+                day: r.u32(),
+            };
+            tokens.insert(h, c);
+        }
+        let mut digests = HashMap::with_capacity(ndigests as usize);
+        for _ in 0..ndigests {
+            let mut d = [0u8; 16];
+            d.copy_from_slice(r.take(16));
+            let class = if r.take(1)[0] == 1 {
+                Class::Spam
+            } else {
+                Class::Ham
+            };
+            digests.insert(d, class);
+        }
+        if tokens.len() as u64 != ntokens || digests.len() as u64 != ndigests {
+            return Err(FormatError::Duplicate);
+        }
+        Ok(MemoryStore {
+            totals: Totals { spam, ham },
+            tokens,
+            digests,
+        })
+    }
+}
+
+impl TokenStore for MemoryStore {
+    type Error = Infallible;
+
+    fn totals(&self) -> Result<Totals, Infallible> {
+        Ok(self.totals)
+    }
+
+    fn lookup(&self, tokens: &[u64], out: &mut Vec<TokenCounts>) -> Result<(), Infallible> {
+        out.clear();
+        out.extend(
+            tokens
+                .iter()
+                .map(|t| self.tokens.get(t).copied().unwrap_or_default()),
+        );
+        Ok(())
+    }
+
+    fn learned(&self, digest: &[u8; 16]) -> Result<Option<Class>, Infallible> {
+        Ok(self.digests.get(digest).copied())
+    }
+
+    fn apply(&mut self, change: &Change<'_>) -> Result<(), Infallible> {
+        let spam = change.class == Class::Spam;
+        match change.direction {
+            Direction::Add => {
+                bump(&mut self.totals, spam, true);
+                self.digests.insert(change.digest, change.class);
+                for &t in change.tokens {
+                    let c = self.tokens.entry(t).or_default();
+                    if spam {
+                        c.spam = c.spam.saturating_add(1);
+                    } else {
+                        c.ham = c.ham.saturating_add(1);
+                    }
+                    c.day = c.day.max(change.day);
+                }
+            }
+            Direction::Remove => {
+                bump(&mut self.totals, spam, false);
+                self.digests.remove(&change.digest);
+                for &t in change.tokens {
+                    if let Some(c) = self.tokens.get_mut(&t) {
+                        if spam {
+                            c.spam = c.spam.saturating_sub(1);
+                        } else {
+                            c.ham = c.ham.saturating_sub(1);
+                        }
+                        if c.spam == 0 && c.ham == 0 {
+                            self.tokens.remove(&t);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn bump(t: &mut Totals, spam: bool, up: bool) {
+    let n = if spam { &mut t.spam } else { &mut t.ham };
+    *n = if up {
+        n.saturating_add(1)
+    } else {
+        n.saturating_sub(1)
+    };
+}
+
+/// Why bytes are not a valid serialized store.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormatError {
+    /// Shorter than the fixed header.
+    #[error("token store truncated: {len} bytes is shorter than the header")]
+    Truncated {
+        /// Length of the input.
+        len: usize,
+    },
+    /// Does not start with `RMPBAYES`.
+    #[error("not a rampart token store (bad magic)")]
+    BadMagic,
+    /// A version this code does not read.
+    #[error("unsupported token store version {0}")]
+    UnsupportedVersion(u16),
+    /// The trailing checksum does not match.
+    #[error("token store checksum mismatch (file corrupt)")]
+    Checksum,
+    /// The counts in the header do not match the length.
+    #[error("token store length {len} does not match {ntokens} tokens and {ndigests} digests")]
+    LengthMismatch {
+        /// Tokens announced in the header.
+        ntokens: u64,
+        /// Digests announced in the header.
+        ndigests: u64,
+        /// Length of the input.
+        len: usize,
+    },
+    /// The same token or digest appears twice.
+    #[error("token store holds a duplicate entry")]
+    Duplicate,
+}
+
+const MAGIC: &[u8; 8] = b"RMPBAYES";
+const VERSION: u16 = 1;
+const HEADER_LEN: usize = 8 + 2 + 2 + 4 + 4 + 8 + 8;
+const TOKEN_LEN: usize = 8 + 4 + 4 + 4;
+const DIGEST_LEN: usize = 17;
+
+fn fnv64(bytes: &[u8]) -> u64 {
+    // Eight interleaved lanes keep this fast on large stores.
+    let mut lanes = [0xcbf2_9ce4_8422_2325u64; 8];
+    let chunks = bytes.chunks_exact(8);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        for (lane, &b) in lanes.iter_mut().zip(chunk) {
+            *lane = (*lane ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for v in lanes
+        .iter()
+        .flat_map(|l| l.to_le_bytes())
+        .chain(tail.iter().copied())
+    {
+        h = (h ^ u64::from(v)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^ bytes.len() as u64
+}
+
+/// Reads fixed-size fields; lengths were validated beforehand.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> &'a [u8] {
+        let s = &self.bytes[self.pos..self.pos + n];
+        self.pos += n;
+        s
+    }
+    fn u32(&mut self) -> u32 {
+        let mut b = [0u8; 4];
+        b.copy_from_slice(self.take(4));
+        u32::from_le_bytes(b)
+    }
+    fn u64(&mut self) -> u64 {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(self.take(8));
+        u64::from_le_bytes(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(tokens: &[u64], class: Class, direction: Direction, d: u8, day: u32) -> Change<'_> {
+        Change {
+            tokens,
+            class,
+            direction,
+            digest: [d; 16],
+            day,
+        }
+    }
+
+    #[test]
+    fn add_remove_and_roundtrip() {
+        let mut s = MemoryStore::new();
+        s.apply(&change(&[1, 2, 3], Class::Spam, Direction::Add, 1, 10))
+            .unwrap();
+        s.apply(&change(&[2, 4], Class::Ham, Direction::Add, 2, 12))
+            .unwrap();
+        assert_eq!(s.message_totals(), Totals { spam: 1, ham: 1 });
+        assert_eq!(
+            s.get(2),
+            Some(TokenCounts {
+                spam: 1,
+                ham: 1,
+                day: 12
+            })
+        );
+        let bytes = s.to_bytes();
+        assert_eq!(bytes.len(), s.encoded_len());
+        assert_eq!(MemoryStore::from_bytes(&bytes).unwrap(), s);
+        s.apply(&change(&[2, 4], Class::Ham, Direction::Remove, 2, 13))
+            .unwrap();
+        assert_eq!(s.get(4), None);
+        assert_eq!(
+            s.get(2),
+            Some(TokenCounts {
+                spam: 1,
+                ham: 0,
+                day: 12
+            })
+        );
+        assert_eq!(s.learned(&[2; 16]).unwrap(), None);
+        assert_eq!(s.learned(&[1; 16]).unwrap(), Some(Class::Spam));
+    }
+
+    #[test]
+    fn expire_and_prune() {
+        let mut s = MemoryStore::new();
+        s.apply(&change(&[1, 2], Class::Spam, Direction::Add, 1, 100))
+            .unwrap();
+        s.apply(&change(&[2], Class::Ham, Direction::Add, 2, 100))
+            .unwrap();
+        s.apply(&change(&[3], Class::Ham, Direction::Add, 3, 200))
+            .unwrap();
+        // Token 1 is a singleton from day 100; token 3 a recent one.
+        assert_eq!(s.prune_singletons(200, 30), 1);
+        assert_eq!(s.get(1), None);
+        assert!(s.get(3).is_some());
+        assert_eq!(s.expire(200, 50), 1);
+        assert_eq!(s.get(2), None);
+        assert!(s.get(3).is_some());
+    }
+
+    #[test]
+    fn corrupt_bytes_are_rejected() {
+        let mut s = MemoryStore::new();
+        s.apply(&change(&[7, 8], Class::Spam, Direction::Add, 1, 1))
+            .unwrap();
+        let good = s.to_bytes();
+        let cases: Vec<(Vec<u8>, FormatError)> = vec![
+            (good[..10].to_vec(), FormatError::Truncated { len: 10 }),
+            ([b"XXXXXXXX", &good[8..]].concat(), FormatError::BadMagic),
+            (
+                {
+                    let mut b = good.clone();
+                    b[8] = 9;
+                    b
+                },
+                FormatError::UnsupportedVersion(9),
+            ),
+            (
+                {
+                    let mut b = good.clone();
+                    b[HEADER_LEN] ^= 1;
+                    b
+                },
+                FormatError::Checksum,
+            ),
+        ];
+        for (bytes, want) in cases {
+            assert_eq!(MemoryStore::from_bytes(&bytes), Err(want));
+        }
+    }
+
+    #[test]
+    fn huge_announced_counts_do_not_allocate() {
+        let mut b = MemoryStore::new().to_bytes();
+        b.truncate(b.len() - 8);
+        b[20..28].copy_from_slice(&u64::MAX.to_le_bytes());
+        let sum = fnv64(&b);
+        b.extend_from_slice(&sum.to_le_bytes());
+        assert!(matches!(
+            MemoryStore::from_bytes(&b),
+            Err(FormatError::LengthMismatch { .. })
+        ));
+    }
+}
