@@ -61,10 +61,13 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// A model message: which body it holds and its flags.
+type ModelMsg = (u8, BTreeSet<&'static str>);
+
 #[derive(Debug, Default, Clone)]
 struct ModelBox {
     uidnext: u32,
-    msgs: BTreeMap<u32, (u8, BTreeSet<&'static str>)>,
+    msgs: BTreeMap<u32, ModelMsg>,
 }
 
 fn flag_set(bits: u8) -> BTreeSet<&'static str> {
@@ -120,7 +123,7 @@ fn check(store: &Store, model: &[ModelBox]) -> Result<(), TestCaseError> {
         prop_assert_eq!(st.unseen as usize, unseen);
         // Searches against the model.
         let search = |k: SearchKey| store.search("m", &n, &k, None).unwrap();
-        let filter = |p: &dyn Fn(&(u8, BTreeSet<&str>)) -> bool| -> Vec<u32> {
+        let filter = |p: &dyn Fn(&ModelMsg) -> bool| -> Vec<u32> {
             mb.msgs
                 .iter()
                 .filter(|(_, v)| p(v))
