@@ -145,6 +145,9 @@ pub enum StoreError {
         "sieve script name {0:?} is invalid: it must be 1 to 255 bytes without control characters"
     )]
     BadScriptName(String),
+    /// An mbox file or Maildir folder could not be read for import.
+    #[error("import failed: {0}")]
+    Import(String),
     /// A message UID was not found in the mailbox.
     #[error("message uid {0} does not exist")]
     NoMessage(u32),

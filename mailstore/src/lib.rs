@@ -32,12 +32,19 @@
 //! # std::fs::remove_dir_all(&dir).unwrap();
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! The crate also reads and writes mbox files and Maildir folders
+//! ([`mbox`], [`maildir`], [`Store::import_mbox`],
+//! [`Store::export_maildir`]) for migrations.
 
 mod cache;
 mod codec;
 mod error;
 mod flags;
 mod journal;
+pub mod maildir;
+pub mod mbox;
+mod migrate;
 mod model;
 mod name;
 mod record;
@@ -49,6 +56,7 @@ mod uidset;
 pub use cache::{CachedField, HeaderCache};
 pub use error::{NameError, Result, StoreError};
 pub use flags::{Flag, Flags};
+pub use migrate::ImportReport;
 pub use model::{Change, MailboxStatus, Message, Quota, QuotaUsage, SpecialUse};
 pub use name::{DELIMITER, MailboxName};
 pub use search::{Date, SearchKey, SortBy, SortKey, base_subject};

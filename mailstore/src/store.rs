@@ -301,6 +301,11 @@ impl Store {
         &self.sh.recovery
     }
 
+    /// The largest message accepted, in bytes.
+    pub fn max_message_size(&self) -> u64 {
+        self.sh.opts.max_message_size
+    }
+
     /// Bytes in the journal.
     pub fn journal_len(&self) -> u64 {
         self.lock().len
