@@ -29,8 +29,10 @@
 
 pub mod command;
 pub mod error;
+pub mod fetch;
 pub mod frame;
 mod lex;
+pub mod response;
 pub mod types;
 pub mod utf7;
 
