@@ -32,7 +32,10 @@ pub mod error;
 pub mod fetch;
 pub mod frame;
 mod lex;
+pub mod managesieve;
+pub mod pop3;
 pub mod response;
+pub mod session;
 pub mod types;
 pub mod utf7;
 
