@@ -41,6 +41,17 @@ pub fn compile(src: &str) -> Result<Script, CompileError> {
 ///
 /// [`CompileError`] with every error found, each with line and column.
 pub fn compile_with(src: &str, limits: &Limits) -> Result<Script, CompileError> {
+    compile_inner(src, limits, false)
+}
+
+/// Compiles a script; with `testsuite`, `require "vnd.dovecot.testsuite"`
+/// is accepted and the `test*` commands and tests of that extension are
+/// compiled for the test harness.
+pub(crate) fn compile_inner(
+    src: &str,
+    limits: &Limits,
+    testsuite: bool,
+) -> Result<Script, CompileError> {
     if src.len() > limits.max_script_size {
         return Err(CompileError {
             errors: vec![Diagnostic {
@@ -60,6 +71,8 @@ pub fn compile_with(src: &str, limits: &Limits) -> Result<Script, CompileError> 
     let mut c = Compiler {
         requires: BTreeSet::new(),
         errors: Vec::new(),
+        testsuite,
+        suite_required: false,
     };
     let body = c.script(&nodes);
     if c.errors.is_empty() {
@@ -76,6 +89,10 @@ pub fn compile_with(src: &str, limits: &Limits) -> Result<Script, CompileError> 
 struct Compiler {
     requires: BTreeSet<Extension>,
     errors: Vec<Diagnostic>,
+    /// Harness mode: `vnd.dovecot.testsuite` may be required.
+    testsuite: bool,
+    /// `vnd.dovecot.testsuite` was required.
+    suite_required: bool,
 }
 
 type R<T> = Result<T, Diagnostic>;
@@ -266,6 +283,10 @@ impl Compiler {
             ));
         };
         for cap in self.vlist(list)? {
+            if self.testsuite && cap.text == "vnd.dovecot.testsuite" {
+                self.suite_required = true;
+                continue;
+            }
             match Extension::from_name(&cap.text) {
                 Some(e) => {
                     self.requires.insert(e);
@@ -327,6 +348,13 @@ impl Compiler {
         let (l, c) = (n.line, n.col);
         if matches!(n.name.as_str(), "if" | "elsif" | "else") {
             return self.control_if(n, prev);
+        }
+        if self.suite_required && n.name.starts_with("test") {
+            let call = self.suite_call(n, false)?;
+            return Ok(Some(Stmt {
+                line: l,
+                cmd: Cmd::Suite(Box::new(call)),
+            }));
         }
         Self::no_block_no_test(n)?;
         let mut a = Args::new(n);
@@ -563,6 +591,57 @@ impl Compiler {
             }
             _ => Err(diag(l, c, format!("{} without a preceding if", n.name))),
         }
+    }
+
+    /// A testsuite command or test: arguments kept in order; the tests
+    /// `test_error` and `test_result_action` take a match and `:index`.
+    fn suite_call(&mut self, n: &Node, is_test: bool) -> R<SuiteCall> {
+        let (l, c) = (n.line, n.col);
+        let mut a = Args::new(n);
+        let mut m = None;
+        let mut index = None;
+        if is_test && matches!(n.name.as_str(), "test_error" | "test_result_action") {
+            m = Some(self.match_spec(&mut a, false, l, c)?.0);
+            if let Some(v) = a.tagged("index")? {
+                index = Some(self.num(v)?);
+            }
+        }
+        let mut args = Vec::new();
+        for (i, arg) in n.args.iter().enumerate() {
+            if a.used[i] {
+                continue;
+            }
+            args.push(match &arg.arg {
+                RawArg::Tag(t) => SuiteArg::Tag(t.clone()),
+                RawArg::Num(v) => SuiteArg::Num(*v),
+                RawArg::Str(_) => SuiteArg::Str(self.vstr(arg)?),
+                RawArg::List(_) => SuiteArg::List(self.vlist(arg)?),
+            });
+        }
+        if let Some(m) = &mut m {
+            let keys: Vec<VStr> = args
+                .iter()
+                .filter_map(|a| match a {
+                    SuiteArg::Str(s) => Some(vec![s.clone()]),
+                    SuiteArg::List(l) => Some(l.clone()),
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            *m = finish_regex(m.clone(), &keys, l, c)?;
+        }
+        let block = match &n.block {
+            Some(b) if !is_test => Some(self.block(b)),
+            Some(_) => return Err(diag(l, c, format!("{} does not take a block", n.name))),
+            None => None,
+        };
+        Ok(SuiteCall {
+            name: n.name.clone(),
+            args,
+            block,
+            m,
+            index,
+        })
     }
 
     fn copy_tag(&self, a: &mut Args<'_>) -> R<bool> {
@@ -830,6 +909,13 @@ impl Compiler {
         let (l, c) = (n.line, n.col);
         if !matches!(n.name.as_str(), "not" | "allof" | "anyof") && !n.tests.is_empty() {
             return Err(diag(l, c, format!("test {} does not take tests", n.name)));
+        }
+        if self.suite_required && n.name.starts_with("test_") {
+            let call = self.suite_call(n, true)?;
+            return Ok(TestNode {
+                line: l,
+                test: Test::Suite(Box::new(call)),
+            });
         }
         let mut a = Args::new(n);
         let test = match n.name.as_str() {

@@ -182,6 +182,28 @@ pub(crate) enum Cmd {
     },
     Return,
     Global(VList),
+    /// A `vnd.dovecot.testsuite` command (test harness only).
+    Suite(Box<SuiteCall>),
+}
+
+/// An argument of a testsuite command or test, in script order.
+#[derive(Debug, Clone)]
+pub(crate) enum SuiteArg {
+    Tag(String),
+    Str(VStr),
+    List(VList),
+    Num(u64),
+}
+
+/// A `vnd.dovecot.testsuite` command or test: its name, its arguments
+/// and, for `test`, its block; tests also carry a match and keys.
+#[derive(Debug, Clone)]
+pub(crate) struct SuiteCall {
+    pub name: String,
+    pub args: Vec<SuiteArg>,
+    pub block: Option<Vec<Stmt>>,
+    pub m: Option<Match>,
+    pub index: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -286,6 +308,8 @@ pub(crate) enum Test {
         last: bool,
     },
     ValidNotifyMethod(VList),
+    /// A `vnd.dovecot.testsuite` test (test harness only).
+    Suite(Box<SuiteCall>),
     NotifyMethodCapability {
         uri: VStr,
         capability: VStr,

@@ -39,18 +39,23 @@ mod ir;
 mod lexer;
 mod matching;
 mod parser;
+mod report;
 mod runtime;
+mod spamvirus;
 mod strings;
+pub mod testsuite;
 mod time;
 pub mod wizard;
 
 pub use compile::{Script, compile, compile_with};
 pub use error::{CompileError, Diagnostic, RuntimeError};
 pub use ext::Extension;
+pub use report::{oracle_line, oracle_lines};
 pub use runtime::{
     Action, Envelope, Host, NoHost, Notification, Outcome, Performed, RunOptions, VacationReply,
     run,
 };
+pub use spamvirus::{SpamVirusConfig, StatusType, TestConfig};
 pub use time::DateTime;
 
 /// Parses a script without compiling it: syntax errors only, any

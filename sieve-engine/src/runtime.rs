@@ -174,7 +174,31 @@ enum Flow {
     Go,
     Stop,
     Return,
+    /// `test_fail` (test harness): leave the current `test` block.
+    Abort,
 }
+
+/// The envelope, owned: the test harness can change it mid-run.
+struct Env {
+    from: String,
+    to: String,
+    auth: Option<String>,
+}
+
+/// The current message: the caller's, or one the test harness set.
+macro_rules! msg {
+    ($s:expr) => {
+        match &$s.owned_msg {
+            Some(m) => &**m,
+            None => $s.msg,
+        }
+    };
+}
+
+#[path = "suite_rt.rs"]
+mod suite_rt;
+pub(crate) use suite_rt::Suite;
+pub use suite_rt::TestResult;
 
 /// Options for one run besides the message and envelope.
 #[derive(Debug, Clone, Copy)]
@@ -193,7 +217,9 @@ struct Hdr {
 
 struct Run<'r, 'm> {
     msg: &'r Message<'m>,
-    env: Envelope<'r>,
+    owned_msg: Option<Box<Message<'static>>>,
+    suite: Option<Box<Suite>>,
+    env: Env,
     host: &'r mut dyn Host,
     opts: RunOptions<'r>,
     headers: Vec<Hdr>,
@@ -224,8 +250,12 @@ pub fn run(
     host: &mut dyn Host,
     opts: RunOptions<'_>,
 ) -> Outcome {
-    let headers = msg
-        .parts
+    let (out, _) = run_with_suite(script, msg, env, host, opts, None);
+    out
+}
+
+fn message_headers(msg: &Message<'_>) -> Vec<Hdr> {
+    msg.parts
         .first()
         .map(|p| {
             p.headers
@@ -236,10 +266,28 @@ pub fn run(
                 })
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// [`run`], with the test harness state when running a testsuite file.
+pub(crate) fn run_with_suite(
+    script: &Script,
+    msg: &Message<'_>,
+    env: Envelope<'_>,
+    host: &mut dyn Host,
+    opts: RunOptions<'_>,
+    suite: Option<Box<Suite>>,
+) -> (Outcome, Option<Box<Suite>>) {
+    let headers = message_headers(msg);
     let mut r = Run {
         msg,
-        env,
+        owned_msg: None,
+        suite,
+        env: Env {
+            from: env.from.to_string(),
+            to: env.to.to_string(),
+            auth: env.auth.map(str::to_string),
+        },
         host,
         opts,
         headers,
@@ -299,7 +347,7 @@ pub fn run(
             out.error = Some(e);
         }
     }
-    out
+    (out, r.suite.take())
 }
 
 fn raw_slice(msg: &Message<'_>, start: u32, end: u32) -> String {
@@ -755,6 +803,7 @@ impl Run<'_, '_> {
                 optional,
                 name,
             } => return self.include(line, *global, *once, *optional, name),
+            Cmd::Suite(call) => return self.suite_cmd(call, script),
             Cmd::Global(names) => {
                 for n in self.list(names) {
                     self.globals.insert(n.to_ascii_lowercase());
@@ -789,7 +838,11 @@ impl Run<'_, '_> {
         {
             return Err(fail("too many or too deeply nested includes"));
         }
-        let Some(text) = self.host.include(&name, global) else {
+        let text = match &self.suite {
+            Some(s) => s.include(&name, global),
+            None => self.host.include(&name, global),
+        };
+        let Some(text) = text else {
             return if optional {
                 Ok(Flow::Go)
             } else {
@@ -903,7 +956,7 @@ impl Run<'_, '_> {
                     .all(|n| self.headers.iter().any(|h| h.name.eq_ignore_ascii_case(n)))
             }
             Test::Size { over, limit } => {
-                let size = self.msg.raw_message.len() as u64;
+                let size = msg!(self).raw_message.len() as u64;
                 if *over { size > *limit } else { size < *limit }
             }
             Test::Header {
@@ -945,9 +998,9 @@ impl Run<'_, '_> {
                 let mut values = Vec::new();
                 for n in self.list(names) {
                     let v = match n.to_ascii_lowercase().as_str() {
-                        "from" => Some(self.env.from),
-                        "to" => Some(self.env.to),
-                        "auth" => self.env.auth,
+                        "from" => Some(self.env.from.as_str()),
+                        "to" => Some(self.env.to.as_str()),
+                        "auth" => self.env.auth.as_deref(),
                         _ => None,
                     };
                     if let Some(v) = v {
@@ -1070,7 +1123,10 @@ impl Run<'_, '_> {
             }
             Test::MailboxExists(names) => {
                 let names = self.list(names);
-                names.iter().all(|n| self.host.mailbox_exists(n))
+                match &self.suite {
+                    Some(s) => names.iter().all(|n| s.mailbox_exists(n)),
+                    None => names.iter().all(|n| self.host.mailbox_exists(n)),
+                }
             }
             Test::SpecialUseExists { mailbox, uses } => {
                 let mb = mailbox.as_ref().map(|m| self.expand(m).into_owned());
@@ -1090,14 +1146,21 @@ impl Run<'_, '_> {
                 }
             }
             Test::Spamtest { percent, key, m } => {
-                let v = self
-                    .host
-                    .spamtest(self.msg, *percent)
-                    .unwrap_or_else(|| "0".into());
+                let mm = msg!(self);
+                let v = match &self.suite {
+                    Some(s) => s.config.spamtest(mm, *percent),
+                    None => self.host.spamtest(mm, *percent),
+                }
+                .unwrap_or_else(|| "0".into());
                 self.matches(m, &[v], std::slice::from_ref(key))?
             }
             Test::Virustest { key, m } => {
-                let v = self.host.virustest(self.msg).unwrap_or_else(|| "0".into());
+                let mm = msg!(self);
+                let v = match &self.suite {
+                    Some(s) => s.config.virustest(mm),
+                    None => self.host.virustest(mm),
+                }
+                .unwrap_or_else(|| "0".into());
                 self.matches(m, &[v], std::slice::from_ref(key))?
             }
             Test::Duplicate {
@@ -1115,7 +1178,7 @@ impl Run<'_, '_> {
                             .first()
                             .map(|v| decode_text(v))
                     }
-                    (None, None) => self.msg.message_id().map(str::to_string),
+                    (None, None) => msg!(self).message_id().map(str::to_string),
                 };
                 match id {
                     Some(id) => {
@@ -1129,6 +1192,7 @@ impl Run<'_, '_> {
                     None => false,
                 }
             }
+            Test::Suite(call) => self.suite_test(call)?,
             Test::ValidNotifyMethod(uris) => {
                 let uris = self.list(uris);
                 uris.iter()
@@ -1154,14 +1218,15 @@ impl Run<'_, '_> {
     fn body_values(&self, transform: BodyTransform, types: &[String]) -> Vec<String> {
         match transform {
             BodyTransform::Raw => {
-                let p = self.msg.parts.first();
+                let msg = msg!(self);
+                let p = msg.parts.first();
                 let start = p.map_or(0, |p| p.offset_body as usize);
-                let b = self.msg.raw_message.get(start..).unwrap_or_default();
+                let b = msg.raw_message.get(start..).unwrap_or_default();
                 vec![String::from_utf8_lossy(b).into_owned()]
             }
             BodyTransform::Text | BodyTransform::Content => {
                 let mut out = Vec::new();
-                for part in &self.msg.parts {
+                for part in &msg!(self).parts {
                     let (ty, sub) = match part.content_type() {
                         Some(ct) => (
                             ct.c_type.to_ascii_lowercase(),
@@ -1415,6 +1480,7 @@ fn default_environment(name: &str) -> Option<String> {
 
 fn test_name(t: &Test) -> &'static str {
     match t {
+        Test::Suite(_) => "testsuite test",
         Test::True => "true",
         Test::False => "false",
         Test::Not(_) => "not",

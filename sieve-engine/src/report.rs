@@ -1,0 +1,165 @@
+//! A run's outcome as text: one normalized line per action, the same
+//! lines `sieve-oracle.sh` prints for Pigeonhole's `sieve-test`, so the
+//! two can be compared line by line.
+
+use crate::runtime::{Action, Outcome, Performed};
+
+/// Longest reject reason Pigeonhole prints; longer ones end in `...`.
+const REJECT_MAX: usize = 128;
+
+/// The outcome as normalized lines: `keep`, `fileinto BOX`, `redirect
+/// ADDR`, `reject REASON`, `discard`, `vacation ...`, `notify ...`, with
+/// `[copy]` and `[flags: ...]` modifiers, or `error runtime` when the run
+/// failed (the fallback implicit keep is then not printed).
+pub fn oracle_lines(outcome: &Outcome) -> Vec<String> {
+    if outcome.error.is_some() {
+        return vec!["error runtime".into()];
+    }
+    outcome.actions.iter().map(oracle_line).collect()
+}
+
+/// One action as a normalized line (see [`oracle_lines`]).
+pub fn oracle_line(p: &Performed) -> String {
+    let mods = |mut s: String, flags: &[String]| {
+        if p.copy {
+            s.push_str(" [copy]");
+        }
+        if !flags.is_empty() {
+            s.push_str(&format!(" [flags: {}]", flags.join(" ")));
+        }
+        s
+    };
+    match &p.action {
+        Action::Keep { flags } => mods("keep".into(), flags),
+        Action::FileInto { mailbox, flags, .. } => mods(format!("fileinto {mailbox}"), flags),
+        Action::Redirect { address } => mods(format!("redirect {address}"), &[]),
+        Action::Reject { reason, .. } => format!("reject {}", sanitize_reason(reason)),
+        Action::Discard => "discard".into(),
+        Action::Vacation(v) => {
+            let mut s = format!("vacation seconds={}", v.period_seconds);
+            if let Some(subject) = &v.subject {
+                s.push_str(&format!(" subject={subject}"));
+            }
+            if let Some(from) = &v.from {
+                s.push_str(&format!(" from={from}"));
+            }
+            let body = v.reason.replace('\\', "\\\\").replace('\n', "\\n");
+            s.push_str(&format!(" body={body}"));
+            s
+        }
+        Action::Notify(n) => {
+            let uri = Mailto::parse(&n.method);
+            let scheme = n.method.split(':').next().unwrap_or_default();
+            let mut s = format!("notify method={scheme}: importance={}", n.importance);
+            if let Some(subject) = n.message.as_ref().or(uri.subject.as_ref()) {
+                s.push_str(&format!(" subject={subject}"));
+            }
+            if let Some(from) = &n.from {
+                s.push_str(&format!(" from={from}"));
+            }
+            if !uri.to.is_empty() {
+                s.push_str(&format!(" to={}", uri.to.join(",")));
+            }
+            if !uri.cc.is_empty() {
+                s.push_str(&format!(" cc={}", uri.cc.join(",")));
+            }
+            s
+        }
+    }
+}
+
+/// Pigeonhole's reject reason as printed: control characters become
+/// `?`, and a reason over 128 characters is cut to 125 plus `...`.
+fn sanitize_reason(reason: &str) -> String {
+    let clean: String = reason
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if clean.chars().count() <= REJECT_MAX {
+        return clean;
+    }
+    let mut cut: String = clean.chars().take(REJECT_MAX - 3).collect();
+    cut.push_str("...");
+    cut
+}
+
+/// The parts of a `mailto:` URI (RFC 6068) a notification needs.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Mailto {
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub subject: Option<String>,
+}
+
+impl Mailto {
+    pub(crate) fn parse(uri: &str) -> Mailto {
+        let mut m = Mailto::default();
+        let Some(rest) = uri
+            .get(..7)
+            .filter(|p| p.eq_ignore_ascii_case("mailto:"))
+            .map(|_| &uri[7..])
+        else {
+            return m;
+        };
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        m.to.extend(
+            path.split(',')
+                .map(percent_decode)
+                .filter(|a| !a.is_empty()),
+        );
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let v = percent_decode(v);
+            match k.to_ascii_lowercase().as_str() {
+                "to" => m.to.extend(v.split(',').map(|s| s.trim().to_string())),
+                "cc" => m.cc.extend(v.split(',').map(|s| s.trim().to_string())),
+                "subject" => m.subject = Some(v),
+                _ => {}
+            }
+        }
+        m
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_are_sanitized_like_pigeonhole() {
+        assert_eq!(sanitize_reason("a\r\nb"), "a??b");
+        let long = "x".repeat(200);
+        let s = sanitize_reason(&long);
+        assert_eq!(s.len(), 128);
+        assert!(s.ends_with("..."));
+    }
+
+    #[test]
+    fn mailto_parts() {
+        let m = Mailto::parse("mailto:a@example.com?subject=Hi%20there&cc=b@example.com");
+        assert_eq!(m.to, ["a@example.com"]);
+        assert_eq!(m.cc, ["b@example.com"]);
+        assert_eq!(m.subject.as_deref(), Some("Hi there"));
+        assert_eq!(Mailto::parse("xmpp:a@b"), Mailto::default());
+    }
+}

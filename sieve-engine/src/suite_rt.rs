@@ -1,0 +1,515 @@
+//! The commands and tests of Pigeonhole's `vnd.dovecot.testsuite`
+//! extension, run inside the interpreter for the test harness
+//! ([`crate::testsuite`]). Only the harness compiles them.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use mail_parser::{Message, MessageParser};
+
+use super::{Action, Flow, Host, Performed, R, Run, message_headers, run};
+use crate::compile::Script;
+use crate::error::RuntimeError;
+use crate::ir::{SuiteArg, SuiteCall, VStr};
+use crate::spamvirus::SpamVirusConfig;
+
+/// One test's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestResult {
+    /// The name given to `test`.
+    pub name: String,
+    /// Why it failed; `None` when it passed.
+    pub failure: Option<String>,
+}
+
+/// A message the result "sent" (redirect, vacation, notify, reject).
+#[derive(Debug, Clone)]
+struct Sent {
+    from: String,
+    to: String,
+    raw: Vec<u8>,
+}
+
+/// The harness state that lives through one testsuite file.
+#[derive(Debug, Default)]
+pub(crate) struct Suite {
+    /// Directory of the test file: scripts are read relative to it.
+    pub dir: PathBuf,
+    /// spamtest/virustest settings (`test_config_set`).
+    pub config: SpamVirusConfig,
+    settings: HashMap<String, String>,
+    /// Results of the `test` blocks, in order.
+    pub results: Vec<TestResult>,
+    /// A `test_fail` outside any test.
+    pub file_failure: Option<String>,
+    current: Option<String>,
+    failure: Option<String>,
+    compiled: Option<Script>,
+    errors: Vec<String>,
+    smtp: Vec<Sent>,
+    folders: HashMap<String, Vec<Vec<u8>>>,
+    binaries: HashMap<String, Script>,
+}
+
+impl Suite {
+    /// Included scripts: personal ones from `included/`, global ones
+    /// from `included-global/`, next to the test file.
+    pub(crate) fn include(&self, name: &str, global: bool) -> Option<String> {
+        if name.contains('/') || name.starts_with('.') {
+            return None;
+        }
+        let sub = if global {
+            "included-global"
+        } else {
+            "included"
+        };
+        std::fs::read_to_string(self.dir.join(sub).join(format!("{name}.sieve"))).ok()
+    }
+
+    pub(crate) fn mailbox_exists(&self, name: &str) -> bool {
+        name.eq_ignore_ascii_case("INBOX") || self.folders.contains_key(name)
+    }
+}
+
+/// The host of scripts run by `test_script_run`: the suite's settings,
+/// includes and mailboxes.
+struct SuiteHost<'a> {
+    suite: &'a Suite,
+}
+
+impl Host for SuiteHost<'_> {
+    fn mailbox_exists(&mut self, name: &str) -> bool {
+        self.suite.mailbox_exists(name)
+    }
+    fn include(&mut self, name: &str, global: bool) -> Option<String> {
+        self.suite.include(name, global)
+    }
+    fn spamtest(&mut self, message: &Message<'_>, percent: bool) -> Option<String> {
+        self.suite.config.spamtest(message, percent)
+    }
+    fn virustest(&mut self, message: &Message<'_>) -> Option<String> {
+        self.suite.config.virustest(message)
+    }
+}
+
+fn invalid(line: u32, message: String) -> RuntimeError {
+    RuntimeError::Invalid { line, message }
+}
+
+/// The action names Pigeonhole's `test_result_action` compares.
+fn action_name(a: &Action) -> &'static str {
+    match a {
+        Action::Keep { .. } => "keep",
+        Action::FileInto { .. } => "store",
+        Action::Redirect { .. } => "redirect",
+        Action::Reject { .. } => "reject",
+        Action::Discard => "discard",
+        Action::Vacation(_) => "vacation",
+        Action::Notify(_) => "notify",
+    }
+}
+
+impl Run<'_, '_> {
+    fn suite_mut(&mut self) -> R<&mut Suite> {
+        self.suite
+            .as_deref_mut()
+            .ok_or_else(|| invalid(0, "testsuite command outside the test harness".into()))
+    }
+
+    /// The string arguments (not tags), expanded.
+    fn suite_strings(&self, call: &SuiteCall) -> Vec<String> {
+        call.args
+            .iter()
+            .filter_map(|a| match a {
+                SuiteArg::Str(s) => Some(self.expand(s).into_owned()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn suite_has_tag(call: &SuiteCall, tag: &str) -> bool {
+        call.args
+            .iter()
+            .any(|a| matches!(a, SuiteArg::Tag(t) if t == tag))
+    }
+
+    fn suite_number(call: &SuiteCall) -> Option<u64> {
+        call.args.iter().find_map(|a| match a {
+            SuiteArg::Num(n) => Some(*n),
+            _ => None,
+        })
+    }
+
+    fn reset_result(&mut self) {
+        self.actions.clear();
+        self.implicit_keep = true;
+        self.keep_note.clear();
+        self.flags.clear();
+    }
+
+    /// The current message with the header edits of editheader applied.
+    fn current_raw(&self) -> Vec<u8> {
+        let msg = msg!(self);
+        let mut out = Vec::new();
+        for h in &self.headers {
+            out.extend_from_slice(h.name.as_bytes());
+            out.push(b':');
+            out.extend_from_slice(h.raw.trim_end_matches(['\r', '\n']).as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        let start = msg.parts.first().map_or(0, |p| p.offset_body as usize);
+        out.extend_from_slice(msg.raw_message.get(start..).unwrap_or_default());
+        out
+    }
+
+    fn set_message(&mut self, raw: &[u8], line: u32) -> R<()> {
+        let parsed = MessageParser::default()
+            .parse(raw)
+            .ok_or_else(|| invalid(line, "test message does not parse".into()))?
+            .into_owned();
+        self.headers = message_headers(&parsed);
+        self.owned_msg = Some(Box::new(parsed));
+        Ok(())
+    }
+
+    pub(super) fn suite_cmd(&mut self, call: &SuiteCall, script: &Script) -> R<Flow> {
+        let strings = self.suite_strings(call);
+        let arg = |i: usize| strings.get(i).cloned().unwrap_or_default();
+        match call.name.as_str() {
+            "test" => {
+                let name = arg(0);
+                self.reset_result();
+                self.steps = 0;
+                let suite = self.suite_mut()?;
+                suite.current = Some(name.clone());
+                suite.failure = None;
+                let body = call.block.as_deref().unwrap_or_default();
+                let res = self.block(body, script);
+                let suite = self.suite_mut()?;
+                let failure = match res {
+                    Err(e) => Some(
+                        suite
+                            .failure
+                            .take()
+                            .unwrap_or(format!("run-time error: {e}")),
+                    ),
+                    Ok(_) => suite.failure.take(),
+                };
+                suite.current = None;
+                suite.results.push(TestResult { name, failure });
+                self.reset_result();
+            }
+            "test_fail" => {
+                let suite = self.suite_mut()?;
+                if suite.current.is_some() {
+                    suite.failure = Some(arg(0));
+                    return Ok(Flow::Abort);
+                }
+                suite.file_failure = Some(arg(0));
+                return Ok(Flow::Stop);
+            }
+            "test_set" => {
+                let (name, value) = (arg(0), arg(1));
+                match name.as_str() {
+                    "message" => self.set_message(value.as_bytes(), 0)?,
+                    "envelope.from" => self.env.from = value.trim_matches(['<', '>']).into(),
+                    "envelope.to" | "envelope.orig_to" => {
+                        self.env.to = value.trim_matches(['<', '>']).into()
+                    }
+                    "envelope.auth" => self.env.auth = Some(value),
+                    other => {
+                        return Err(invalid(0, format!("test_set of unknown item {other:?}")));
+                    }
+                }
+            }
+            "test_config_set" => {
+                let (k, v) = (arg(0), arg(1));
+                let suite = self.suite_mut()?;
+                suite.config.set(&k, &v).map_err(|e| invalid(0, e))?;
+                suite.settings.insert(k, v);
+            }
+            "test_config_unset" => {
+                let k = arg(0);
+                let suite = self.suite_mut()?;
+                suite.config.unset(&k);
+                suite.settings.remove(&k);
+            }
+            // Settings apply as soon as they are set.
+            "test_config_reload" | "test_result_print" => {}
+            "test_result_reset" => {
+                self.reset_result();
+                self.suite_mut()?.smtp.clear();
+            }
+            "test_mailbox_create" => {
+                self.suite_mut()?.folders.entry(arg(0)).or_default();
+            }
+            "test_binary_save" => {
+                let suite = self.suite_mut()?;
+                let script = suite
+                    .compiled
+                    .clone()
+                    .ok_or_else(|| invalid(0, "no compiled script to save".into()))?;
+                suite.binaries.insert(arg(0), script);
+            }
+            "test_binary_load" => {
+                let suite = self.suite_mut()?;
+                let script = suite
+                    .binaries
+                    .get(&arg(0))
+                    .cloned()
+                    .ok_or_else(|| invalid(0, format!("no saved binary {:?}", arg(0))))?;
+                suite.compiled = Some(script);
+            }
+            other => {
+                return Err(invalid(
+                    0,
+                    format!("unsupported testsuite command {other:?}"),
+                ));
+            }
+        }
+        Ok(Flow::Go)
+    }
+
+    pub(super) fn suite_test(&mut self, call: &SuiteCall) -> R<bool> {
+        let strings = self.suite_strings(call);
+        match call.name.as_str() {
+            "test_script_compile" => {
+                let path = strings.first().cloned().unwrap_or_default();
+                let suite = self.suite_mut()?;
+                let file = suite.dir.join(&path);
+                suite.compiled = None;
+                suite.errors.clear();
+                let src = match std::fs::read(&file) {
+                    Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+                    Err(e) => {
+                        suite.errors.push(format!("cannot read {path}: {e}"));
+                        return Ok(false);
+                    }
+                };
+                match crate::compile::compile_with(&src, self.opts.limits) {
+                    Ok(s) => {
+                        self.suite_mut()?.compiled = Some(s);
+                        Ok(true)
+                    }
+                    Err(e) => {
+                        let suite = self.suite_mut()?;
+                        suite.errors.extend(e.errors.iter().map(|d| d.to_string()));
+                        // Pigeonhole closes the list with a summary error.
+                        suite.errors.push("validation failed".into());
+                        Ok(false)
+                    }
+                }
+            }
+            "test_script_run" => {
+                let append = Self::suite_has_tag(call, "append_result");
+                let Some(suite) = self.suite.take() else {
+                    return Err(invalid(0, "testsuite test outside the harness".into()));
+                };
+                let Some(script) = suite.compiled.clone() else {
+                    self.suite = Some(suite);
+                    return Ok(false);
+                };
+                let out = {
+                    let mut host = SuiteHost { suite: &suite };
+                    let env = super::Envelope {
+                        from: &self.env.from,
+                        to: &self.env.to,
+                        auth: self.env.auth.as_deref(),
+                    };
+                    run(&script, msg!(self), env, &mut host, self.opts)
+                };
+                self.suite = Some(suite);
+                if let Some(e) = &out.error {
+                    let suite = self.suite_mut()?;
+                    suite.errors = vec![e.to_string()];
+                    return Ok(false);
+                }
+                if !append {
+                    self.actions.clear();
+                    self.implicit_keep = false;
+                }
+                for p in out.actions {
+                    if p.implicit {
+                        self.implicit_keep = true;
+                    } else {
+                        self.actions.push(p);
+                    }
+                }
+                Ok(true)
+            }
+            "test_result_execute" => {
+                self.execute_result()?;
+                Ok(true)
+            }
+            "test_message" => {
+                let n = Self::suite_number(call).unwrap_or(0) as usize;
+                let suite = self.suite_mut()?;
+                if Self::suite_has_tag(call, "smtp") {
+                    let Some(sent) = suite.smtp.get(n).cloned() else {
+                        return Err(invalid(0, format!("no outgoing message number {n}")));
+                    };
+                    self.set_message(&sent.raw, 0)?;
+                    self.env.from = sent.from;
+                    self.env.to = sent.to;
+                } else {
+                    let folder = strings.first().cloned().unwrap_or_default();
+                    let Some(raw) = suite.folders.get(&folder).and_then(|f| f.get(n)).cloned()
+                    else {
+                        return Err(invalid(0, format!("no message {n} in folder {folder:?}")));
+                    };
+                    self.set_message(&raw, 0)?;
+                }
+                Ok(true)
+            }
+            "test_error" => {
+                let Some(m) = &call.m else { return Ok(false) };
+                let errors = self.suite_mut()?.errors.clone();
+                let values = match call.index {
+                    Some(i) => errors
+                        .get((i as usize).wrapping_sub(1))
+                        .cloned()
+                        .into_iter()
+                        .collect(),
+                    None => errors,
+                };
+                let keys = suite_keys(call);
+                self.matches(m, &values, &keys)
+            }
+            "test_result_action" => {
+                let Some(m) = &call.m else { return Ok(false) };
+                let mut names: Vec<String> = self
+                    .actions
+                    .iter()
+                    .map(|p| action_name(&p.action).to_string())
+                    .collect();
+                if self.implicit_keep {
+                    names.push("keep".into());
+                }
+                let values = match call.index {
+                    Some(i) => names
+                        .get((i as usize).wrapping_sub(1))
+                        .cloned()
+                        .into_iter()
+                        .collect(),
+                    None => names,
+                };
+                let keys = suite_keys(call);
+                self.matches(m, &values, &keys)
+            }
+            other => Err(invalid(0, format!("unsupported testsuite test {other:?}"))),
+        }
+    }
+
+    /// Carries out the result: stores into the suite's folders and
+    /// records outgoing messages, then starts a fresh result.
+    fn execute_result(&mut self) -> R<()> {
+        let raw = self.current_raw();
+        let mut actions: Vec<Performed> = std::mem::take(&mut self.actions);
+        if self.implicit_keep {
+            actions.push(Performed {
+                action: Action::Keep {
+                    flags: self.flags.clone(),
+                },
+                copy: false,
+                implicit: true,
+                line: 0,
+                why: String::new(),
+            });
+        }
+        let sender = self.env.from.clone();
+        let recipient = self.env.to.clone();
+        let subject = msg!(self).subject().unwrap_or_default().to_string();
+        let msgid = msg!(self).message_id().map(str::to_string);
+        let suite = self.suite_mut()?;
+        for p in actions {
+            match p.action {
+                Action::Keep { .. } => suite
+                    .folders
+                    .entry("INBOX".into())
+                    .or_default()
+                    .push(raw.clone()),
+                Action::FileInto { mailbox, .. } => {
+                    suite.folders.entry(mailbox).or_default().push(raw.clone())
+                }
+                Action::Redirect { address } => suite.smtp.push(Sent {
+                    from: sender.clone(),
+                    to: address,
+                    raw: raw.clone(),
+                }),
+                Action::Reject { reason, .. } => suite.smtp.push(Sent {
+                    from: String::new(),
+                    to: sender.clone(),
+                    raw: format!(
+                        "From: Mail Delivery Subsystem <MAILER-DAEMON@localhost>\r\n\
+                         To: <{sender}>\r\nSubject: Rejected: {subject}\r\n\
+                         Auto-Submitted: auto-replied (rejected)\r\n\r\n{reason}\r\n"
+                    )
+                    .into_bytes(),
+                }),
+                Action::Vacation(v) => {
+                    let from = v.from.clone().unwrap_or_else(|| recipient.clone());
+                    let subj = v
+                        .subject
+                        .clone()
+                        .unwrap_or_else(|| format!("Auto: {subject}"));
+                    let mut head = format!(
+                        "From: {from}\r\nTo: <{sender}>\r\nSubject: {subj}\r\n\
+                         Auto-Submitted: auto-replied (vacation)\r\nPrecedence: bulk\r\n"
+                    );
+                    if let Some(id) = &msgid {
+                        head.push_str(&format!("In-Reply-To: <{id}>\r\nReferences: <{id}>\r\n"));
+                    }
+                    let raw = if v.mime {
+                        format!("{head}MIME-Version: 1.0\r\n{}", v.reason)
+                    } else {
+                        format!(
+                            "{head}MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{}\r\n",
+                            v.reason
+                        )
+                    };
+                    suite.smtp.push(Sent {
+                        from: String::new(),
+                        to: sender.clone(),
+                        raw: raw.into_bytes(),
+                    });
+                }
+                Action::Notify(n) => {
+                    let uri = crate::report::Mailto::parse(&n.method);
+                    let subj = n
+                        .message
+                        .clone()
+                        .or(uri.subject.clone())
+                        .unwrap_or_else(|| format!("[SIEVE] New mail from {sender}"));
+                    let from = n.from.clone().unwrap_or_else(|| recipient.clone());
+                    for to in uri.to.iter().chain(&uri.cc) {
+                        suite.smtp.push(Sent {
+                            from: String::new(),
+                            to: to.clone(),
+                            raw: format!(
+                                "From: {from}\r\nTo: <{to}>\r\nSubject: {subj}\r\n\
+                                 Auto-Submitted: auto-notified\r\n\r\nNotification\r\n"
+                            )
+                            .into_bytes(),
+                        });
+                    }
+                }
+                Action::Discard => {}
+            }
+        }
+        self.reset_result();
+        Ok(())
+    }
+}
+
+/// The key list of `test_error` / `test_result_action`.
+fn suite_keys(call: &SuiteCall) -> Vec<VStr> {
+    call.args
+        .iter()
+        .flat_map(|a| match a {
+            SuiteArg::Str(s) => vec![s.clone()],
+            SuiteArg::List(l) => l.clone(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
