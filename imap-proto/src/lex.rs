@@ -320,15 +320,22 @@ impl<'a> Cur<'a> {
     pub(crate) fn string(&mut self) -> Result<Cow<'a, [u8]>, ParseError> {
         match self.peek() {
             Some(b'"') => self.quoted(),
-            Some(b'{') | Some(b'~') => Ok(Cow::Borrowed(self.literal()?.0)),
+            Some(b'{') => Ok(Cow::Borrowed(self.literal()?.0)),
+            Some(b'~') if self.at_literal8() => Ok(Cow::Borrowed(self.literal()?.0)),
             _ => Err(self.expected("string")),
         }
+    }
+
+    /// Whether `~{` (a `literal8`) comes next.
+    pub(crate) fn at_literal8(&self) -> bool {
+        self.rest().starts_with(b"~{")
     }
 
     /// `astring = 1*ASTRING-CHAR / string`
     pub(crate) fn astring(&mut self) -> Result<Cow<'a, [u8]>, ParseError> {
         match self.peek() {
-            Some(b'"' | b'{' | b'~') => self.string(),
+            Some(b'"' | b'{') => self.string(),
+            Some(b'~') if self.at_literal8() => self.string(),
             _ => {
                 let s = self.take_while(is_astring_char);
                 if s.is_empty() {

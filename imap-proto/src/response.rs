@@ -887,13 +887,19 @@ fn encode_data(e: &mut Enc, d: &Data<'_>) {
                 e.sp();
                 match g {
                     None => e.raw(b"NIL"),
-                    Some(descs) => e.list(descs, |e, (prefix, delim)| {
+                    // Namespace descriptions follow each other without
+                    // spaces (RFC 2342).
+                    Some(descs) => {
                         e.byte(b'(');
-                        e.string(prefix);
-                        e.sp();
-                        encode_delim(e, *delim);
+                        for (prefix, delim) in descs {
+                            e.byte(b'(');
+                            e.string(prefix);
+                            e.sp();
+                            encode_delim(e, *delim);
+                            e.byte(b')');
+                        }
                         e.byte(b')');
-                    }),
+                    }
                 }
             }
         }
@@ -1622,14 +1628,25 @@ fn parse_data<'a>(c: &mut Cur<'a>) -> Result<Data<'a>, ParseError> {
             for g in &mut groups {
                 c.sp()?;
                 if !c.nil() {
-                    *g = Some(c.list(false, |c| {
-                        c.expect(b'(', "opening parenthesis")?;
+                    c.expect(b'(', "namespace list")?;
+                    let mut descs = Vec::new();
+                    while c.eat(b'(') {
                         let prefix = c.string()?;
                         c.sp()?;
                         let d = parse_delim(c)?;
+                        // Namespace response extensions are skipped.
+                        while c.eat(b' ') {
+                            skip_body_extension(c)?;
+                        }
                         c.expect(b')', "closing parenthesis")?;
-                        Ok((prefix, d))
-                    })?);
+                        descs.push((prefix, d));
+                        c.eat(b' ');
+                    }
+                    c.expect(b')', "closing parenthesis of namespace list")?;
+                    if descs.is_empty() {
+                        return Err(c.expected("namespace"));
+                    }
+                    *g = Some(descs);
                 }
             }
             Data::Namespace(groups)

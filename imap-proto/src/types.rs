@@ -464,7 +464,8 @@ impl<'a> Mailbox<'a> {
 pub(crate) fn parse_list_mailbox<'a>(c: &mut Cur<'a>) -> Result<Cow<'a, str>, ParseError> {
     let at = c.p;
     let raw = match c.peek() {
-        Some(b'"' | b'{' | b'~') => utf8(c.string()?, at)?,
+        Some(b'"' | b'{') => utf8(c.string()?, at)?,
+        Some(b'~') if c.at_literal8() => utf8(c.string()?, at)?,
         _ => {
             let s = c.take_while(is_list_char);
             if s.is_empty() {
