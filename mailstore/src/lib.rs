@@ -63,6 +63,6 @@ pub use search::{Date, SearchKey, SortBy, SortKey, base_subject};
 pub use session::{Session, SessionView, ViewUpdate};
 pub use store::{
     AppendUid, CopyUid, Delivery, FlagOp, MarkKind, NewMessage, Recovery, Store, StoreOptions,
-    StoreOutcome, VerifyReport,
+    StoreOutcome, StoreStats, VerifyReport,
 };
 pub use uidset::{SetError, UidSet};

@@ -156,10 +156,21 @@ pub struct VerifyReport {
     pub problems: Vec<String>,
 }
 
+/// Counters of journal activity since the store was opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Journal writes (one per committed operation or batch).
+    pub commits: u64,
+    /// `fdatasync` calls that completed; with group commit this is
+    /// lower than `commits` when writers are concurrent.
+    pub syncs: u64,
+}
+
 struct Inner {
     state: State,
     len: u64,
     written: u64,
+    syncs: u64,
     durable: u64,
     syncing: bool,
     poisoned: Option<String>,
@@ -278,6 +289,7 @@ impl Store {
             state,
             len,
             written: 0,
+            syncs: 0,
             durable: 0,
             syncing: false,
             poisoned: None,
@@ -299,6 +311,15 @@ impl Store {
     /// What recovery did when the store was opened.
     pub fn recovery(&self) -> &Recovery {
         &self.sh.recovery
+    }
+
+    /// Journal writes and syncs since the store was opened.
+    pub fn stats(&self) -> StoreStats {
+        let g = self.lock();
+        StoreStats {
+            commits: g.written,
+            syncs: g.syncs,
+        }
     }
 
     /// The largest message accepted, in bytes.
@@ -392,7 +413,10 @@ impl Store {
             g = self.lock();
             g.syncing = false;
             match r {
-                Ok(()) => g.durable = g.durable.max(target),
+                Ok(()) => {
+                    g.durable = g.durable.max(target);
+                    g.syncs += 1;
+                }
                 // After a failed fsync the kernel may have dropped the
                 // dirty pages: what is on disk is unknown.
                 Err(e) => g.poisoned = Some(e.to_string()),

@@ -1,0 +1,185 @@
+//! `rampart store ...` end to end: accounts, mailboxes, quotas, mbox
+//! and Maildir import and export, verify, and clear errors.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn rampart(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .arg("--data")
+        .arg(data)
+        .arg("store")
+        .args(args)
+        .output()
+        .expect("run rampart")
+}
+
+fn ok(data: &Path, args: &[&str]) -> String {
+    let out = rampart(data, args);
+    assert!(
+        out.status.success(),
+        "rampart store {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn sample_mbox(n: usize) -> Vec<u8> {
+    let mut f = Vec::new();
+    for i in 0..n {
+        f.extend_from_slice(
+            format!(
+                "From sender{i}@example.org Mon Jan  2 03:04:{:02} 2006\n\
+                 From: sender{i}@example.org\nSubject: message {i}\n{}\n\
+                 body {i}\n>From quoted\nFrom inside is impossible here\n\n",
+                i % 60,
+                if i % 2 == 0 { "Status: RO\n" } else { "" }
+            )
+            .replace("\nFrom inside", "\n>From inside")
+            .as_bytes(),
+        );
+    }
+    f
+}
+
+#[test]
+fn accounts_mailboxes_import_export_verify() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path();
+    ok(data, &["account", "create", "ann"]);
+    assert!(ok(data, &["account", "list"]).starts_with("ann\t0 messages"));
+    ok(
+        data,
+        &[
+            "mailbox",
+            "create",
+            "--user",
+            "ann",
+            "Sent",
+            "--special-use",
+            "\\Sent",
+        ],
+    );
+
+    let mbox = data.join("old.mbox");
+    std::fs::write(&mbox, sample_mbox(50)).unwrap();
+    let out = ok(
+        data,
+        &[
+            "import",
+            "--user",
+            "ann",
+            "--mbox",
+            mbox.to_str().unwrap(),
+            "--mailbox",
+            "Old/2006",
+        ],
+    );
+    assert!(out.starts_with("imported 50 messages"), "{out}");
+
+    let list = ok(data, &["mailbox", "list", "--user", "ann"]);
+    let line = list.lines().find(|l| l.starts_with("Old/2006\t")).unwrap();
+    let cols: Vec<&str> = line.split('\t').collect();
+    assert_eq!(cols[1], "50", "{line}");
+    assert_eq!(cols[2], "25", "unseen: {line}");
+    assert!(list.contains("\\Sent"), "{list}");
+
+    // mboxrd export of an mboxrd import gives back the same file.
+    let back = data.join("back.mbox");
+    ok(
+        data,
+        &[
+            "export",
+            "--user",
+            "ann",
+            "--mailbox",
+            "Old/2006",
+            "--mbox",
+            back.to_str().unwrap(),
+        ],
+    );
+    let exported = std::fs::read(&back).unwrap();
+    let text = String::from_utf8(exported).unwrap();
+    assert_eq!(text.matches("\nFrom sender").count() + 1, 50);
+    assert!(text.contains("\n>From quoted\n"));
+
+    // Maildir out and back in.
+    let md = data.join("maildir");
+    ok(
+        data,
+        &[
+            "export",
+            "--user",
+            "ann",
+            "--mailbox",
+            "Old/2006",
+            "--maildir",
+            md.to_str().unwrap(),
+        ],
+    );
+    let out = ok(
+        data,
+        &[
+            "import",
+            "--user",
+            "ann",
+            "--maildir",
+            md.to_str().unwrap(),
+            "--mailbox",
+            "Again",
+        ],
+    );
+    assert!(out.starts_with("imported 50 messages"), "{out}");
+
+    ok(data, &["quota", "--user", "ann", "--set-messages", "1000"]);
+    let q = ok(data, &["quota", "--user", "ann"]);
+    assert!(q.contains("messages\t100\t1000"), "{q}");
+
+    let v = ok(data, &["verify"]);
+    assert!(
+        v.contains("100 messages") && v.trim_end().ends_with("ok"),
+        "{v}"
+    );
+}
+
+#[test]
+fn bad_input_gives_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path();
+    ok(data, &["account", "create", "bob"]);
+    for bad in ["a/../b", "../etc", "x\u{7}y", "a//b", "/abs", "50%"] {
+        let out = rampart(data, &["mailbox", "create", "--user", "bob", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad:?} accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("bad mailbox name"), "{bad:?}: {err}");
+    }
+    let notmbox = data.join("notmbox");
+    std::fs::write(&notmbox, "Subject: hi\n\nnot an mbox\n").unwrap();
+    let out = rampart(
+        data,
+        &[
+            "import",
+            "--user",
+            "bob",
+            "--mbox",
+            notmbox.to_str().unwrap(),
+            "--mailbox",
+            "X",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an mbox"));
+    let out = rampart(
+        data,
+        &[
+            "import",
+            "--user",
+            "nobody",
+            "--mbox",
+            notmbox.to_str().unwrap(),
+            "--mailbox",
+            "X",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+}
