@@ -484,7 +484,7 @@ impl Compiler {
             }
             "deleteheader" => {
                 self.need(Extension::Editheader, l, c, "deleteheader")?;
-                let index = self.index_tags(&mut a, l, c)?;
+                let index = self.index_tags_ext(&mut a, l, c, false)?;
                 let (m, _) = self.match_spec(&mut a, false, l, c)?;
                 let name = self.vstr(a.positional("field name")?)?;
                 let values = a.opt_positional().map(|v| self.vlist(v)).transpose()?;
@@ -753,11 +753,18 @@ impl Compiler {
     }
 
     fn index_tags(&self, a: &mut Args<'_>, l: u32, c: u32) -> R<Option<Index>> {
+        self.index_tags_ext(a, l, c, true)
+    }
+
+    /// `:index N [:last]`; `deleteheader` has them without "index" (RFC 5293).
+    fn index_tags_ext(&self, a: &mut Args<'_>, l: u32, c: u32, need_ext: bool) -> R<Option<Index>> {
         let idx = a.tagged("index")?.map(|v| self.num(v)).transpose()?;
         let last = a.flag("last")?;
         match idx {
             Some(n) => {
-                self.need(Extension::Index, l, c, ":index")?;
+                if need_ext {
+                    self.need(Extension::Index, l, c, ":index")?;
+                }
                 if n == 0 {
                     return Err(diag(l, c, ":index must be at least 1".into()));
                 }

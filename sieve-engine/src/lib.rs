@@ -32,6 +32,7 @@
 //! Supported extensions are listed in [`Extension`]; an unknown one in
 //! `require` is a compile error.
 
+mod autoreply;
 mod compile;
 mod error;
 mod ext;
@@ -47,6 +48,7 @@ pub mod testsuite;
 mod time;
 pub mod wizard;
 
+pub use autoreply::{ReplyContext, vacation_suppressed};
 pub use compile::{Script, compile, compile_with};
 pub use error::{CompileError, Diagnostic, RuntimeError};
 pub use ext::Extension;

@@ -218,6 +218,8 @@ struct Hdr {
 struct Run<'r, 'm> {
     msg: &'r Message<'m>,
     owned_msg: Option<Box<Message<'static>>>,
+    /// editheader changed the header (sizes then come from `headers`).
+    edited: bool,
     suite: Option<Box<Suite>>,
     env: Env,
     host: &'r mut dyn Host,
@@ -282,6 +284,7 @@ pub(crate) fn run_with_suite(
     let mut r = Run {
         msg,
         owned_msg: None,
+        edited: false,
         suite,
         env: Env {
             from: env.from.to_string(),
@@ -676,7 +679,8 @@ impl Run<'_, '_> {
                         message: format!("invalid redirect address {a:?}"),
                     });
                 }
-                let address = normalize_address(&a);
+                let address =
+                    crate::strings::parse_mailbox(&a).unwrap_or_else(|| normalize_address(&a));
                 self.add_action(line, Action::Redirect { address }, *copy)?;
             }
             Cmd::Reject { reason, extended } => {
@@ -754,6 +758,7 @@ impl Run<'_, '_> {
                     name,
                     raw: format!(" {value}"),
                 };
+                self.edited = true;
                 if *last {
                     self.headers.push(h);
                 } else {
@@ -791,6 +796,7 @@ impl Run<'_, '_> {
                     }
                 }
                 for i in remove.into_iter().rev() {
+                    self.edited = true;
                     self.headers.remove(i);
                 }
             }
@@ -956,7 +962,11 @@ impl Run<'_, '_> {
                     .all(|n| self.headers.iter().any(|h| h.name.eq_ignore_ascii_case(n)))
             }
             Test::Size { over, limit } => {
-                let size = msg!(self).raw_message.len() as u64;
+                let size = if self.edited {
+                    self.current_raw().len() as u64
+                } else {
+                    msg!(self).raw_message.len() as u64
+                };
                 if *over { size > *limit } else { size < *limit }
             }
             Test::Header {

@@ -116,23 +116,93 @@ pub(crate) fn valid_header_name(s: &str) -> bool {
 /// A loose check of an RFC 5321 mailbox for redirect: `local@domain`
 /// with no white space or angle brackets.
 pub(crate) fn valid_address(s: &str) -> bool {
+    parse_mailbox(s).is_some()
+}
+
+fn is_atext(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c) || !c.is_ascii()
+}
+
+fn is_dot_atom(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('.')
+            .all(|a| !a.is_empty() && a.chars().all(is_atext))
+}
+
+/// An RFC 5322 mailbox (`local@domain`, optionally `Name <local@domain>`,
+/// with folding white space around the parts) as `local@domain`. A
+/// quoted local part that needs no quotes loses them. `None` when the
+/// text is not a single valid address.
+pub(crate) fn parse_mailbox(s: &str) -> Option<String> {
     let s = s.trim();
-    let s = s
-        .strip_prefix('<')
-        .and_then(|s| s.strip_suffix('>'))
-        .unwrap_or(s);
-    match s.rsplit_once('@') {
-        Some((l, d)) => {
-            !l.is_empty()
-                && !d.is_empty()
-                && !s
-                    .bytes()
-                    .any(|b| b.is_ascii_whitespace() || b == b'<' || b == b'>' || b == b',')
-                && !d.starts_with('.')
-                && !d.ends_with('.')
+    let spec = match s.rfind('<') {
+        Some(i) => {
+            let rest = s[i + 1..].trim_end();
+            let inner = rest.strip_suffix('>')?;
+            let phrase = &s[..i];
+            if phrase.contains(['<', '>', '@', ',', ';']) && !phrase.trim_start().starts_with('"') {
+                return None;
+            }
+            inner
         }
-        None => false,
+        None if s.contains('>') => return None,
+        None => s,
+    };
+    // Split at the last @ outside a quoted string.
+    let mut in_q = false;
+    let mut esc = false;
+    let mut at = None;
+    for (i, c) in spec.char_indices() {
+        if esc {
+            esc = false;
+            continue;
+        }
+        match c {
+            '\\' if in_q => esc = true,
+            '"' => in_q = !in_q,
+            '@' if !in_q => at = Some(i),
+            _ => {}
+        }
     }
+    if in_q {
+        return None;
+    }
+    let at = at?;
+    let local = spec[..at].trim();
+    let domain = spec[at + 1..].trim();
+    let local = if let Some(q) = local.strip_prefix('"').and_then(|l| l.strip_suffix('"')) {
+        let mut unq = String::new();
+        let mut esc = false;
+        for c in q.chars() {
+            if esc {
+                unq.push(c);
+                esc = false;
+            } else if c == '\\' {
+                esc = true;
+            } else if c == '"' || c == '\r' || c == '\n' {
+                return None;
+            } else {
+                unq.push(c);
+            }
+        }
+        if is_dot_atom(&unq) {
+            unq
+        } else {
+            format!("\"{q}\"")
+        }
+    } else if is_dot_atom(local) {
+        local.to_string()
+    } else {
+        return None;
+    };
+    let domain_ok = is_dot_atom(domain)
+        || (domain.starts_with('[')
+            && domain.ends_with(']')
+            && !domain[1..domain.len() - 1].contains(['[', ']', '\\']));
+    if !domain_ok {
+        return None;
+    }
+    Some(format!("{local}@{domain}"))
 }
 
 /// `zone = ("+" / "-") 4DIGIT`, into minutes east of UTC.

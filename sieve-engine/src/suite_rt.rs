@@ -49,6 +49,7 @@ pub(crate) struct Suite {
     smtp: Vec<Sent>,
     folders: HashMap<String, Vec<Vec<u8>>>,
     binaries: HashMap<String, Script>,
+    orig_to: Option<String>,
 }
 
 impl Suite {
@@ -148,7 +149,7 @@ impl Run<'_, '_> {
     }
 
     /// The current message with the header edits of editheader applied.
-    fn current_raw(&self) -> Vec<u8> {
+    pub(super) fn current_raw(&self) -> Vec<u8> {
         let msg = msg!(self);
         let mut out = Vec::new();
         for h in &self.headers {
@@ -164,11 +165,18 @@ impl Run<'_, '_> {
     }
 
     fn set_message(&mut self, raw: &[u8], line: u32) -> R<()> {
+        // An empty message is a message without header and body.
+        let empty = raw.iter().all(u8::is_ascii_whitespace);
+        let raw: &[u8] = if empty { b"X-Empty: \r\n\r\n" } else { raw };
         let parsed = MessageParser::default()
             .parse(raw)
             .ok_or_else(|| invalid(line, "test message does not parse".into()))?
             .into_owned();
         self.headers = message_headers(&parsed);
+        self.edited = empty;
+        if empty {
+            self.headers.clear();
+        }
         self.owned_msg = Some(Box::new(parsed));
         Ok(())
     }
@@ -212,10 +220,35 @@ impl Run<'_, '_> {
             "test_set" => {
                 let (name, value) = (arg(0), arg(1));
                 match name.as_str() {
-                    "message" => self.set_message(value.as_bytes(), 0)?,
+                    "message" => {
+                        self.set_message(value.as_bytes(), 0)?;
+                        // As Pigeonhole: the envelope follows the new message.
+                        let m = msg!(self);
+                        let first = |name: &str| -> Option<String> {
+                            match m.header(name)? {
+                                mail_parser::HeaderValue::Address(a) => {
+                                    a.first()?.address().map(str::to_string)
+                                }
+                                mail_parser::HeaderValue::Text(t) => {
+                                    Some(t.trim().trim_matches(['<', '>']).to_string())
+                                }
+                                _ => None,
+                            }
+                        };
+                        let from = first("Return-Path")
+                            .or_else(|| first("Sender"))
+                            .or_else(|| first("From"))
+                            .unwrap_or_else(|| "sender@example.com".into());
+                        let to = first("Envelope-To")
+                            .or_else(|| first("To"))
+                            .unwrap_or_else(|| "recipient@example.com".into());
+                        self.env.from = from;
+                        self.env.to = to;
+                    }
                     "envelope.from" => self.env.from = value.trim_matches(['<', '>']).into(),
-                    "envelope.to" | "envelope.orig_to" => {
-                        self.env.to = value.trim_matches(['<', '>']).into()
+                    "envelope.to" => self.env.to = value.trim_matches(['<', '>']).into(),
+                    "envelope.orig_to" => {
+                        self.suite_mut()?.orig_to = Some(value.trim_matches(['<', '>']).into())
                     }
                     "envelope.auth" => self.env.auth = Some(value),
                     other => {
@@ -260,6 +293,12 @@ impl Run<'_, '_> {
                     .cloned()
                     .ok_or_else(|| invalid(0, format!("no saved binary {:?}", arg(0))))?;
                 suite.compiled = Some(script);
+            }
+            // Tests used as commands: a false result is an error.
+            "test_message" | "test_result_execute" | "test_script_run" | "test_script_compile" => {
+                if !self.suite_test(call)? {
+                    return Err(invalid(0, format!("{} failed", call.name)));
+                }
             }
             other => {
                 return Err(invalid(
@@ -347,7 +386,7 @@ impl Run<'_, '_> {
                 let suite = self.suite_mut()?;
                 if Self::suite_has_tag(call, "smtp") {
                     let Some(sent) = suite.smtp.get(n).cloned() else {
-                        return Err(invalid(0, format!("no outgoing message number {n}")));
+                        return Ok(false);
                     };
                     self.set_message(&sent.raw, 0)?;
                     self.env.from = sent.from;
@@ -356,7 +395,7 @@ impl Run<'_, '_> {
                     let folder = strings.first().cloned().unwrap_or_default();
                     let Some(raw) = suite.folders.get(&folder).and_then(|f| f.get(n)).cloned()
                     else {
-                        return Err(invalid(0, format!("no message {n} in folder {folder:?}")));
+                        return Ok(false);
                     };
                     self.set_message(&raw, 0)?;
                 }
@@ -421,7 +460,22 @@ impl Run<'_, '_> {
         let recipient = self.env.to.clone();
         let subject = msg!(self).subject().unwrap_or_default().to_string();
         let msgid = msg!(self).message_id().map(str::to_string);
-        let suite = self.suite_mut()?;
+        let suite = self
+            .suite
+            .as_deref_mut()
+            .ok_or_else(|| invalid(0, "no harness".into()))?;
+        let setting = |k: &str| suite.settings.get(k).cloned();
+        let user_email = setting("sieve_user_email");
+        let mut user_addresses: Vec<String> = user_email.iter().cloned().collect();
+        if setting("sieve_vacation_use_original_recipient").as_deref() == Some("yes")
+            && let Some(o) = &suite.orig_to
+        {
+            user_addresses.push(o.clone());
+        }
+        let check_recipient = setting("sieve_vacation_check_recipient").as_deref() != Some("no");
+        let default_subject = setting("sieve_vacation_default_subject").filter(|s| !s.is_empty());
+        let template = setting("sieve_vacation_default_subject_template").filter(|s| !s.is_empty());
+        let msg = msg!(self);
         for p in actions {
             match p.action {
                 Action::Keep { .. } => suite
@@ -448,11 +502,27 @@ impl Run<'_, '_> {
                     .into_bytes(),
                 }),
                 Action::Vacation(v) => {
-                    let from = v.from.clone().unwrap_or_else(|| recipient.clone());
-                    let subj = v
-                        .subject
+                    let ctx = crate::autoreply::ReplyContext {
+                        sender: &sender,
+                        recipient: &recipient,
+                        user_addresses: &user_addresses,
+                        check_recipient,
+                    };
+                    if crate::autoreply::vacation_suppressed(msg, &ctx, &v.addresses).is_some() {
+                        continue;
+                    }
+                    let from = v
+                        .from
                         .clone()
-                        .unwrap_or_else(|| format!("Auto: {subject}"));
+                        .or(user_email.clone())
+                        .unwrap_or_else(|| recipient.clone());
+                    let subj = match (&v.subject, &template, &default_subject) {
+                        (Some(s), _, _) => s.clone(),
+                        (None, Some(t), _) => t.replace("%{subject}", &subject),
+                        (None, None, Some(d)) if subject.is_empty() => d.clone(),
+                        (None, None, _) if subject.is_empty() => "Automated reply".into(),
+                        (None, None, _) => shorten(&format!("Auto: {subject}"), 256),
+                    };
                     let mut head = format!(
                         "From: {from}\r\nTo: <{sender}>\r\nSubject: {subj}\r\n\
                          Auto-Submitted: auto-replied (vacation)\r\nPrecedence: bulk\r\n"
@@ -500,6 +570,19 @@ impl Run<'_, '_> {
         self.reset_result();
         Ok(())
     }
+}
+
+/// Cuts a header text to about `max` bytes at a character boundary and
+/// marks the cut with an ellipsis.
+fn shorten(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}\u{2026}", &s[..end])
 }
 
 /// The key list of `test_error` / `test_result_action`.
