@@ -376,8 +376,12 @@ impl<'a> Reply<'a> {
                     *b = b' ';
                 }
             }
-            // A text that starts with "[" would read as a code.
-            if code.is_none() && text.starts_with('[') && !matches!(self, Reply::Challenge(_)) {
+            // A text that starts with "[" would read as a code; the
+            // parser drops one leading space.
+            if code.is_none()
+                && (text.starts_with('[') || text.starts_with(' '))
+                && !matches!(self, Reply::Challenge(_))
+            {
                 out.insert(start, b' ');
             }
         }

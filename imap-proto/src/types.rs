@@ -450,8 +450,11 @@ impl<'a> Mailbox<'a> {
         }
     }
 
+    /// Writes the name: raw UTF-8 when enabled and the name is not ASCII,
+    /// modified UTF-7 otherwise (an ASCII name reads the same either way
+    /// once `&` is escaped).
     pub(crate) fn encode(&self, e: &mut Enc) {
-        if e.utf8 {
+        if e.utf8 && !self.0.is_ascii() {
             e.astring(self.0.as_bytes());
         } else {
             e.astring(utf7::encode(&self.0).as_bytes());
@@ -478,7 +481,7 @@ pub(crate) fn parse_list_mailbox<'a>(c: &mut Cur<'a>) -> Result<Cow<'a, str>, Pa
 }
 
 pub(crate) fn encode_list_mailbox(e: &mut Enc, s: &str) {
-    let w = if e.utf8 {
+    let w = if e.utf8 && !s.is_ascii() {
         Cow::Borrowed(s)
     } else {
         utf7::encode(s)
