@@ -43,7 +43,12 @@ pub fn oracle_line(p: &Performed) -> String {
             if let Some(from) = &v.from {
                 s.push_str(&format!(" from={from}"));
             }
-            let body = v.reason.replace('\\', "\\\\").replace('\n', "\\n");
+            // Pigeonhole prints the reply text with bare line feeds.
+            let body = v
+                .reason
+                .replace("\r\n", "\n")
+                .replace('\\', "\\\\")
+                .replace('\n', "\\n");
             s.push_str(&format!(" body={body}"));
             s
         }

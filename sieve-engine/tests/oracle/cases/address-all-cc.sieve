@@ -1,0 +1,2 @@
+require "fileinto";
+if address :all :is "cc" "team+dev@example.net" { fileinto "Team"; }

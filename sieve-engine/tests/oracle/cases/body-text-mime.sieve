@@ -1,0 +1,3 @@
+require ["body", "fileinto"];
+if body :text :contains "12345" { fileinto "Invoices"; }
+# msg: mime.eml

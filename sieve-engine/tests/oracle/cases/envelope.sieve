@@ -1,0 +1,3 @@
+require ["envelope", "fileinto"];
+if envelope :is "from" "alice@example.org" { fileinto "FromAlice"; }
+if envelope :domain "to" "example.net" { fileinto "ToNet"; }

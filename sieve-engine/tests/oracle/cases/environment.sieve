@@ -1,0 +1,3 @@
+require ["environment", "fileinto"];
+if environment :contains "name" "x-nothing" { fileinto "N"; }
+if environment :is "domain" "" { fileinto "EmptyDomain"; }

@@ -1,0 +1,3 @@
+require "fileinto";
+if allof (exists "list-id", size :under 10K) { fileinto "Lists"; }
+if size :over 1M { discard; }

@@ -1,0 +1,3 @@
+require "fileinto";
+if header :contains "subject" "Äpfel" { fileinto "Obst"; }
+# msg: mime.eml

@@ -1,0 +1,2 @@
+require ["ihave", "fileinto"];
+if ihave "nonexistent-ext" { fileinto "Never"; } else { fileinto "Else"; }

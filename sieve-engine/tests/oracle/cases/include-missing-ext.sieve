@@ -1,0 +1,2 @@
+require "nonexistent-extension";
+keep;

@@ -1,0 +1,1 @@
+redirect "Carol Example <carol@example.com>";

@@ -1,0 +1,2 @@
+redirect "carol@example.com";
+redirect "carol@example.com";

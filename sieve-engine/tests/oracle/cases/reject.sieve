@@ -1,0 +1,2 @@
+require "reject";
+reject "Not wanted here";

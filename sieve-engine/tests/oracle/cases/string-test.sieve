@@ -1,0 +1,3 @@
+require ["variables", "fileinto"];
+set "x" "abc";
+if string :is "${x}" "abc" { fileinto "Str"; }
