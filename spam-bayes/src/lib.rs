@@ -10,6 +10,10 @@
 //! - [`TokenStore`] is where counts live; [`MemoryStore`] keeps them in
 //!   memory and serializes to a compact versioned format, and [`mod@file`]
 //!   saves that crash-safely.
+//! - [`Scorer`] scores a message SpamAssassin-style: header, body,
+//!   raw-body, URI and meta rules with overridable weights, the Bayes
+//!   probability as banded rules and caller-supplied facts (DNSBL, SPF,
+//!   virus), giving a [`Report`] with the `X-Spam-*` headers.
 //!
 //! The core does no I/O and reads no clock: the current day is an
 //! argument. Only [`mod@file`] touches the file system.
@@ -36,11 +40,16 @@
 
 mod classify;
 pub mod file;
+mod score;
 mod store;
 mod tokenize;
 
 pub use classify::{
     Bayes, BayesConfig, BayesError, Class, LearnOutcome, Score, Verdict, chi2_upper, fisher,
+};
+pub use score::{
+    ConfigError, ConfigWarning, DEFAULT_RULES, Facts, Hit, Report, ScanLimits, Scorer,
+    ScorerBuilder,
 };
 pub use store::{Change, Direction, FormatError, MemoryStore, TokenCounts, TokenStore, Totals};
 pub use tokenize::{TokenSet, Tokenizer, TokenizerConfig, token_hash};

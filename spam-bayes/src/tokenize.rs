@@ -176,7 +176,7 @@ impl Tokenizer {
     }
 }
 
-fn skip_mbox_line(raw: &[u8]) -> &[u8] {
+pub(crate) fn skip_mbox_line(raw: &[u8]) -> &[u8] {
     if raw.starts_with(b"From ") {
         match memchr::memchr(b'\n', raw) {
             Some(i) => &raw[i + 1..],
@@ -189,7 +189,7 @@ fn skip_mbox_line(raw: &[u8]) -> &[u8] {
 
 /// The longest prefix of `s` of at most `max` bytes ending on a char
 /// boundary.
-fn cap_str(s: &str, max: usize) -> &str {
+pub(crate) fn cap_str(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }
@@ -735,7 +735,7 @@ fn html(em: &mut Emitter<'_, '_>, html: &str) {
 }
 
 /// The value of attribute `name` in the inside of a tag, unquoted.
-fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
     let mut from = 0;
     while let Some(pos) = find_ascii_ci(&tag[from..], name) {
         let start = from + pos;
@@ -759,7 +759,7 @@ fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// Byte position of `needle` (ASCII) in `hay`, ignoring ASCII case.
-fn find_ascii_ci(hay: &str, needle: &str) -> Option<usize> {
+pub(crate) fn find_ascii_ci(hay: &str, needle: &str) -> Option<usize> {
     let h = hay.as_bytes();
     let n = needle.as_bytes();
     if n.is_empty() || h.len() < n.len() {
@@ -782,7 +782,7 @@ fn find_ascii_ci(hay: &str, needle: &str) -> Option<usize> {
 }
 
 /// Appends HTML text, decoding the common character entities.
-fn push_entities(out: &mut String, s: &str) {
+pub(crate) fn push_entities(out: &mut String, s: &str) {
     let mut rest = s;
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
