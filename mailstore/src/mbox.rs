@@ -137,9 +137,15 @@ fn is_separator(line: &[u8]) -> bool {
     line.starts_with(b"From ")
 }
 
+/// A line without its end: LF, CRLF, and any further CRs before them
+/// (a bare CR at the end of a line cannot survive a CRLF store anyway,
+/// and stripping them all keeps import and export stable).
 fn trim_eol(line: &[u8]) -> &[u8] {
-    let l = line.strip_suffix(b"\n").unwrap_or(line);
-    l.strip_suffix(b"\r").unwrap_or(l)
+    let mut l = line.strip_suffix(b"\n").unwrap_or(line);
+    while let Some(rest) = l.strip_suffix(b"\r") {
+        l = rest;
+    }
+    l
 }
 
 impl<R: BufRead> Iterator for MboxReader<R> {
@@ -264,7 +270,8 @@ fn parse_ctime(words: &[&str]) -> Option<i64> {
         .find(|w| w.len() == 4 && w.bytes().all(|b| b.is_ascii_digit()))?
         .parse()
         .ok()?;
-    if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
+    // ctime writes four-digit years; anything else is not a date.
+    if !(1000..=9999).contains(&year) || !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
         return None;
     }
     Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s)
