@@ -73,6 +73,7 @@ pub(crate) fn compile_inner(
         errors: Vec::new(),
         testsuite,
         suite_required: false,
+        loops: Vec::new(),
     };
     let body = c.script(&nodes);
     if c.errors.is_empty() {
@@ -93,6 +94,8 @@ struct Compiler {
     testsuite: bool,
     /// `vnd.dovecot.testsuite` was required.
     suite_required: bool,
+    /// Names of the enclosing foreverypart loops, innermost last.
+    loops: Vec<Option<String>>,
 }
 
 type R<T> = Result<T, Diagnostic>;
@@ -356,9 +359,56 @@ impl Compiler {
                 cmd: Cmd::Suite(Box::new(call)),
             }));
         }
+        if n.name == "foreverypart" {
+            self.need(Extension::Foreverypart, l, c, "foreverypart")?;
+            if !n.tests.is_empty() {
+                return Err(diag(l, c, "foreverypart does not take a test".into()));
+            }
+            let mut a = Args::new(n);
+            let name = a.tagged("name")?.map(|v| self.vstr(v)).transpose()?;
+            a.finish()?;
+            let name = name.map(|v| v.text);
+            self.loops.push(name.clone());
+            let body = self.sub_block(n);
+            self.loops.pop();
+            return Ok(Some(Stmt {
+                line: l,
+                cmd: Cmd::ForEveryPart { name, body: body? },
+            }));
+        }
         Self::no_block_no_test(n)?;
         let mut a = Args::new(n);
         let cmd = match n.name.as_str() {
+            "break" => {
+                self.need(Extension::Foreverypart, l, c, "break")?;
+                let name = a
+                    .tagged("name")?
+                    .map(|v| self.vstr(v))
+                    .transpose()?
+                    .map(|v| v.text);
+                let known = match &name {
+                    None => !self.loops.is_empty(),
+                    Some(nm) => self.loops.iter().any(|x| x.as_deref() == Some(nm)),
+                };
+                if !known {
+                    return Err(diag(
+                        l,
+                        c,
+                        "break outside a matching foreverypart loop".into(),
+                    ));
+                }
+                Cmd::Break(name)
+            }
+            "extracttext" => {
+                self.need(Extension::Extracttext, l, c, "extracttext")?;
+                self.need(Extension::Variables, l, c, "extracttext")?;
+                if self.loops.is_empty() {
+                    return Err(diag(l, c, "extracttext outside a foreverypart loop".into()));
+                }
+                let first = a.tagged("first")?.map(|v| self.num(v)).transpose()?;
+                let (name, _, mods) = self.set_like(&mut a, l, c, false)?;
+                Cmd::ExtractText { name, mods, first }
+            }
             "require" => {
                 return Err(diag(
                     l,
@@ -700,6 +750,18 @@ impl Compiler {
 
     fn set(&self, a: &mut Args<'_>, l: u32, c: u32) -> R<Cmd> {
         self.need(Extension::Variables, l, c, "set")?;
+        let (name, value, mods) = self.set_like(a, l, c, true)?;
+        Ok(Cmd::Set { name, value, mods })
+    }
+
+    /// `set` and `extracttext`: modifiers, a name and (for set) a value.
+    fn set_like(
+        &self,
+        a: &mut Args<'_>,
+        l: u32,
+        c: u32,
+        with_value: bool,
+    ) -> R<(String, VStr, Vec<SetMod>)> {
         let table = [
             ("lower", SetMod::Lower),
             ("upper", SetMod::Upper),
@@ -744,12 +806,15 @@ impl Compiler {
                 format!("invalid variable name {:?}", name.text),
             ));
         }
-        let value = self.vstr(a.positional("value")?)?;
-        Ok(Cmd::Set {
-            name: name.text.to_ascii_lowercase(),
-            value,
-            mods,
-        })
+        let value = if with_value {
+            self.vstr(a.positional("value")?)?
+        } else {
+            VStr {
+                text: String::new(),
+                vars: false,
+            }
+        };
+        Ok((name.text.to_ascii_lowercase(), value, mods))
     }
 
     fn index_tags(&self, a: &mut Args<'_>, l: u32, c: u32) -> R<Option<Index>> {
@@ -925,6 +990,11 @@ impl Compiler {
             });
         }
         let mut a = Args::new(n);
+        let mime = if matches!(n.name.as_str(), "header" | "address" | "exists") {
+            self.mime_tags(&mut a, n.name == "header", l, c)?
+        } else {
+            None
+        };
         let test = match n.name.as_str() {
             "true" => Test::True,
             "false" => Test::False,
@@ -1221,7 +1291,58 @@ impl Compiler {
         if a.remaining_positionals() > 0 || !a.used.iter().all(|u| *u) {
             a.finish()?;
         }
+        let test = match mime {
+            Some(opts) => Test::Mime {
+                opts,
+                inner: Box::new(TestNode { line: l, test }),
+            },
+            None => test,
+        };
         Ok(TestNode { line: l, test })
+    }
+
+    /// `:mime`, `:anychild` and, for header, `:type`, `:subtype`,
+    /// `:contenttype` or `:param` (RFC 5703 section 4).
+    fn mime_tags(&self, a: &mut Args<'_>, header: bool, l: u32, c: u32) -> R<Option<MimeOpts>> {
+        let mime = a.flag("mime")?;
+        let anychild = a.flag("anychild")?;
+        let mut value = MimeValue::Full;
+        let mut count = 0;
+        if header {
+            for (tag, v) in [
+                ("type", MimeValue::Type),
+                ("subtype", MimeValue::Subtype),
+                ("contenttype", MimeValue::ContentType),
+            ] {
+                if a.flag(tag)? {
+                    count += 1;
+                    value = v;
+                }
+            }
+            if let Some(p) = a.tagged("param")? {
+                count += 1;
+                value = MimeValue::Param(self.vlist(p)?);
+            }
+        }
+        if count > 1 {
+            return Err(diag(
+                l,
+                c,
+                "more than one of :type, :subtype, :contenttype, :param".into(),
+            ));
+        }
+        if !mime {
+            if anychild || count > 0 {
+                return Err(diag(
+                    l,
+                    c,
+                    ":anychild, :type, :subtype, :contenttype and :param need :mime".into(),
+                ));
+            }
+            return Ok(None);
+        }
+        self.need(Extension::Mime, l, c, ":mime")?;
+        Ok(Some(MimeOpts { anychild, value }))
     }
 }
 

@@ -58,4 +58,7 @@ extensions! {
     SpecialUse => "special-use",
     Regex => "regex",
     Include => "include",
+    Mime => "mime",
+    Foreverypart => "foreverypart",
+    Extracttext => "extracttext",
 }

@@ -184,6 +184,36 @@ pub(crate) enum Cmd {
     Global(VList),
     /// A `vnd.dovecot.testsuite` command (test harness only).
     Suite(Box<SuiteCall>),
+    /// `foreverypart [:name N] { ... }` (RFC 5703).
+    ForEveryPart {
+        name: Option<String>,
+        body: Vec<Stmt>,
+    },
+    /// `break [:name N]` (RFC 5703).
+    Break(Option<String>),
+    /// `extracttext [MODIFIERS] [:first N] VARNAME` (RFC 5703).
+    ExtractText {
+        name: String,
+        mods: Vec<SetMod>,
+        first: Option<u64>,
+    },
+}
+
+/// Which value of a MIME header `:mime` tests look at (RFC 5703 4.1).
+#[derive(Debug, Clone)]
+pub(crate) enum MimeValue {
+    Full,
+    Type,
+    Subtype,
+    ContentType,
+    Param(VList),
+}
+
+/// `:mime` options of header, address and exists.
+#[derive(Debug, Clone)]
+pub(crate) struct MimeOpts {
+    pub anychild: bool,
+    pub value: MimeValue,
 }
 
 /// An argument of a testsuite command or test, in script order.
@@ -310,6 +340,12 @@ pub(crate) enum Test {
     ValidNotifyMethod(VList),
     /// A `vnd.dovecot.testsuite` test (test harness only).
     Suite(Box<SuiteCall>),
+    /// A header, address or exists test with `:mime`: it reads the
+    /// headers of the current MIME part (and its children with `:anychild`).
+    Mime {
+        opts: MimeOpts,
+        inner: Box<TestNode>,
+    },
     NotifyMethodCapability {
         uri: VStr,
         capability: VStr,

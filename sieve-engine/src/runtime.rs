@@ -176,6 +176,8 @@ enum Flow {
     Return,
     /// `test_fail` (test harness): leave the current `test` block.
     Abort,
+    /// `break`: leave the innermost (or the named) foreverypart loop.
+    Break(Option<String>),
 }
 
 /// The envelope, owned: the test harness can change it mid-run.
@@ -220,6 +222,10 @@ struct Run<'r, 'm> {
     owned_msg: Option<Box<Message<'static>>>,
     /// editheader changed the header (sizes then come from `headers`).
     edited: bool,
+    /// The MIME part foreverypart is visiting (index into `parts`).
+    cur_part: Option<usize>,
+    /// Set while a `:mime` test runs its inner test.
+    mime_ctx: Option<MimeOpts>,
     suite: Option<Box<Suite>>,
     env: Env,
     host: &'r mut dyn Host,
@@ -285,6 +291,8 @@ pub(crate) fn run_with_suite(
         msg,
         owned_msg: None,
         edited: false,
+        cur_part: None,
+        mime_ctx: None,
         suite,
         env: Env {
             from: env.from.to_string(),
@@ -351,6 +359,28 @@ pub(crate) fn run_with_suite(
         }
     }
     (out, r.suite.take())
+}
+
+/// The MIME parts below part `root`, depth first, in message order.
+fn descendants(msg: &Message<'_>, root: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(p) = stack.pop() {
+        if let Some(PartType::Multipart(ids)) = msg.parts.get(p).map(|x| &x.body) {
+            for id in ids.iter().rev() {
+                let id = *id as usize;
+                // mail-parser numbers children after their parent; this
+                // also rules out cycles.
+                if id > p && id < msg.parts.len() && out.len() < msg.parts.len() {
+                    stack.push(id);
+                }
+            }
+        }
+        if p != root {
+            out.push(p);
+        }
+    }
+    out
 }
 
 fn raw_slice(msg: &Message<'_>, start: u32, end: u32) -> String {
@@ -810,6 +840,51 @@ impl Run<'_, '_> {
                 name,
             } => return self.include(line, *global, *once, *optional, name),
             Cmd::Suite(call) => return self.suite_cmd(call, script),
+            Cmd::Break(name) => return Ok(Flow::Break(name.clone())),
+            Cmd::ForEveryPart { name, body } => {
+                let root = self.cur_part.unwrap_or(0);
+                let parts = descendants(msg!(self), root);
+                let saved = self.cur_part;
+                let mut flow = Flow::Go;
+                for p in parts {
+                    self.cur_part = Some(p);
+                    match self.block(body, script) {
+                        Ok(Flow::Go) => {}
+                        Ok(Flow::Break(None)) => break,
+                        Ok(Flow::Break(Some(n))) if name.as_deref() == Some(n.as_str()) => break,
+                        Ok(f) => {
+                            flow = f;
+                            break;
+                        }
+                        Err(e) => {
+                            self.cur_part = saved;
+                            return Err(e);
+                        }
+                    }
+                }
+                self.cur_part = saved;
+                return Ok(flow);
+            }
+            Cmd::ExtractText { name, mods, first } => {
+                let msg = msg!(self);
+                let mut v = self
+                    .cur_part
+                    .and_then(|i| msg.parts.get(i))
+                    .map(|p| match &p.body {
+                        PartType::Text(t) => t.to_string(),
+                        PartType::Html(h) => crate::strings::html_to_text(h),
+                        _ => String::new(),
+                    })
+                    .unwrap_or_default();
+                if let Some(n) = first {
+                    v = v.chars().take(*n as usize).collect();
+                }
+                for m in mods {
+                    v = apply_mod(*m, v);
+                }
+                truncate(&mut v, self.opts.limits.max_variable_size);
+                self.vars.insert(name.clone(), v);
+            }
             Cmd::Global(names) => {
                 for n in self.list(names) {
                     self.globals.insert(n.to_ascii_lowercase());
@@ -911,6 +986,83 @@ impl Run<'_, '_> {
         }
     }
 
+    /// Header values of the current MIME part (and its children with
+    /// `:anychild`) for a `:mime` test; `raw` keeps them undecoded.
+    fn mime_values(&self, names: &[String], raw: bool) -> Vec<String> {
+        let Some(opts) = &self.mime_ctx else {
+            return Vec::new();
+        };
+        let msg = msg!(self);
+        let cur = self.cur_part.unwrap_or(0);
+        let mut parts = vec![cur];
+        if opts.anychild {
+            parts.extend(descendants(msg, cur));
+        }
+        let mut out = Vec::new();
+        for p in parts {
+            let found: Vec<String> = if p == 0 {
+                self.headers
+                    .iter()
+                    .filter(|h| names.iter().any(|n| h.name.eq_ignore_ascii_case(n)))
+                    .map(|h| h.raw.clone())
+                    .collect()
+            } else {
+                msg.parts
+                    .get(p)
+                    .map(|part| {
+                        part.headers
+                            .iter()
+                            .filter(|h| {
+                                names
+                                    .iter()
+                                    .any(|n| h.name.as_str().eq_ignore_ascii_case(n))
+                            })
+                            .map(|h| raw_slice(msg, h.offset_start, h.offset_end))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            for v in found {
+                if raw {
+                    out.push(v);
+                    continue;
+                }
+                match &opts.value {
+                    MimeValue::Full => out.push(decode_text(&v).trim().to_string()),
+                    other => {
+                        let mut buf = v.trim_end_matches(['\r', '\n']).to_string();
+                        buf.push_str("\r\n");
+                        let HeaderValue::ContentType(ct) =
+                            MessageStream::new(buf.as_bytes()).parse_content_type()
+                        else {
+                            continue;
+                        };
+                        let sub = ct.c_subtype.as_deref().unwrap_or("");
+                        match other {
+                            MimeValue::Type => out.push(ct.c_type.to_string()),
+                            MimeValue::Subtype => out.push(sub.to_string()),
+                            MimeValue::ContentType => out.push(if sub.is_empty() {
+                                ct.c_type.to_string()
+                            } else {
+                                format!("{}/{sub}", ct.c_type)
+                            }),
+                            MimeValue::Param(wanted) => {
+                                let wanted = self.list(wanted);
+                                for a in ct.attributes.iter().flatten() {
+                                    if wanted.iter().any(|w| w.eq_ignore_ascii_case(&a.name)) {
+                                        out.push(a.value.to_string());
+                                    }
+                                }
+                            }
+                            MimeValue::Full => {}
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
     fn header_values(&self, names: &[String], index: Option<Index>) -> Vec<&str> {
         let mut out = Vec::new();
         for n in names {
@@ -957,6 +1109,11 @@ impl Run<'_, '_> {
             }
             Test::Exists(names) => {
                 let names = self.list(names);
+                if self.mime_ctx.is_some() {
+                    return Ok(names
+                        .iter()
+                        .all(|n| !self.mime_values(std::slice::from_ref(n), false).is_empty()));
+                }
                 names
                     .iter()
                     .all(|n| self.headers.iter().any(|h| h.name.eq_ignore_ascii_case(n)))
@@ -976,11 +1133,14 @@ impl Run<'_, '_> {
                 index,
             } => {
                 let names = self.list(names);
-                let values: Vec<String> = self
-                    .header_values(&names, *index)
-                    .into_iter()
-                    .map(decode_text)
-                    .collect();
+                let values: Vec<String> = if self.mime_ctx.is_some() {
+                    self.mime_values(&names, false)
+                } else {
+                    self.header_values(&names, *index)
+                        .into_iter()
+                        .map(decode_text)
+                        .collect()
+                };
                 self.matches(m, &values, keys)?
             }
             Test::Address {
@@ -991,9 +1151,17 @@ impl Run<'_, '_> {
                 index,
             } => {
                 let names = self.list(names);
-                let values: Vec<String> = self
-                    .header_values(&names, *index)
-                    .into_iter()
+                let raw: Vec<String> = if self.mime_ctx.is_some() {
+                    self.mime_values(&names, true)
+                } else {
+                    self.header_values(&names, *index)
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect()
+                };
+                let values: Vec<String> = raw
+                    .iter()
+                    .map(String::as_str)
                     .flat_map(parse_addresses)
                     .filter_map(|a| address_part(&a, *part))
                     .collect();
@@ -1203,6 +1371,12 @@ impl Run<'_, '_> {
                 }
             }
             Test::Suite(call) => self.suite_test(call)?,
+            Test::Mime { opts, inner } => {
+                let saved = self.mime_ctx.replace(opts.clone());
+                let r = self.test(inner);
+                self.mime_ctx = saved;
+                r?
+            }
             Test::ValidNotifyMethod(uris) => {
                 let uris = self.list(uris);
                 uris.iter()
@@ -1491,6 +1665,7 @@ fn default_environment(name: &str) -> Option<String> {
 fn test_name(t: &Test) -> &'static str {
     match t {
         Test::Suite(_) => "testsuite test",
+        Test::Mime { inner, .. } => test_name(&inner.test),
         Test::True => "true",
         Test::False => "false",
         Test::Not(_) => "not",

@@ -205,6 +205,35 @@ pub(crate) fn parse_mailbox(s: &str) -> Option<String> {
     Some(format!("{local}@{domain}"))
 }
 
+/// The text of an HTML document: tags and comments dropped, the common
+/// entities decoded, runs of white space collapsed (for extracttext).
+pub(crate) fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        out.push_str(&rest[..i]);
+        out.push(' ');
+        let after = &rest[i..];
+        let end = if after.starts_with("<!--") {
+            after.find("-->").map(|e| e + 3)
+        } else {
+            after.find('>').map(|e| e + 1)
+        };
+        rest = match end {
+            Some(e) => &after[e..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    let out = out
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&");
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// `zone = ("+" / "-") 4DIGIT`, into minutes east of UTC.
 pub(crate) fn parse_zone(s: &str) -> Option<i32> {
     let b = s.as_bytes();

@@ -1,0 +1,3 @@
+require ["body", "fileinto"];
+if body :content "text/html" :contains "<b>" { fileinto "Html"; }
+# msg: mime.eml

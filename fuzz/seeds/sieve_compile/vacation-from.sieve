@@ -1,0 +1,6 @@
+require "vacation";
+vacation :from "bob@example.net" :addresses ["bob@example.net"] text:
+Out of office.
+Back soon.
+.
+;
