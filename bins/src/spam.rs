@@ -95,8 +95,7 @@ fn check(
     }
     let mut builder = ScorerBuilder::new();
     for path in &config {
-        let text =
-            fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
+        let text = fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
         builder = if path.extension().is_some_and(|e| e == "toml") {
             builder.toml(&text)
         } else {

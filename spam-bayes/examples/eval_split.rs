@@ -56,8 +56,18 @@ fn main() {
         files(&args[2]),
         files(&args[3]),
     );
-    let tokenizer = Tokenizer::default();
-    let bayes = Bayes::default();
+    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<f64>().ok());
+    let mut tc = rampart_spam_bayes::TokenizerConfig::default();
+    if let Some(b) = env("EVAL_BIGRAMS") {
+        tc.bigrams = b != 0.0;
+    }
+    let mut bc = rampart_spam_bayes::BayesConfig::default();
+    bc.strength = env("EVAL_STRENGTH").unwrap_or(bc.strength);
+    bc.min_deviation = env("EVAL_MIN_DEV").unwrap_or(bc.min_deviation);
+    bc.max_tokens = env("EVAL_MAX_TOKENS").map_or(bc.max_tokens, |v| v as usize);
+    bc.spam_cutoff = env("EVAL_SPAM_CUTOFF").unwrap_or(bc.spam_cutoff);
+    let tokenizer = Tokenizer::new(tc);
+    let bayes = Bayes::new(bc);
     let mut store = MemoryStore::new();
     let t0 = Instant::now();
     for (set, class) in [(&trs, Class::Spam), (&trh, Class::Ham)] {
@@ -89,6 +99,15 @@ fn main() {
         &sp.iter().map(|s| s.0).collect::<Vec<_>>(),
         &hm.iter().map(|s| s.0).collect::<Vec<_>>(),
     );
+    if let Some(path) = args.get(4) {
+        let mut out = String::new();
+        for (class, set) in [("spam", &sp), ("ham", &hm)] {
+            for (p, v) in set.iter() {
+                out.push_str(&format!("{class}\t{p}\t{}\n", v.as_str()));
+            }
+        }
+        std::fs::write(path, out).expect("write scores");
+    }
     let ntest = sp.len() + hm.len();
     let ntrain = trs.len() + trh.len();
     println!(
