@@ -51,6 +51,9 @@ enum StoreCommand {
     /// Recover the store (cut a torn journal tail, kept aside as
     /// journal.torn-OFFSET) and verify it.
     Repair,
+    /// Rewrite the journal without expunged messages, deleted mailboxes
+    /// and expired Sieve marks (the store must not be in use).
+    Compact,
     /// Import an mbox file or a Maildir folder into a mailbox.
     Import {
         /// The account.
@@ -306,6 +309,14 @@ pub fn run(args: StoreArgs, data: &DataDir) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
             println!("ok");
+        }
+        StoreCommand::Compact => {
+            let rep = Store::compact(&dir, StoreOptions::default())
+                .with_context(|| format!("compacting the store at {}", dir.display()))?;
+            println!(
+                "compacted\t{} bytes -> {} bytes\t{} records\t{} bodies",
+                rep.before, rep.after, rep.records, rep.bodies
+            );
         }
         StoreCommand::Import {
             user,

@@ -140,6 +140,16 @@ fn accounts_mailboxes_import_export_verify() {
         v.contains("100 messages") && v.trim_end().ends_with("ok"),
         "{v}"
     );
+
+    // Deleting a mailbox and compacting gives its space back.
+    ok(data, &["mailbox", "delete", "--user", "ann", "Again"]);
+    let c = ok(data, &["compact"]);
+    assert!(c.starts_with("compacted\t"), "{c}");
+    let v = ok(data, &["verify"]);
+    assert!(
+        v.contains("50 messages") && v.trim_end().ends_with("ok"),
+        "{v}"
+    );
 }
 
 #[test]

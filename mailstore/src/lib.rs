@@ -39,6 +39,7 @@
 
 mod cache;
 mod codec;
+mod compact;
 mod error;
 mod flags;
 mod journal;
@@ -54,6 +55,7 @@ mod store;
 mod uidset;
 
 pub use cache::{CachedField, HeaderCache};
+pub use compact::CompactReport;
 pub use error::{NameError, Result, StoreError};
 pub use flags::{Flag, Flags};
 pub use migrate::ImportReport;

@@ -545,6 +545,26 @@ impl State {
                     .marks
                     .insert((*kind, key.clone()), *expires);
             }
+            Record::SetMailboxState {
+                account: a,
+                mailbox: name,
+                uidnext,
+                highest_modseq,
+                vanished,
+                last_uidvalidity,
+            } => {
+                let mb = mailbox(account(self, a)?, name)?;
+                if mb.messages.last().is_some_and(|m| m.uid >= *uidnext)
+                    || *uidnext < mb.uidnext
+                    || *highest_modseq < mb.highest_modseq
+                {
+                    return Err("mailbox state below its messages");
+                }
+                mb.uidnext = *uidnext;
+                mb.highest_modseq = *highest_modseq;
+                mb.vanished = vanished.clone();
+                self.bump_uidvalidity(*last_uidvalidity);
+            }
         }
         Ok(events)
     }

@@ -101,6 +101,16 @@ pub(crate) enum Record {
         key: String,
         expires: i64,
     },
+    /// Written by compaction after a mailbox's messages: the counters
+    /// that expunged messages leave behind.
+    SetMailboxState {
+        account: String,
+        mailbox: String,
+        uidnext: u32,
+        highest_modseq: u64,
+        vanished: Vec<(u32, u64)>,
+        last_uidvalidity: u32,
+    },
 }
 
 fn enc_flags(e: &mut Enc<'_>, f: &Flags) {
@@ -295,6 +305,26 @@ impl Record {
                 e.str(key);
                 e.i64(*expires);
             }
+            Record::SetMailboxState {
+                account,
+                mailbox,
+                uidnext,
+                highest_modseq,
+                vanished,
+                last_uidvalidity,
+            } => {
+                e.u8(16);
+                e.str(account);
+                e.str(mailbox);
+                e.u32(*uidnext);
+                e.u64(*highest_modseq);
+                e.u32(vanished.len() as u32);
+                for (uid, modseq) in vanished {
+                    e.u32(*uid);
+                    e.u64(*modseq);
+                }
+                e.u32(*last_uidvalidity);
+            }
         }
     }
 
@@ -438,6 +468,25 @@ impl Record {
                 key: d.str()?,
                 expires: d.i64()?,
             },
+            16 => {
+                let account = d.str()?;
+                let mailbox = d.str()?;
+                let uidnext = d.u32()?;
+                let highest_modseq = d.u64()?;
+                let n = d.count()?;
+                let mut vanished = Vec::with_capacity(n);
+                for _ in 0..n {
+                    vanished.push((d.u32()?, d.u64()?));
+                }
+                Record::SetMailboxState {
+                    account,
+                    mailbox,
+                    uidnext,
+                    highest_modseq,
+                    vanished,
+                    last_uidvalidity: d.u32()?,
+                }
+            }
             _ => return Err(DecodeError("unknown record type")),
         };
         if !d.is_empty() {
@@ -532,6 +581,14 @@ mod tests {
                 kind: 1,
                 key: s("k"),
                 expires: -1,
+            },
+            Record::SetMailboxState {
+                account: s("a"),
+                mailbox: s("b"),
+                uidnext: 12,
+                highest_modseq: 40,
+                vanished: vec![(3, 7), (11, 39)],
+                last_uidvalidity: 99,
             },
         ];
         for rec in table {

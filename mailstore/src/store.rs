@@ -249,6 +249,18 @@ impl Store {
         Self::start(dev, opts, None, None)
     }
 
+    /// Runs `f` on the state and the journal device, with the store
+    /// locked (compaction reads everything this way).
+    pub(crate) fn with_state<T>(&self, f: impl FnOnce(&State, &dyn Device) -> T) -> T {
+        let g = self.lock();
+        f(&g.state, &*self.sh.dev)
+    }
+
+    /// Opens a store on a given journal device without a lock file.
+    pub(crate) fn open_device(dev: Box<dyn Device>, opts: StoreOptions) -> Result<Store> {
+        Self::start(dev, opts, None, None)
+    }
+
     fn start(
         dev: Box<dyn Device>,
         mut opts: StoreOptions,

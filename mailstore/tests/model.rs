@@ -1,5 +1,5 @@
 //! Model test: random sequences of operations applied both to the store
-//! (on disk, reopened at random points) and to a plain in-memory model
+//! (on disk, reopened and compacted at random points) and to a plain in-memory model
 //! must give the same answers: UIDs, flags, bodies, counts and search
 //! results.
 
@@ -42,6 +42,7 @@ enum Op {
         range: Option<(u32, u32)>,
     },
     Reopen,
+    Compact,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -58,6 +59,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (mb, proptest::option::of((uid.clone(), uid)))
             .prop_map(|(mb, range)| Op::Expunge { mb, range }),
         1 => Just(Op::Reopen),
+        1 => Just(Op::Compact),
     ]
 }
 
@@ -253,6 +255,11 @@ proptest! {
                 }
                 Op::Reopen => {
                     drop(store);
+                    store = Store::open(dir.path(), opts).unwrap();
+                }
+                Op::Compact => {
+                    drop(store);
+                    Store::compact(dir.path(), opts).unwrap();
                     store = Store::open(dir.path(), opts).unwrap();
                 }
             }
