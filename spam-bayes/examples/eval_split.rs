@@ -61,6 +61,8 @@ fn main() {
     if let Some(b) = env("EVAL_BIGRAMS") {
         tc.bigrams = b != 0.0;
     }
+    tc.max_word_chars = env("EVAL_MAX_WORD").map_or(tc.max_word_chars, |v| v as usize);
+    tc.min_word_chars = env("EVAL_MIN_WORD").map_or(tc.min_word_chars, |v| v as usize);
     let mut bc = rampart_spam_bayes::BayesConfig::default();
     bc.strength = env("EVAL_STRENGTH").unwrap_or(bc.strength);
     bc.min_deviation = env("EVAL_MIN_DEV").unwrap_or(bc.min_deviation);
@@ -98,6 +100,32 @@ fn main() {
     let a = auc(
         &sp.iter().map(|s| s.0).collect::<Vec<_>>(),
         &hm.iter().map(|s| s.0).collect::<Vec<_>>(),
+    );
+    // The whole scorer: default rules plus the Bayes bands, at its
+    // required score.
+    let scorer = rampart_spam_bayes::Scorer::default();
+    let t2 = Instant::now();
+    let total = |set: &Vec<Vec<u8>>, probs: &[(f64, Verdict)]| -> Vec<f64> {
+        set.iter()
+            .zip(probs)
+            .map(|(raw, (p, _))| {
+                scorer
+                    .score(raw, Some(*p), &rampart_spam_bayes::Facts::new())
+                    .score
+            })
+            .collect()
+    };
+    let (ts, th) = (total(&tes, &sp), total(&teh, &hm));
+    let rules_time = t2.elapsed().as_secs_f64();
+    let req = scorer.required();
+    let rfp = th.iter().filter(|&&x| x >= req).count();
+    let rfn = ts.iter().filter(|&&x| x < req).count();
+    println!(
+        "rampart scorer (rules + Bayes bands, required {req}): FP={rfp} ({:.2}%) FN={rfn} (caught {:.2}%) | AUC={:.6} | {:.0} msgs/s",
+        100.0 * rfp as f64 / th.len() as f64,
+        100.0 * (ts.len() - rfn) as f64 / ts.len() as f64,
+        auc(&ts, &th),
+        (ts.len() + th.len()) as f64 / rules_time
     );
     if let Some(path) = args.get(4) {
         let mut out = String::new();

@@ -357,7 +357,12 @@ impl<'c, 's> Emitter<'c, 's> {
     }
 
     fn chunk(&mut self, prefix: &str, chunk: &str) {
-        let trimmed = chunk.trim_matches(|c: char| "<>()[]{}\"'`,;:".contains(c));
+        let trimmed = chunk.trim_matches(|c: char| {
+            matches!(
+                c,
+                '<' | '>' | '(' | ')' | '[' | ']' | '{' | '}' | '"' | '\'' | '`' | ',' | ';' | ':'
+            )
+        });
         if trimmed.contains("://") {
             self.url("url:", trimmed);
             return;
@@ -384,8 +389,10 @@ impl<'c, 's> Emitter<'c, 's> {
         }
         // Words inside the chunk: split on punctuation that does not
         // belong to words, keeping `$`, `-`, `'`, `.` and `!` inside.
-        for word in trimmed.split(|c: char| !(c.is_alphanumeric() || "$-'.!_%".contains(c))) {
-            let word = word.trim_matches(|c: char| ".-'_".contains(c));
+        for word in trimmed.split(|c: char| {
+            !(c.is_alphanumeric() || matches!(c, '$' | '-' | '\'' | '.' | '!' | '_' | '%'))
+        }) {
+            let word = word.trim_matches(|c: char| matches!(c, '.' | '-' | '\'' | '_'));
             if !word.is_empty() {
                 self.word(prefix, word);
             }
@@ -463,11 +470,11 @@ impl<'c, 's> Emitter<'c, 's> {
 }
 
 fn push_lower(buf: &mut String, word: &str) {
-    if word
-        .bytes()
-        .all(|b| !b.is_ascii_uppercase() && b.is_ascii())
-    {
+    if word.is_ascii() {
+        let start = buf.len();
         buf.push_str(word);
+        // ASCII stays ASCII, so the buffer remains valid UTF-8.
+        buf[start..].make_ascii_lowercase();
     } else {
         for c in word.chars() {
             buf.extend(c.to_lowercase());
