@@ -2,6 +2,7 @@
 //! and SORT on common headers never reparse the message.
 
 use crate::codec::{Dec, DecodeError, Enc};
+use crate::structure::MimePart;
 
 /// The header fields kept in the cache, in ENVELOPE order (RFC 3501
 /// section 7.4.2) plus `Bcc` which SEARCH needs.
@@ -71,6 +72,7 @@ pub struct HeaderCache {
     sent_date: Option<i64>,
     subject: String,
     fields: [String; 10],
+    structure: MimePart,
 }
 
 impl HeaderCache {
@@ -79,6 +81,7 @@ impl HeaderCache {
         let header_len = header_len(raw);
         let mut cache = HeaderCache {
             header_len: header_len as u32,
+            structure: MimePart::parse(raw),
             ..Default::default()
         };
         let mut seen = [false; 10];
@@ -127,6 +130,11 @@ impl HeaderCache {
         &self.fields[f as usize]
     }
 
+    /// The MIME structure (BODYSTRUCTURE, section offsets).
+    pub fn structure(&self) -> &MimePart {
+        &self.structure
+    }
+
     pub(crate) fn encode(&self, e: &mut Enc<'_>) {
         e.u32(self.header_len);
         match self.sent_date {
@@ -140,6 +148,7 @@ impl HeaderCache {
         for f in &self.fields {
             e.str(f);
         }
+        self.structure.encode(e);
     }
 
     pub(crate) fn decode(d: &mut Dec<'_>) -> Result<Self, DecodeError> {
@@ -153,11 +162,13 @@ impl HeaderCache {
         for f in &mut fields {
             *f = d.str()?;
         }
+        let structure = MimePart::decode(d, 0)?;
         Ok(HeaderCache {
             header_len,
             sent_date,
             subject,
             fields,
+            structure,
         })
     }
 }

@@ -52,6 +52,7 @@ mod record;
 mod search;
 mod session;
 mod store;
+mod structure;
 mod uidset;
 
 pub use cache::{CachedField, HeaderCache};
@@ -67,4 +68,5 @@ pub use store::{
     AppendUid, CopyUid, Delivery, FlagOp, MarkKind, NewMessage, Recovery, Store, StoreOptions,
     StoreOutcome, StoreStats, VerifyReport,
 };
+pub use structure::MimePart;
 pub use uidset::{SetError, UidSet};

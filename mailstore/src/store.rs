@@ -1057,6 +1057,46 @@ impl Store {
         self.read_part(msg, Part::Header)
     }
 
+    /// The body of the MIME part at an IMAP section path (`BODY[1.2]`),
+    /// read straight from its cached offsets; `None` when the message
+    /// has no such part. An empty path is the whole message.
+    ///
+    /// # Errors
+    ///
+    /// I/O.
+    pub fn read_section(&self, msg: &Message, path: &[u32]) -> Result<Option<Vec<u8>>> {
+        if path.is_empty() {
+            return self.read(msg).map(Some);
+        }
+        match msg.cache().structure().part(path) {
+            Some(p) => self.read_range(msg, p.body_start, p.end).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The header of the MIME part at a section path (`BODY[1.2.MIME]`).
+    ///
+    /// # Errors
+    ///
+    /// I/O.
+    pub fn read_section_mime(&self, msg: &Message, path: &[u32]) -> Result<Option<Vec<u8>>> {
+        match msg.cache().structure().part(path) {
+            Some(p) => self.read_range(msg, p.header_start, p.body_start).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn read_range(&self, msg: &Message, start: u32, end: u32) -> Result<Vec<u8>> {
+        let b = &msg.blob;
+        let (start, end) = (u64::from(start).min(b.len), u64::from(end).min(b.len));
+        let mut buf = vec![0; end.saturating_sub(start) as usize];
+        self.sh
+            .dev
+            .read_at(&mut buf, b.offset + start)
+            .map_err(|e| StoreError::io("reading a message", e))?;
+        Ok(buf)
+    }
+
     fn read_part(&self, msg: &Message, part: Part) -> Result<Vec<u8>> {
         let b = &msg.blob;
         let head = u64::from(b.cache.header_len()).min(b.len);
