@@ -154,3 +154,85 @@ pub(crate) fn clip(s: &str, max: usize) -> String {
         None => s.to_string(),
     }
 }
+
+/// A refusal by the server session, for reasons other than syntax.
+///
+/// Like [`CommandError`], each variant has one reply, given by
+/// [`SessionError::reply`]; the server session builds its error
+/// replies from nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// A command out of order (MAIL before HELO, RCPT before MAIL...).
+    #[error("bad sequence of commands: {0}")]
+    BadSequence(&'static str),
+    /// A command this server does not offer (RFC 5321 502).
+    #[error("command not implemented: {0}")]
+    NotImplemented(&'static str),
+    /// A parameter whose extension was not advertised.
+    #[error("parameter {0} is not supported here")]
+    NotAdvertised(&'static str),
+    /// DATA or BDAT with no accepted recipient.
+    #[error("no valid recipients")]
+    NoValidRecipients,
+    /// More recipients than the configured limit.
+    #[error("too many recipients")]
+    TooManyRecipients,
+    /// SIZE= above the limit, or a message that grew beyond it.
+    #[error("message size exceeds the limit of {max} octets")]
+    MessageTooLarge {
+        /// The limit.
+        max: u64,
+    },
+    /// Message data holding a bare CR or LF (SMTP smuggling guard).
+    #[error("message holds a bare cr or lf line ending")]
+    BareLineEnding,
+    /// A recipient address needing SMTPUTF8 that MAIL did not ask for.
+    #[error("non-ascii recipient needs smtputf8 on mail from")]
+    Utf8Recipient,
+    /// AUTH asked for on a connection that must first start TLS.
+    #[error("must issue a starttls command first")]
+    EncryptionRequired,
+    /// AUTH with a mechanism not offered.
+    #[error("unsupported authentication mechanism")]
+    UnknownMechanism,
+    /// The AUTH exchange was malformed or cancelled.
+    #[error("authentication exchange failed: {0}")]
+    AuthExchange(&'static str),
+    /// The caller rejected the credentials without its own reply.
+    #[error("authentication credentials invalid")]
+    AuthFailed,
+    /// Too many bad commands; the session ends.
+    #[error("too many errors, closing connection")]
+    TooManyErrors,
+    /// The caller raised a timeout; the session ends.
+    #[error("timeout exceeded, closing connection")]
+    Timeout,
+}
+
+impl SessionError {
+    /// The reply a server sends for this refusal.
+    pub fn reply(&self) -> Reply {
+        let (code, class, subject, detail) = match self {
+            Self::BadSequence(_) => (503, 5, 5, 1),
+            Self::NotImplemented(_) => (502, 5, 5, 1),
+            Self::NotAdvertised(_) => (555, 5, 5, 4),
+            Self::NoValidRecipients => (554, 5, 5, 1),
+            Self::TooManyRecipients => (452, 4, 5, 3),
+            Self::MessageTooLarge { .. } => (552, 5, 3, 4),
+            Self::BareLineEnding => (550, 5, 6, 0),
+            Self::Utf8Recipient => (553, 5, 6, 7),
+            Self::EncryptionRequired => (530, 5, 7, 0),
+            Self::UnknownMechanism => (504, 5, 5, 4),
+            Self::AuthExchange(_) => (501, 5, 5, 2),
+            Self::AuthFailed => (535, 5, 7, 8),
+            Self::TooManyErrors => (421, 4, 7, 0),
+            Self::Timeout => (421, 4, 4, 2),
+        };
+        Reply::new(
+            code,
+            Some(EnhancedCode::new(class, subject, detail)),
+            self.to_string(),
+        )
+    }
+}

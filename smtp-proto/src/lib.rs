@@ -28,6 +28,7 @@
 //! ```
 
 mod chars;
+pub mod client;
 pub mod command;
 pub mod data;
 pub mod error;
@@ -35,9 +36,10 @@ pub mod params;
 pub mod path;
 pub mod reply;
 pub mod sasl;
+pub mod server;
 
 pub use command::{Command, parse_command};
-pub use error::{CommandError, ReplyError};
+pub use error::{CommandError, ReplyError, SessionError};
 pub use params::{Body, MailParams, Notify, Orcpt, RcptParams, Ret};
 pub use path::{ForwardPath, Host, Mailbox, ReversePath};
 pub use reply::{Capabilities, Capability, EnhancedCode, Reply};
