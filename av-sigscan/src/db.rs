@@ -111,8 +111,8 @@ pub struct Info {
     pub tdb_skipped: usize,
     /// Bad or unsupported lines skipped in lenient mode.
     pub bad_skipped: usize,
-    /// Files inside containers skipped because their type is not
-    /// supported (`.pdb`, `.wdb`, `.ftm`, ...).
+    /// Database files (or container members) skipped because their
+    /// type is known but not implemented (`.pdb`, `.wdb`, `.cbc`, ...).
     pub files_skipped: Vec<String>,
     /// Containers loaded: (file, version, signature count from header).
     pub containers: Vec<(String, u32, u32)>,
@@ -189,14 +189,17 @@ impl Loader {
     /// # Errors
     ///
     /// [`LoadError::Line`] for a malformed line (unless lenient),
-    /// [`LoadError::UnknownType`] for an unsupported extension and
+    /// [`LoadError::UnknownType`] for an unknown extension and
     /// [`LoadError::Container`] for a damaged `.cvd`.
     pub fn add(&mut self, name: &str, bytes: &[u8]) -> Result<(), LoadError> {
         let ext = ext_of(name).to_ascii_lowercase();
         match ext.as_str() {
             "cvd" | "cld" | "cud" => self.add_container(name, &ext, bytes),
             e if SUPPORTED.contains(&e) => self.add_lines(name, e, bytes),
-            e if UNSUPPORTED.contains(&e) && (self.official || self.opts.lenient) => {
+            // Known types this engine does not implement (phishing,
+            // bytecode, YARA, ...) are skipped and listed, so a directory
+            // that clamscan loads also loads here; the caller can warn.
+            e if UNSUPPORTED.contains(&e) => {
                 self.info.files_skipped.push(name.to_string());
                 Ok(())
             }
@@ -549,7 +552,8 @@ mod tests {
         }
         let mut l = Loader::new(LoadOptions::default());
         assert!(l.add("t.xyz", b"").is_err());
-        assert!(l.add("t.pdb", b"").is_err());
+        l.add("t.pdb", b"H:example.com\n").unwrap();
+        assert_eq!(l.info().files_skipped, ["t.pdb"]);
     }
 
     #[test]

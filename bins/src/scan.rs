@@ -268,6 +268,9 @@ pub fn run(args: ScanArgs, data: &DataDir) -> anyhow::Result<ExitCode> {
         args.databases.clone()
     };
     let db = load(&dbs, args.lenient)?;
+    for f in &db.info().files_skipped {
+        eprintln!("WARNING: {f}: database type not supported, skipped");
+    }
     let load_time = start.elapsed();
     let mut opts = ScanOptions {
         all_matches: args.allmatch,
