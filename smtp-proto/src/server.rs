@@ -640,7 +640,7 @@ impl Server {
             if rest.len() >= max {
                 // Overlong: drop what we have and skip to the LF. An
                 // AUTH exchange in progress is abandoned.
-                self.pos = self.input.len();
+                self.pos += max;
                 self.mode = Mode::SkipLine;
             }
             return;
