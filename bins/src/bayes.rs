@@ -56,6 +56,19 @@ pub enum BayesCommand {
         #[command(flatten)]
         db: DbArg,
     },
+    /// Drop tokens not seen for a while, and single-use tokens that
+    /// never came back.
+    Expire {
+        /// Remove tokens last learned more than this many days ago.
+        #[arg(long, default_value_t = 365, value_name = "DAYS")]
+        max_age_days: u32,
+        /// Remove tokens seen in one message only and not for this many
+        /// days.
+        #[arg(long, default_value_t = 30, value_name = "DAYS")]
+        singletons_after_days: u32,
+        #[command(flatten)]
+        db: DbArg,
+    },
     /// Print message and token counts and the store size.
     Stats {
         #[command(flatten)]
@@ -73,6 +86,11 @@ pub fn run(cmd: BayesCommand, data: &DataDir) -> anyhow::Result<ExitCode> {
             db,
         } => learn(&spam, &ham, quiet, &db.path(data)),
         BayesCommand::Classify { paths, db } => classify(&paths, &db.path(data)),
+        BayesCommand::Expire {
+            max_age_days,
+            singletons_after_days,
+            db,
+        } => expire(max_age_days, singletons_after_days, &db.path(data)),
         BayesCommand::Stats { db } => stats(&db.path(data)),
     }
 }
@@ -291,6 +309,19 @@ fn classify(paths: &[PathBuf], db: &Path) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn expire(max_age: u32, singletons_after: u32, db: &Path) -> anyhow::Result<ExitCode> {
+    let mut store = file::load(db)?;
+    let day = today();
+    let old = store.expire(day, max_age);
+    let single = store.prune_singletons(day, singletons_after);
+    file::save(db, &store)?;
+    println!(
+        "removed {old} old and {single} single-use tokens; {} tokens left",
+        store.token_count()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

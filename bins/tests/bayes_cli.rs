@@ -110,6 +110,14 @@ fn learn_classify_stats_and_check() {
     // Conservative: 100 training messages per class only.
     assert!(right >= lines.len() * 3 / 4, "{right} of {}", lines.len());
 
+    // Expiry with today's date keeps everything just learned.
+    let o = rampart(&data, &["bayes", "expire"]);
+    assert!(
+        stdout(&o).starts_with("removed 0 old and 0 single-use tokens"),
+        "{}",
+        stdout(&o)
+    );
+
     let o = rampart(
         &data,
         &[
