@@ -64,7 +64,8 @@
 //! `[lo, hi)`, `hi` 1 inclusive), `fact(NAME)` (caller-supplied fact,
 //! default the rule's own name), `missing_header(Name)`,
 //! `date_invalid()`, `date_offset(lo_hours, hi_hours)` (Date minus the
-//! receive time, needs [`Facts::now`]; `inf`/`-inf` allowed),
+//! receive time: the date of the newest `Received` header, else
+//! [`Facts::now`]; `inf`/`-inf` allowed),
 //! `subject_all_caps()`, `html_message()`, `html_only()`,
 //! `html_image_only(max_chars)`, `html_link_mismatch()`,
 //! `base64_text()`, `empty_body()`, `unparsed()`.
@@ -118,7 +119,8 @@ impl Facts {
     }
 
     /// The time the message was received, in seconds since the Unix
-    /// epoch, for the `date_offset` checks (without it they never hit).
+    /// epoch, for the `date_offset` checks when the message has no dated
+    /// `Received` header (without either they never hit).
     pub fn now(mut self, unix_seconds: i64) -> Self {
         self.now = Some(unix_seconds);
         self
@@ -1007,7 +1009,7 @@ fn eval(e: &Eval, view: &View, bayes: Option<f64>, facts: &Facts) -> bool {
         Eval::Fact(name) => facts.contains(name),
         Eval::MissingHeader(h) => view.parsed && view.header(h).is_none(),
         Eval::DateInvalid => view.date == Some(None),
-        Eval::DateOffset(lo, hi) => match (view.date, facts.now) {
+        Eval::DateOffset(lo, hi) => match (view.date, view.received.or(facts.now)) {
             (Some(Some(date)), Some(now)) => {
                 let hours = (date - now) as f64 / 3600.0;
                 hours >= *lo && hours < *hi

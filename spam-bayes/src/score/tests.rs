@@ -225,6 +225,13 @@ fn date_checks_use_the_callers_clock() {
     assert!(hit(date - 100 * 3600, "DATE_IN_FUTURE_96_XX"));
     assert!(hit(date + 100 * 3600, "DATE_IN_PAST_96_XX"));
     assert!(!hit(date, "DATE_IN_PAST_96_XX") && !hit(date, "DATE_IN_FUTURE_12_96"));
+    // The newest Received header's date wins over the caller's clock, so
+    // archived mail is judged against when it arrived.
+    let mut received =
+        b"Received: from a.example by b.example; Tue, 01 Dec 2026 11:00:00 +0000\r\n".to_vec();
+    received.extend_from_slice(HAM);
+    let r = s.score(&received, None, &Facts::new().now(date + 1000 * 3600));
+    assert!(!r.hit("DATE_IN_PAST_96_XX"), "{r}");
     let bad = b"Date: yesterday-ish\r\nSubject: x\r\n\r\nbody\r\n";
     assert!(s.score(bad, None, &Facts::new()).hit("INVALID_DATE"));
 }

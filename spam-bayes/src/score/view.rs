@@ -57,6 +57,8 @@ pub(crate) struct View {
     /// Unix time of the Date header: `None` when missing, `Some(None)`
     /// when present but unparseable.
     pub date: Option<Option<i64>>,
+    /// Unix time in the newest Received header, if it has one.
+    pub received: Option<i64>,
     pub has_html: bool,
     pub has_plain: bool,
     pub base64_text: bool,
@@ -102,6 +104,7 @@ impl View {
             full,
             uris: Vec::new(),
             date: None,
+            received: None,
             has_html: false,
             has_plain: false,
             base64_text: false,
@@ -149,6 +152,10 @@ impl View {
         if self.header("Date").is_some() {
             self.date = Some(msg.date().map(|d| d.to_timestamp()));
         }
+        self.received = msg
+            .received()
+            .and_then(|r| r.date.as_ref())
+            .map(|d| d.to_timestamp());
     }
 
     fn read_body(&mut self, msg: &Message<'_>, limits: &ScanLimits) {
