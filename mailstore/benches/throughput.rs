@@ -71,6 +71,41 @@ fn raw_fsync_rate(dir: &Path, size: usize, secs: f64) -> f64 {
     rate
 }
 
+/// fdatasyncs per second summed over `threads` threads, each appending
+/// `size` bytes to its own file and syncing: what the disk allows
+/// concurrent writers that do not share syncs.
+fn raw_fsync_rate_threads(dir: &Path, size: usize, threads: usize, secs: f64) -> f64 {
+    let start = Instant::now();
+    let total: u64 = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    let path = dir.join(format!("fsync-probe-{t}"));
+                    let f = OpenOptions::new()
+                        .create(true)
+                        .truncate(true)
+                        .write(true)
+                        .open(&path)
+                        .unwrap();
+                    let buf = vec![b'x'; size];
+                    let (mut n, mut off) = (0u64, 0u64);
+                    while start.elapsed().as_secs_f64() < secs {
+                        f.write_all_at(&buf, off).unwrap();
+                        f.sync_data().unwrap();
+                        off += size as u64;
+                        n += 1;
+                    }
+                    drop(f);
+                    std::fs::remove_file(&path).unwrap();
+                    n
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
 fn deliveries(dir: &Path, size: usize, writers: usize, secs: f64) -> (f64, f64) {
     let sdir = dir.join(format!("deliver-{size}-{writers}"));
     let _ = std::fs::remove_dir_all(&sdir);
@@ -182,8 +217,10 @@ fn main() {
         // Measured again after the runs: a disk's fsync rate drifts.
         let raw2 = raw_fsync_rate(&dir, size, secs.min(2.0));
         let raw = raw.max(raw2);
+        let raw16 = raw_fsync_rate_threads(&dir, size, 16, secs.min(2.0));
         println!(
-            "raw fsync rate, {} KiB appends, again: {raw2:.0}/s; using {raw:.0}/s",
+            "raw fsync rate, {} KiB appends, again: {raw2:.0}/s; using {raw:.0}/s; \
+             16 threads on 16 files: {raw16:.0}/s in total",
             size / 1024
         );
         for (writers, (rate, syncs)) in runs {
@@ -194,6 +231,12 @@ fn main() {
                 rate / syncs.max(1.0),
                 100.0 * rate / raw
             );
+            if writers == 16 {
+                println!(
+                    "    16 writers vs 16 threads of raw fsyncs: {:.0}%",
+                    100.0 * rate / raw16
+                );
+            }
         }
     }
 
