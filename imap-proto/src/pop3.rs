@@ -29,8 +29,9 @@ pub const MAX_COMMAND_LINE: usize = 255;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum Pop3Error {
-    /// The line does not end with CRLF.
-    #[error("line does not end with CRLF")]
+    /// The line does not end with CRLF, or holds a CR, LF or NUL
+    /// before it.
+    #[error("line does not end with a single CRLF")]
     NoCrlf,
     /// The line is longer than allowed.
     #[error("line longer than {0} bytes")]
@@ -99,8 +100,13 @@ pub enum Command<'a> {
     },
 }
 
+/// The line without its CRLF; a CR, LF or NUL inside is refused.
 fn strip_crlf(line: &[u8]) -> Result<&[u8], Pop3Error> {
-    line.strip_suffix(b"\r\n").ok_or(Pop3Error::NoCrlf)
+    let l = line.strip_suffix(b"\r\n").ok_or(Pop3Error::NoCrlf)?;
+    if l.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0) {
+        return Err(Pop3Error::NoCrlf);
+    }
+    Ok(l)
 }
 
 fn msg_no(s: &str, cmd: &'static str) -> Result<u32, Pop3Error> {
@@ -349,7 +355,7 @@ impl<'a> Reply<'a> {
         }
     }
 
-    /// Encodes the line, CRLF included; CR and LF in the text become
+    /// Encodes the line, CRLF included; CR, LF and NUL in the text become
     /// spaces.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
@@ -361,10 +367,13 @@ impl<'a> Reply<'a> {
         out.extend_from_slice(head.as_bytes());
         if let Some(c) = code {
             out.extend_from_slice(b" [");
-            out.extend(
-                c.bytes()
-                    .map(|b| if b == b']' || b < 0x20 { b'-' } else { b }),
-            );
+            out.extend(c.bytes().map(|b| {
+                if b == b']' || !b.is_ascii_graphic() {
+                    b'-'
+                } else {
+                    b
+                }
+            }));
             out.push(b']');
         }
         if !text.is_empty() || matches!(self, Reply::Challenge(_)) {
@@ -372,7 +381,7 @@ impl<'a> Reply<'a> {
             let start = out.len();
             out.extend_from_slice(text.as_bytes());
             for b in &mut out[start..] {
-                if *b == b'\r' || *b == b'\n' {
+                if *b == b'\r' || *b == b'\n' || *b == 0 {
                     *b = b' ';
                 }
             }
@@ -394,8 +403,10 @@ type CodeText<'a> = (Option<Cow<'a, str>>, Cow<'a, str>);
 
 fn split_code(rest: &str) -> CodeText<'_> {
     let rest = rest.strip_prefix(' ').unwrap_or(rest);
+    // A code is printable ASCII without spaces (resp-level atoms).
     if let Some(r) = rest.strip_prefix('[')
         && let Some((code, text)) = r.split_once(']')
+        && code.bytes().all(|b| b.is_ascii_graphic())
     {
         return (
             Some(Cow::Borrowed(code)),

@@ -1411,7 +1411,8 @@ fn parse_resp_text<'a>(c: &mut Cur<'a>) -> Result<RespText<'a>, ParseError> {
         }
     }
     let at = c.p;
-    let t = c.take_while(|b| b != b'\r' && b != b'\n');
+    // TEXT-CHAR: no CR, LF or NUL; a stray one fails at the CRLF check.
+    let t = c.take_while(|b| b != b'\r' && b != b'\n' && b != 0);
     let t = std::str::from_utf8(t).map_err(|_| ParseError {
         offset: at,
         kind: ParseErrorKind::InvalidUtf8,
@@ -1489,7 +1490,7 @@ fn parse_code<'a>(c: &mut Cur<'a>) -> Result<Code<'a>, ParseError> {
         }
         _ => {
             let text = if c.eat(b' ') {
-                let s = c.take_while(|b| b != b']' && b != b'\r' && b != b'\n');
+                let s = c.take_while(|b| b != b']' && b != b'\r' && b != b'\n' && b != 0);
                 Some(std::str::from_utf8(s).map_err(|_| ParseError {
                     offset: at,
                     kind: ParseErrorKind::InvalidUtf8,

@@ -303,7 +303,11 @@ impl Date {
         e.byte(b'-');
         e.raw(MONTHS[usize::from(self.month.clamp(1, 12) - 1)]);
         e.byte(b'-');
-        e.num(u64::from(self.year));
+        // date-year = 4DIGIT, zero-padded.
+        let y = self.year % 10000;
+        for d in [y / 1000, y / 100 % 10, y / 10 % 10, y % 10] {
+            e.byte(b'0' + d as u8);
+        }
     }
 }
 

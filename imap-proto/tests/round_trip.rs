@@ -693,7 +693,7 @@ proptest! {
     }
 
     #[test]
-    fn pop3_reply_round_trip(ok in any::<bool>(), code in option::of("[A-Z/-]{0,12}"), t in "[^\r\n]{0,60}") {
+    fn pop3_reply_round_trip(ok in any::<bool>(), code in option::of("[A-Z/-]{0,12}"), t in "[^\r\n\0]{0,60}") {
         let code = code.map(Cow::Owned);
         let text = Cow::Owned(t);
         let r = if ok { pop3::Reply::Ok { code, text } } else { pop3::Reply::Err { code, text } };
