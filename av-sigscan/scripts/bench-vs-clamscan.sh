@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# bench-vs-clamscan.sh RAMPART GENDIR WORKDIR [SIGCOUNTS] [TOTAL_MB]
+#
+# Throughput of `rampart scan` against clamscan on the same generated
+# signature sets and files, in one run:
+#   RAMPART    the rampart binary (build with `cargo build --release -p bins`)
+#   GENDIR     a folder holding the generators gen-sigs.py and gen-files.py
+#              (signature sets with planted instances; see their --help)
+#   WORKDIR    scratch folder (sets and corpora are kept for reruns)
+#   SIGCOUNTS  body signature counts, default "10000 100000"
+#   TOTAL_MB   size of each file corpus, default 200
+#
+# For each count it prints: load time (scan of one tiny file), total wall
+# time, scan-only throughput (MB / (wall - load)), peak RSS, and whether
+# the normalized --allmatch outputs of both scanners are identical.
+# clamscan is single-threaded; rampart uses every core (RAYON_NUM_THREADS
+# limits it; the line "rampart-1t" repeats the run on one thread).
+set -euo pipefail
+if [ $# -lt 3 ]; then
+    sed -n '2,17p' "$0" >&2
+    exit 2
+fi
+RAMPART=$(realpath "$1")
+GEN=$(realpath "$2")
+WORK=$3
+COUNTS=${4:-"10000 100000"}
+MB=${5:-200}
+HERE=$(cd "$(dirname "$0")" && pwd)
+command -v clamscan >/dev/null || { echo "clamscan not installed" >&2; exit 2; }
+mkdir -p "$WORK"
+WORK=$(realpath "$WORK")
+
+# measure NAME CMD...: runs CMD with stdout to $WORK/NAME.out, prints
+# "wall_s rss_kb".
+measure() {
+    local name=$1
+    shift
+    /usr/bin/time -f "%e %M" -o "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || true
+    tail -1 "$WORK/$name.time"
+}
+
+printf '%-11s %8s %9s %9s %10s %9s %8s\n' scanner sigs load_s wall_s "MB/s" rss_MB same
+for n in $COUNTS; do
+    sigs="$WORK/sigs-$n"
+    corpus="$WORK/corpus-$n"
+    if [ ! -f "$sigs/gen.ndb" ]; then
+        python3 "$GEN/gen-sigs.py" "$n" 1 "$sigs" >/dev/null
+    fi
+    if [ ! -d "$corpus/files" ]; then
+        python3 "$GEN/gen-files.py" "$sigs" "$corpus" 1 --total-mb "$MB" >/dev/null
+    fi
+    dbs=()
+    for f in "$sigs"/gen.*db "$sigs"/gen.hsb; do dbs+=(-d "$f"); done
+    size_mb=$(du -sm --apparent-size "$corpus/files" | cut -f1)
+    tiny="$WORK/tiny.txt"
+    echo hello >"$tiny"
+    cd "$corpus"
+    for who in clamscan rampart rampart-1t; do
+        case $who in
+            clamscan) cmd=(clamscan --no-summary --allmatch -r --max-scantime=0
+                           --max-filesize=2000M --max-scansize=4000M) ;;
+            rampart) cmd=(env RAYON_NUM_THREADS=0 "$RAMPART" scan --no-summary --allmatch -r) ;;
+            rampart-1t) cmd=(env RAYON_NUM_THREADS=1 "$RAMPART" scan --no-summary --allmatch -r) ;;
+        esac
+        read -r load _ < <(measure "$who-$n-load" "${cmd[@]}" "${dbs[@]}" "$tiny")
+        read -r wall rss < <(measure "$who-$n" "${cmd[@]}" "${dbs[@]}" files)
+        python3 "$HERE/normalize.py" <"$WORK/$who-$n.out" >"$WORK/$who-$n.tsv"
+        same=-
+        if [ "$who" != clamscan ]; then
+            if cmp -s "$WORK/clamscan-$n.tsv" "$WORK/$who-$n.tsv"; then same=yes; else same=NO; fi
+        fi
+        mbs=$(python3 -c "w=$wall-$load; print(f'{$size_mb/w:.1f}' if w>0 else 'inf')")
+        printf '%-11s %8s %9s %9s %10s %9s %8s\n' "$who" "$n" "$load" "$wall" "$mbs" \
+            "$((rss / 1024))" "$same"
+    done
+    cd - >/dev/null
+    echo "($size_mb MB in $(find "$corpus/files" -type f | wc -l) files; outputs in $WORK)"
+done
