@@ -422,7 +422,12 @@ impl<'c, 's> Emitter<'c, 's> {
             self.emit(prefix, if bangs > 1 { "bang:many" } else { "bang:one" });
         }
         let word = word.trim_end_matches('!');
-        let chars = word.chars().count();
+        let ascii = word.is_ascii();
+        let chars = if ascii {
+            word.len()
+        } else {
+            word.chars().count()
+        };
         if chars < self.config.min_word_chars {
             return;
         }
@@ -443,8 +448,18 @@ impl<'c, 's> Emitter<'c, 's> {
             return;
         }
         self.words += 1;
-        let has_lower = word.chars().any(char::is_lowercase);
-        if !has_lower && chars >= 4 && word.chars().any(char::is_uppercase) {
+        let (has_lower, has_upper) = if ascii {
+            (
+                word.bytes().any(|b| b.is_ascii_lowercase()),
+                word.bytes().any(|b| b.is_ascii_uppercase()),
+            )
+        } else {
+            (
+                word.chars().any(char::is_lowercase),
+                word.chars().any(char::is_uppercase),
+            )
+        };
+        if !has_lower && chars >= 4 && has_upper {
             self.upper_words += 1;
         }
         self.emit_lower(prefix, word);
@@ -490,7 +505,10 @@ fn itoa(n: u64) -> String {
 fn headers(em: &mut Emitter<'_, '_>, msg: &Message<'_>) {
     for h in msg.headers() {
         let name = h.name();
-        if name.len() <= 40 {
+        // Verdict headers added by filters (ours included) are left out:
+        // learning from them would teach the classifier the earlier
+        // verdict instead of the message.
+        if name.len() <= 40 && !is_verdict_header(name) {
             em.emit_lower("hdr:", name);
         }
     }
@@ -551,6 +569,14 @@ fn headers(em: &mut Emitter<'_, '_>, msg: &Message<'_>) {
             em.text("hdrval:", cap_str(v, 200));
         }
     }
+}
+
+/// `X-Spam-*`, `X-Bogosity` and similar headers that carry another
+/// filter's opinion.
+fn is_verdict_header(name: &str) -> bool {
+    let b = name.as_bytes();
+    let starts = |p: &str| b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+    starts("x-spam-") || starts("x-bogosity") || starts("x-virus-") || starts("x-dspam-")
 }
 
 fn host(em: &mut Emitter<'_, '_>, prefix: &str, h: &Host<'_>) {
@@ -1010,6 +1036,20 @@ Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA\r\n--XX--\r\n";
         ] {
             let _ = tk.tokenize(raw);
         }
+    }
+
+    #[test]
+    fn verdict_headers_are_not_learned() {
+        let plain = toks("Subject: hello\r\n\r\nbody text here\r\n");
+        let marked = toks(
+            "X-Spam-Flag: YES\r\nX-Spam-Status: Yes, score=9.0\r\nX-Bogosity: Spam\r\n\
+             Subject: hello\r\n\r\nbody text here\r\n",
+        );
+        let extra: Vec<&String> = marked.iter().filter(|t| !plain.contains(t)).collect();
+        assert!(
+            extra.iter().all(|t| t.starts_with("meta:size:")),
+            "{extra:?}"
+        );
     }
 
     #[test]
