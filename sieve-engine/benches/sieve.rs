@@ -54,14 +54,34 @@ fn bench(c: &mut Criterion) {
     if let Ok(dir) = std::env::var("SIEVE_BENCH_DIR") {
         let mut files: Vec<(u64, std::path::PathBuf)> = walk(std::path::Path::new(&dir));
         files.sort();
-        for (_, p) in files.iter().rev().take(3) {
+        // The largest test files parse (they need the testsuite
+        // extension to compile); the largest plain scripts compile.
+        let tests = files
+            .iter()
+            .rev()
+            .filter(|(_, p)| p.extension().is_some_and(|x| x == "svtest"));
+        let scripts = files.iter().rev().filter(|(_, p)| {
+            p.extension().is_some_and(|x| x == "sieve")
+                && std::fs::read_to_string(p).is_ok_and(|t| compile(&t).is_ok())
+        });
+        for (kind, (_, p)) in tests
+            .take(3)
+            .map(|f| ("parse", f))
+            .chain(scripts.take(3).map(|f| ("compile", f)))
+        {
             let text = std::fs::read_to_string(p).unwrap_or_default();
             let name = p
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            c.bench_function(&format!("parse/pigeonhole/{name}"), |b| {
-                b.iter(|| rampart_sieve_engine::check_syntax(black_box(&text)))
+            c.bench_function(&format!("{kind}/pigeonhole/{name}"), |b| {
+                b.iter(|| {
+                    if kind == "parse" {
+                        black_box(rampart_sieve_engine::check_syntax(black_box(&text)).is_ok());
+                    } else {
+                        black_box(compile(black_box(&text)).is_ok());
+                    }
+                })
             });
         }
     }
@@ -94,6 +114,32 @@ fn bench(c: &mut Criterion) {
     });
 }
 
+/// Parse plus run, as a delivery agent does for each message.
+fn bench_parse_and_run(c: &mut Criterion) {
+    let script = compile(&user_script()).unwrap();
+    let raws = messages();
+    let limits = Limits::default();
+    let opts = RunOptions {
+        now: DateTime::utc(1_700_000_000),
+        limits: &limits,
+    };
+    c.bench_function("parse+run/user-50-rules/per-message", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % raws.len();
+            let msg = mail_parser::MessageParser::default()
+                .parse(raws[i].as_slice())
+                .unwrap();
+            let env = Envelope {
+                from: "s@example.org",
+                to: "me+tag3@example.net",
+                auth: None,
+            };
+            black_box(run(&script, &msg, env, &mut NoHost, opts).actions.len())
+        })
+    });
+}
+
 fn walk(dir: &std::path::Path) -> Vec<(u64, std::path::PathBuf)> {
     let mut out = Vec::new();
     if let Ok(rd) = std::fs::read_dir(dir) {
@@ -109,5 +155,5 @@ fn walk(dir: &std::path::Path) -> Vec<(u64, std::path::PathBuf)> {
     out
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, bench_parse_and_run);
 criterion_main!(benches);

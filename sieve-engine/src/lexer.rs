@@ -37,6 +37,8 @@ struct Lexer<'a> {
     pos: usize,
     line: u32,
     line_start: usize,
+    /// The last column computed: (byte position, column there).
+    col_at: std::cell::Cell<(usize, u32)>,
 }
 
 /// Splits a script into tokens, ending with [`Tok::Eof`].
@@ -51,6 +53,7 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, Diagnostic> {
         pos: 0,
         line: 1,
         line_start: 0,
+        col_at: std::cell::Cell::new((0, 1)),
     };
     let mut out = Vec::new();
     loop {
@@ -65,9 +68,16 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, Diagnostic> {
 
 impl Lexer<'_> {
     fn col(&self) -> u32 {
-        // Columns count characters, not bytes.
-        let s = &self.src[self.line_start..self.pos];
-        s.iter().filter(|b| (**b & 0xC0) != 0x80).count() as u32 + 1
+        // Columns count characters, not bytes. Counting goes on from the
+        // last position asked for, so a long line costs linear time.
+        let (mut from, mut col) = self.col_at.get();
+        if from < self.line_start || from > self.pos {
+            (from, col) = (self.line_start, 1);
+        }
+        let s = &self.src[from..self.pos];
+        col += s.iter().filter(|b| (**b & 0xC0) != 0x80).count() as u32;
+        self.col_at.set((self.pos, col));
+        col
     }
 
     fn err(&self, line: u32, col: u32, msg: String) -> Diagnostic {
