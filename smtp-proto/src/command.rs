@@ -339,7 +339,7 @@ fn parse_bdat(arg: Option<&str>) -> Result<Command<'_>, CommandError> {
         Some(_) => return Err(syntax("BDAT", "expected LAST after the chunk size")),
         None => (a, false),
     };
-    if n.is_empty() || n.len() > 19 || !n.bytes().all(|b| b.is_ascii_digit()) {
+    if n.is_empty() || n.len() > 20 || !n.bytes().all(|b| b.is_ascii_digit()) {
         return Err(syntax("BDAT", "chunk size is not a number"));
     }
     let size = n
