@@ -857,15 +857,10 @@ impl Compiler {
                         )?;
                         Comparator::AsciiNumeric
                     }
-                    "i;unicode-casemap" => {
-                        self.need(
-                            Extension::ComparatorUnicodeCasemap,
-                            l,
-                            c,
-                            "comparator i;unicode-casemap",
-                        )?;
-                        Comparator::UnicodeCasemap
-                    }
+                    // Like Pigeonhole, accepted without its require: the
+                    // comparator has no side effects and RFC 5051 scripts
+                    // in the wild often omit it.
+                    "i;unicode-casemap" => Comparator::UnicodeCasemap,
                     other => {
                         return Err(diag(v.line, v.col, format!("unknown comparator {other:?}")));
                     }

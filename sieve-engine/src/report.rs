@@ -107,9 +107,11 @@ impl Mailto {
             return m;
         };
         let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        // An encoded comma (%2C) separates addresses too.
         m.to.extend(
-            path.split(',')
-                .map(percent_decode)
+            percent_decode(path)
+                .split(',')
+                .map(|a| a.trim().to_string())
                 .filter(|a| !a.is_empty()),
         );
         for pair in query.split('&').filter(|p| !p.is_empty()) {

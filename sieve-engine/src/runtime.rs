@@ -470,6 +470,14 @@ fn normalize_address(a: &str) -> String {
 }
 
 impl Run<'_, '_> {
+    /// The largest variable value: the limit, or the test harness setting.
+    fn var_limit(&self) -> usize {
+        self.suite
+            .as_ref()
+            .and_then(|s| s.setting_usize("sieve_variables_max_variable_size"))
+            .unwrap_or(self.opts.limits.max_variable_size)
+    }
+
     fn tick(&mut self) -> R<()> {
         self.steps += 1;
         if self.steps > self.opts.limits.max_steps {
@@ -749,7 +757,7 @@ impl Run<'_, '_> {
                 for m in mods {
                     v = apply_mod(*m, v);
                 }
-                truncate(&mut v, self.opts.limits.max_variable_size);
+                truncate(&mut v, self.var_limit());
                 if !self.vars.contains_key(name)
                     && self.vars.len() >= self.opts.limits.max_variables
                 {
@@ -882,7 +890,7 @@ impl Run<'_, '_> {
                 for m in mods {
                     v = apply_mod(*m, v);
                 }
-                truncate(&mut v, self.opts.limits.max_variable_size);
+                truncate(&mut v, self.var_limit());
                 self.vars.insert(name.clone(), v);
             }
             Cmd::Global(names) => {
@@ -1406,6 +1414,9 @@ impl Run<'_, '_> {
                 let p = msg.parts.first();
                 let start = p.map_or(0, |p| p.offset_body as usize);
                 let b = msg.raw_message.get(start..).unwrap_or_default();
+                if b.is_empty() {
+                    return Vec::new();
+                }
                 vec![String::from_utf8_lossy(b).into_owned()]
             }
             BodyTransform::Text | BodyTransform::Content => {
@@ -1431,7 +1442,12 @@ impl Run<'_, '_> {
                         continue;
                     }
                     match &part.body {
-                        PartType::Text(t) | PartType::Html(t) => out.push(t.to_string()),
+                        PartType::Text(t) => out.push(t.to_string()),
+                        // :text compares what a reader sees, not markup.
+                        PartType::Html(h) if transform == BodyTransform::Text => {
+                            out.push(crate::strings::html_to_text(h))
+                        }
+                        PartType::Html(h) => out.push(h.to_string()),
                         PartType::Binary(b) | PartType::InlineBinary(b)
                             if transform == BodyTransform::Content =>
                         {
@@ -1440,6 +1456,8 @@ impl Run<'_, '_> {
                         _ => {}
                     }
                 }
+                // A part without content is no body to match.
+                out.retain(|v| !v.is_empty());
                 out
             }
         }

@@ -67,6 +67,11 @@ impl Suite {
         std::fs::read_to_string(self.dir.join(sub).join(format!("{name}.sieve"))).ok()
     }
 
+    /// A numeric setting from `test_config_set`.
+    pub(crate) fn setting_usize(&self, key: &str) -> Option<usize> {
+        self.settings.get(key)?.trim().parse().ok()
+    }
+
     pub(crate) fn mailbox_exists(&self, name: &str) -> bool {
         name.eq_ignore_ascii_case("INBOX") || self.folders.contains_key(name)
     }
@@ -545,22 +550,40 @@ impl Run<'_, '_> {
                     });
                 }
                 Action::Notify(n) => {
+                    // RFC 5436 2.7: never notify about automatic mail.
+                    if header_is_auto(msg) {
+                        continue;
+                    }
                     let uri = crate::report::Mailto::parse(&n.method);
                     let subj = n
                         .message
                         .clone()
                         .or(uri.subject.clone())
                         .unwrap_or_else(|| format!("[SIEVE] New mail from {sender}"));
+                    let subj = shorten(&subj, 256);
                     let from = n.from.clone().unwrap_or_else(|| recipient.clone());
+                    let domain = recipient.rsplit_once('@').map_or("localhost", |(_, d)| d);
+                    let mut head = format!(
+                        "X-Sieve: Rampart Sieve\r\nFrom: {from}\r\nTo: {}\r\n",
+                        uri.to.join(", ")
+                    );
+                    if !uri.cc.is_empty() {
+                        head.push_str(&format!("Cc: {}\r\n", uri.cc.join(", ")));
+                    }
+                    let (priority, importance) = match n.importance {
+                        1 => ("1 (Highest)", "high"),
+                        3 => ("5 (Lowest)", "low"),
+                        _ => ("3 (Normal)", "normal"),
+                    };
+                    head.push_str(&format!(
+                        "Subject: {subj}\r\nX-Priority: {priority}\r\nImportance: {importance}\r\n\
+                         Auto-Submitted: auto-notified\r\n\r\nNotification\r\n"
+                    ));
                     for to in uri.to.iter().chain(&uri.cc) {
                         suite.smtp.push(Sent {
-                            from: String::new(),
+                            from: format!("postmaster@{domain}"),
                             to: to.clone(),
-                            raw: format!(
-                                "From: {from}\r\nTo: <{to}>\r\nSubject: {subj}\r\n\
-                                 Auto-Submitted: auto-notified\r\n\r\nNotification\r\n"
-                            )
-                            .into_bytes(),
+                            raw: head.clone().into_bytes(),
                         });
                     }
                 }
@@ -570,6 +593,18 @@ impl Run<'_, '_> {
         self.reset_result();
         Ok(())
     }
+}
+
+/// Auto-Submitted present with a value other than `no`.
+fn header_is_auto(msg: &Message<'_>) -> bool {
+    msg.parts.first().is_some_and(|p| {
+        p.headers.iter().any(|h| {
+            h.name.as_str().eq_ignore_ascii_case("auto-submitted")
+                && h.value
+                    .as_text()
+                    .is_none_or(|v| !v.trim().eq_ignore_ascii_case("no"))
+        })
+    })
 }
 
 /// Cuts a header text to about `max` bytes at a character boundary and
