@@ -89,7 +89,7 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
-    /// Defaults: SMTP, 2048-octet lines, 100 recipients, 10 errors,
+    /// Defaults: SMTP, 2048-octet lines, 100 recipients, 20 errors,
     /// 25 MiB messages, bare line endings rejected, PIPELINING,
     /// CHUNKING, 8BITMIME, SMTPUTF8 and DSN on, no STARTTLS, no AUTH,
     /// 5-minute command and 10-minute data timeouts.
@@ -99,7 +99,7 @@ impl ServerConfig {
             lmtp: false,
             max_line: DEFAULT_MAX_LINE,
             max_recipients: 100,
-            max_errors: 10,
+            max_errors: 20,
             max_message_size: 25 << 20,
             bare_line_ending: BareLineEnding::Reject,
             pipelining: true,
