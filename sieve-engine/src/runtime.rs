@@ -1189,14 +1189,12 @@ impl Run<'_, '_> {
                         "auth" => self.env.auth.as_deref(),
                         _ => None,
                     };
-                    if let Some(v) = v {
-                        let v = normalize_address(v);
-                        // The null reverse-path only has an :all part.
+                    // A path that does not parse matches nothing.
+                    if let Some(v) = v.and_then(crate::strings::parse_path) {
+                        // Every part of the null reverse-path is empty.
                         if v.is_empty() {
-                            if *part == AddrPart::All {
-                                values.push(v);
-                            }
-                        } else if let Some(p) = address_part(&v, *part) {
+                            values.push(v);
+                        } else if let Some(p) = address_part(&normalize_address(&v), *part) {
                             values.push(p);
                         }
                     }

@@ -205,6 +205,44 @@ pub(crate) fn parse_mailbox(s: &str) -> Option<String> {
     Some(format!("{local}@{domain}"))
 }
 
+/// An SMTP path (RFC 5321 4.1.2) as given in MAIL FROM / RCPT TO, with
+/// or without angle brackets and with an optional source route, as the
+/// bare address (`""` for the null path `<>`). A local part alone is
+/// accepted (`MAILER-DAEMON`). `None` when the path is malformed.
+pub(crate) fn parse_path(s: &str) -> Option<String> {
+    let s = s.trim();
+    let inner = match s.strip_prefix('<') {
+        Some(rest) => rest.strip_suffix('>')?,
+        None => s,
+    };
+    if inner.contains(['<', '>']) || inner.chars().any(char::is_whitespace) {
+        return None;
+    }
+    let valid_domain =
+        |d: &str| !d.is_empty() && !d.contains('@') && d.split('.').all(|l| !l.is_empty());
+    let mailbox = if inner.starts_with('@') {
+        let (route, mailbox) = inner.split_once(':')?;
+        for hop in route.split(',') {
+            if !valid_domain(hop.strip_prefix('@')?) {
+                return None;
+            }
+        }
+        mailbox
+    } else {
+        inner
+    };
+    if mailbox.is_empty() {
+        return (inner.is_empty()).then(String::new);
+    }
+    match mailbox.rsplit_once('@') {
+        None => Some(mailbox.to_string()),
+        Some((local, domain)) => {
+            (!local.is_empty() && !local.contains('@') && valid_domain(domain))
+                .then(|| mailbox.to_string())
+        }
+    }
+}
+
 /// The text of an HTML document: tags and comments dropped, the common
 /// entities decoded, runs of white space collapsed (for extracttext).
 pub(crate) fn html_to_text(html: &str) -> String {

@@ -67,6 +67,69 @@ impl Suite {
         std::fs::read_to_string(self.dir.join(sub).join(format!("{name}.sieve"))).ok()
     }
 
+    /// Loads and compiles what a script includes, recursively, as
+    /// Pigeonhole does at compile time: missing scripts, circular
+    /// includes and the include count and depth limits are errors. Each
+    /// include level on the way to a failure adds one error.
+    fn check_includes(
+        &self,
+        script: &Script,
+        stack: &mut Vec<String>,
+        total: &mut usize,
+        errors: &mut Vec<String>,
+    ) -> Result<(), ()> {
+        let max_includes = self
+            .setting_usize("sieve_include_max_includes")
+            .unwrap_or(255);
+        let max_depth = self
+            .setting_usize("sieve_include_max_nesting_depth")
+            .unwrap_or(10);
+        let mut failed = false;
+        for (name, global, once, optional) in static_includes(&script.body) {
+            *total += 1;
+            if *total > max_includes {
+                errors.push(format!("more than {max_includes} includes"));
+                return Err(());
+            }
+            if stack.contains(&name) {
+                if once {
+                    continue;
+                }
+                errors.push(format!("circular include of {name:?}"));
+                failed = true;
+                continue;
+            }
+            if stack.len() + 1 > max_depth {
+                errors.push(format!("includes nest deeper than {max_depth}"));
+                return Err(());
+            }
+            let Some(text) = self.include(&name, global) else {
+                if optional {
+                    continue;
+                }
+                errors.push(format!("included script {name:?} not found"));
+                failed = true;
+                continue;
+            };
+            let sub = match crate::compile::compile(&text) {
+                Ok(sub) => sub,
+                Err(e) => {
+                    errors.push(format!("included script {name:?} does not compile: {e}"));
+                    failed = true;
+                    continue;
+                }
+            };
+            stack.push(name.clone());
+            let r = self.check_includes(&sub, stack, total, errors);
+            stack.pop();
+            if r.is_err() {
+                errors.push(format!("failed to include {name:?}"));
+                failed = true;
+            }
+        }
+        if failed { Err(()) } else { Ok(()) }
+    }
+
     /// A numeric setting from `test_config_set`.
     pub(crate) fn setting_usize(&self, key: &str) -> Option<usize> {
         self.settings.get(key)?.trim().parse().ok()
@@ -250,8 +313,8 @@ impl Run<'_, '_> {
                         self.env.from = from;
                         self.env.to = to;
                     }
-                    "envelope.from" => self.env.from = value.trim_matches(['<', '>']).into(),
-                    "envelope.to" => self.env.to = value.trim_matches(['<', '>']).into(),
+                    "envelope.from" => self.env.from = value,
+                    "envelope.to" => self.env.to = value,
                     "envelope.orig_to" => {
                         self.suite_mut()?.orig_to = Some(value.trim_matches(['<', '>']).into())
                     }
@@ -333,7 +396,19 @@ impl Run<'_, '_> {
                 };
                 match crate::compile::compile_with(&src, self.opts.limits) {
                     Ok(s) => {
-                        self.suite_mut()?.compiled = Some(s);
+                        let suite = self.suite_mut()?;
+                        // Pigeonhole resolves includes when it compiles.
+                        let mut errors = Vec::new();
+                        let mut total = 0;
+                        let ok = suite
+                            .check_includes(&s, &mut Vec::new(), &mut total, &mut errors)
+                            .is_ok();
+                        if !ok {
+                            suite.errors = errors;
+                            suite.errors.push("validation failed".into());
+                            return Ok(false);
+                        }
+                        suite.compiled = Some(s);
                         Ok(true)
                     }
                     Err(e) => {
@@ -593,6 +668,37 @@ impl Run<'_, '_> {
         self.reset_result();
         Ok(())
     }
+}
+
+/// The includes with constant names in a script body, in order:
+/// (name, global, once, optional).
+fn static_includes(body: &[crate::ir::Stmt]) -> Vec<(String, bool, bool, bool)> {
+    use crate::ir::Cmd;
+    let mut out = Vec::new();
+    for st in body {
+        match &st.cmd {
+            Cmd::Include {
+                global,
+                once,
+                optional,
+                name,
+            } if !name.vars => out.push((name.text.clone(), *global, *once, *optional)),
+            Cmd::If {
+                branches,
+                otherwise,
+            } => {
+                for (_, b) in branches {
+                    out.extend(static_includes(b));
+                }
+                if let Some(b) = otherwise {
+                    out.extend(static_includes(b));
+                }
+            }
+            Cmd::ForEveryPart { body, .. } => out.extend(static_includes(body)),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Auto-Submitted present with a value other than `no`.
