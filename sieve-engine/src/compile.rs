@@ -296,6 +296,10 @@ impl Compiler {
                     if e == Extension::Spamtestplus {
                         self.requires.insert(Extension::Spamtest);
                     }
+                    // RFC 6131 3: vacation-seconds implies vacation.
+                    if e == Extension::VacationSeconds {
+                        self.requires.insert(Extension::Vacation);
+                    }
                 }
                 None => {
                     self.errors.push(diag(

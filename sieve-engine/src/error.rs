@@ -39,10 +39,10 @@ pub enum RuntimeError {
     #[error("cpu limit of {0} steps exceeded")]
     CpuLimit(u64),
     /// Too many actions.
-    #[error("action limit of {0} exceeded")]
+    #[error("total number of actions exceeds policy limit ({0})")]
     TooManyActions(usize),
     /// Too many redirects.
-    #[error("redirect limit of {0} exceeded")]
+    #[error("number of redirect actions exceeds policy limit ({0})")]
     TooManyRedirects(usize),
     /// Actions that cannot go together, for example reject and keep.
     #[error("action conflict: {0}")]

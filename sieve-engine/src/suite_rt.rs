@@ -436,7 +436,14 @@ impl Run<'_, '_> {
                         to: &self.env.to,
                         auth: self.env.auth.as_deref(),
                     };
-                    run(&script, msg!(self), env, &mut host, self.opts)
+                    // Scripts under test get the default limits; the test
+                    // file itself runs with generous ones.
+                    let limits = crate::Limits::default();
+                    let opts = super::RunOptions {
+                        now: self.opts.now,
+                        limits: &limits,
+                    };
+                    run(&script, msg!(self), env, &mut host, opts)
                 };
                 self.suite = Some(suite);
                 if let Some(e) = &out.error {
@@ -457,10 +464,7 @@ impl Run<'_, '_> {
                 }
                 Ok(true)
             }
-            "test_result_execute" => {
-                self.execute_result()?;
-                Ok(true)
-            }
+            "test_result_execute" => self.execute_result(),
             "test_message" => {
                 let n = Self::suite_number(call).unwrap_or(0) as usize;
                 let suite = self.suite_mut()?;
@@ -522,8 +526,9 @@ impl Run<'_, '_> {
 
     /// Carries out the result: stores into the suite's folders and
     /// records outgoing messages, then starts a fresh result.
-    fn execute_result(&mut self) -> R<()> {
+    fn execute_result(&mut self) -> R<bool> {
         let raw = self.current_raw();
+        let mut exec_errors: Vec<String> = Vec::new();
         let mut actions: Vec<Performed> = std::mem::take(&mut self.actions);
         if self.implicit_keep {
             actions.push(Performed {
@@ -563,7 +568,18 @@ impl Run<'_, '_> {
                     .entry("INBOX".into())
                     .or_default()
                     .push(raw.clone()),
-                Action::FileInto { mailbox, .. } => {
+                Action::FileInto {
+                    mailbox, create, ..
+                } => {
+                    // Like a real store: a missing mailbox is an error
+                    // unless :create asked for it.
+                    if !create && !suite.folders.contains_key(&mailbox) {
+                        exec_errors.push(format!(
+                            "failed to store into mailbox '{mailbox}': \
+                             Mailbox doesn't exist: {mailbox}"
+                        ));
+                        continue;
+                    }
                     suite.folders.entry(mailbox).or_default().push(raw.clone())
                 }
                 Action::Redirect { address } => suite.smtp.push(Sent {
@@ -665,8 +681,12 @@ impl Run<'_, '_> {
                 Action::Discard => {}
             }
         }
+        let ok = exec_errors.is_empty();
+        if !ok {
+            suite.errors = exec_errors;
+        }
         self.reset_result();
-        Ok(())
+        Ok(ok)
     }
 }
 
