@@ -576,6 +576,23 @@ impl Run<'_, '_> {
                 "delivery at line {line} after reject"
             )));
         }
+        // RFC 5230 4.7: vacation and reject do not go together.
+        let is_vacation = matches!(action, Action::Vacation(_));
+        if (is_reject
+            && self
+                .actions
+                .iter()
+                .any(|p| matches!(p.action, Action::Vacation(_))))
+            || (is_vacation
+                && self
+                    .actions
+                    .iter()
+                    .any(|p| matches!(p.action, Action::Reject { .. })))
+        {
+            return Err(RuntimeError::Conflict(format!(
+                "reject and vacation at line {line}"
+            )));
+        }
         if matches!(action, Action::Vacation(_))
             && self
                 .actions

@@ -545,6 +545,17 @@ impl Run<'_, '_> {
         let recipient = self.env.to.clone();
         let subject = msg!(self).subject().unwrap_or_default().to_string();
         let msgid = msg!(self).message_id().map(str::to_string);
+        let header_raw = |name: &str| {
+            self.headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case(name))
+                .map(|h| h.raw.split_whitespace().collect::<Vec<_>>().join(" "))
+        };
+        let orig_from = header_raw("from").map(|raw| {
+            let addrs = super::parse_addresses(&raw);
+            (raw, addrs)
+        });
+        let orig_refs = header_raw("references");
         let suite = self
             .suite
             .as_deref_mut()
@@ -619,12 +630,24 @@ impl Run<'_, '_> {
                         (None, None, _) if subject.is_empty() => "Automated reply".into(),
                         (None, None, _) => shorten(&format!("Auto: {subject}"), 256),
                     };
+                    // Reply to the From header when it names the sender,
+                    // keeping its display name.
+                    let bare = sender.trim().trim_matches(['<', '>']);
+                    let to = orig_from
+                        .as_ref()
+                        .filter(|(_, addrs)| addrs.iter().any(|a| a.eq_ignore_ascii_case(bare)))
+                        .map_or_else(|| format!("<{bare}>"), |(raw, _)| raw.clone());
                     let mut head = format!(
-                        "From: {from}\r\nTo: <{sender}>\r\nSubject: {subj}\r\n\
+                        "X-Sieve: Rampart Sieve\r\nFrom: {from}\r\nTo: {to}\r\n\
+                         Subject: {subj}\r\n\
                          Auto-Submitted: auto-replied (vacation)\r\nPrecedence: bulk\r\n"
                     );
                     if let Some(id) = &msgid {
-                        head.push_str(&format!("In-Reply-To: <{id}>\r\nReferences: <{id}>\r\n"));
+                        let refs = match &orig_refs {
+                            Some(r) => format!("{r} <{id}>"),
+                            None => format!("<{id}>"),
+                        };
+                        head.push_str(&format!("In-Reply-To: <{id}>\r\nReferences: {refs}\r\n"));
                     }
                     let raw = if v.mime {
                         format!("{head}MIME-Version: 1.0\r\n{}", v.reason)

@@ -1,0 +1,3 @@
+require "fileinto";
+if not header :contains "x-missing" "" { fileinto "NoHeader"; }
+if header :is "cc" "" { fileinto "EmptyCc"; }

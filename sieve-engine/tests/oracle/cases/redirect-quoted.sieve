@@ -1,0 +1,2 @@
+redirect "\"Carol\"@example.com";
+redirect "\"c d\"@example.com";
