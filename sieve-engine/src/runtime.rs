@@ -215,6 +215,14 @@ pub struct RunOptions<'a> {
 struct Hdr {
     name: String,
     raw: String,
+    /// The unfolded, RFC 2047-decoded value, computed on first use.
+    decoded: std::cell::OnceCell<String>,
+}
+
+impl Hdr {
+    fn decoded(&self) -> &str {
+        self.decoded.get_or_init(|| decode_text(&self.raw))
+    }
 }
 
 struct Run<'r, 'm> {
@@ -271,6 +279,7 @@ fn message_headers(msg: &Message<'_>) -> Vec<Hdr> {
                 .map(|h| Hdr {
                     name: h.name.as_str().to_string(),
                     raw: raw_slice(msg, h.offset_start, h.offset_end),
+                    decoded: std::cell::OnceCell::new(),
                 })
                 .collect()
         })
@@ -812,6 +821,7 @@ impl Run<'_, '_> {
                 let h = Hdr {
                     name,
                     raw: format!(" {value}"),
+                    decoded: std::cell::OnceCell::new(),
                 };
                 self.edited = true;
                 if *last {
@@ -1089,13 +1099,30 @@ impl Run<'_, '_> {
     }
 
     fn header_values(&self, names: &[String], index: Option<Index>) -> Vec<&str> {
+        self.select_headers(names, index, |h| h.raw.as_str())
+    }
+
+    /// The decoded values of the named headers (cached per header).
+    fn header_texts(&self, names: &[String], index: Option<Index>) -> Vec<String> {
+        self.select_headers(names, index, |h| h.decoded())
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn select_headers<'s>(
+        &'s self,
+        names: &[String],
+        index: Option<Index>,
+        pick: impl Fn(&'s Hdr) -> &'s str,
+    ) -> Vec<&'s str> {
         let mut out = Vec::new();
         for n in names {
             let found: Vec<&str> = self
                 .headers
                 .iter()
                 .filter(|h| h.name.eq_ignore_ascii_case(n))
-                .map(|h| h.raw.as_str())
+                .map(&pick)
                 .collect();
             match index {
                 Some(ix) => {
@@ -1161,10 +1188,7 @@ impl Run<'_, '_> {
                 let values: Vec<String> = if self.mime_ctx.is_some() {
                     self.mime_values(&names, false)
                 } else {
-                    self.header_values(&names, *index)
-                        .into_iter()
-                        .map(decode_text)
-                        .collect()
+                    self.header_texts(&names, *index)
                 };
                 self.matches(m, &values, keys)?
             }
