@@ -191,6 +191,8 @@ impl AcBuild {
         let ac = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .ascii_case_insensitive(nocase)
+            .prefilter(false)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&self.pats)
             .map_err(|e| LoadError::Build(e.to_string()))?;
         Ok((Some(ac), self.map))

@@ -8,6 +8,12 @@
 
 mod data;
 // Subcommand modules, one per line.
+mod bayes;
+mod demo;
+mod scan;
+mod sieve;
+mod spam;
+mod store;
 
 use std::process::ExitCode;
 
@@ -36,6 +42,23 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     // Subcommands, one variant each.
+    /// Sieve filters: check scripts, run one over a message, run test files.
+    #[command(subcommand)]
+    Sieve(sieve::SieveCommand),
+    /// Mail store administration: accounts, mailboxes, quotas,
+    /// verify/repair, mbox and Maildir import and export.
+    Store(store::StoreArgs),
+    /// Run sample mail through the whole system (scan, score, Sieve,
+    /// store) on embedded defaults and show what happened to each.
+    Demo(demo::DemoArgs),
+    /// Scan files for viruses with ClamAV-format signature databases.
+    Scan(scan::ScanArgs),
+    /// Bayes spam classifier: learn, classify, stats.
+    #[command(subcommand)]
+    Bayes(bayes::BayesCommand),
+    /// Spam scoring, SpamAssassin style: rules, Bayes, X-Spam headers.
+    #[command(subcommand)]
+    Spam(spam::SpamCommand),
     /// Show the data directory and where each kind of state lives in it.
     Paths,
 }
@@ -58,6 +81,12 @@ fn main() -> ExitCode {
 fn run(command: Command, data: &DataDir) -> anyhow::Result<ExitCode> {
     match command {
         // Subcommand dispatch, one arm each.
+        Command::Sieve(cmd) => sieve::run(cmd, data),
+        Command::Store(args) => store::run(args, data),
+        Command::Demo(args) => demo::run(args, data),
+        Command::Scan(args) => scan::run(args, data),
+        Command::Bayes(cmd) => bayes::run(cmd, data),
+        Command::Spam(cmd) => spam::run(cmd, data),
         Command::Paths => {
             data.print_layout();
             Ok(ExitCode::SUCCESS)

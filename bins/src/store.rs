@@ -49,7 +49,9 @@ enum StoreCommand {
     /// Check every record, counter and message body; exit 1 on problems.
     Verify,
     /// Recover the store (cut a torn journal tail, kept aside as
-    /// journal.torn-OFFSET) and verify it.
+    /// journal.torn-OFFSET), rewrite the journal from the recovered
+    /// state (checked by replay before it replaces the old one), and
+    /// verify the result (the store must not be in use).
     Repair,
     /// Rewrite the journal without expunged messages, deleted mailboxes
     /// and expired Sieve marks (the store must not be in use).
@@ -288,7 +290,17 @@ pub fn run(args: StoreArgs, data: &DataDir) -> anyhow::Result<ExitCode> {
             println!("bytes\t{}\t{}", q.bytes, show(q.quota.max_bytes));
             println!("messages\t{}\t{}", q.messages, show(q.quota.max_messages));
         }
-        StoreCommand::Verify | StoreCommand::Repair => {
+        cmd @ (StoreCommand::Verify | StoreCommand::Repair) => {
+            if matches!(cmd, StoreCommand::Repair) {
+                // Opening recovers; compaction rewrites a clean journal.
+                drop(open(StoreOptions::default())?);
+                let rep = Store::compact(&dir, StoreOptions::default())
+                    .with_context(|| format!("rewriting the journal in {}", dir.display()))?;
+                println!(
+                    "rewrote\t{} bytes -> {} bytes\t{} records",
+                    rep.before, rep.after, rep.records
+                );
+            }
             let store = open(StoreOptions::default())?;
             let rec = store.recovery().clone();
             println!(

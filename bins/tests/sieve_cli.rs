@@ -84,6 +84,7 @@ fn test_suite_counts_passes_and_failures() {
         dir.path(),
         "t.svtest",
         "require \"vnd.dovecot.testsuite\";\nrequire \"fileinto\";\n\
+         test_mailbox_create \"Box\";\n\
          test_set \"message\" text:\nFrom: a@example.org\nSubject: Hello\n\nbody\n.\n;\n\
          test \"subject\" { if not header :is \"subject\" \"Hello\" { test_fail \"no\"; } }\n\
          test \"stored\" {\n fileinto \"Box\";\n if not test_result_execute { test_fail \"exec\"; }\n\

@@ -145,6 +145,11 @@ fn accounts_mailboxes_import_export_verify() {
     ok(data, &["mailbox", "delete", "--user", "ann", "Again"]);
     let c = ok(data, &["compact"]);
     assert!(c.starts_with("compacted\t"), "{c}");
+    let r = ok(data, &["repair"]);
+    assert!(
+        r.starts_with("rewrote\t") && r.trim_end().ends_with("ok"),
+        "{r}"
+    );
     let v = ok(data, &["verify"]);
     assert!(
         v.contains("50 messages") && v.trim_end().ends_with("ok"),

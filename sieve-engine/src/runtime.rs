@@ -217,9 +217,24 @@ struct Hdr {
     raw: String,
     /// The unfolded, RFC 2047-decoded value, computed on first use.
     decoded: std::cell::OnceCell<String>,
+    /// The addresses in the value, parsed on first use.
+    addrs: std::cell::OnceCell<Vec<String>>,
 }
 
 impl Hdr {
+    fn new(name: String, raw: String) -> Self {
+        Hdr {
+            name,
+            raw,
+            decoded: std::cell::OnceCell::new(),
+            addrs: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn addresses(&self) -> &[String] {
+        self.addrs.get_or_init(|| parse_addresses(&self.raw))
+    }
+
     fn decoded(&self) -> &str {
         self.decoded.get_or_init(|| decode_text(&self.raw))
     }
@@ -276,10 +291,11 @@ fn message_headers(msg: &Message<'_>) -> Vec<Hdr> {
         .map(|p| {
             p.headers
                 .iter()
-                .map(|h| Hdr {
-                    name: h.name.as_str().to_string(),
-                    raw: raw_slice(msg, h.offset_start, h.offset_end),
-                    decoded: std::cell::OnceCell::new(),
+                .map(|h| {
+                    Hdr::new(
+                        h.name.as_str().to_string(),
+                        raw_slice(msg, h.offset_start, h.offset_end),
+                    )
                 })
                 .collect()
         })
@@ -818,11 +834,7 @@ impl Run<'_, '_> {
                         message: format!("invalid header name {name:?}"),
                     });
                 }
-                let h = Hdr {
-                    name,
-                    raw: format!(" {value}"),
-                    decoded: std::cell::OnceCell::new(),
-                };
+                let h = Hdr::new(name, format!(" {value}"));
                 self.edited = true;
                 if *last {
                     self.headers.push(h);
@@ -1110,6 +1122,29 @@ impl Run<'_, '_> {
             .collect()
     }
 
+    /// The addresses in the named headers (parsed once per header).
+    fn select_addresses(&self, names: &[String], index: Option<Index>) -> Vec<String> {
+        let mut out = Vec::new();
+        for n in names {
+            let found: Vec<&Hdr> = self
+                .headers
+                .iter()
+                .filter(|h| h.name.eq_ignore_ascii_case(n))
+                .collect();
+            let chosen: Vec<&Hdr> = match index {
+                Some(ix) => {
+                    let pos: Vec<usize> = (0..found.len()).collect();
+                    pick_index(&pos, ix).map(|i| found[i]).into_iter().collect()
+                }
+                None => found,
+            };
+            for h in chosen {
+                out.extend(h.addresses().iter().cloned());
+            }
+        }
+        out
+    }
+
     fn select_headers<'s>(
         &'s self,
         names: &[String],
@@ -1200,18 +1235,16 @@ impl Run<'_, '_> {
                 index,
             } => {
                 let names = self.list(names);
-                let raw: Vec<String> = if self.mime_ctx.is_some() {
+                let addrs: Vec<String> = if self.mime_ctx.is_some() {
                     self.mime_values(&names, true)
-                } else {
-                    self.header_values(&names, *index)
-                        .into_iter()
-                        .map(str::to_string)
+                        .iter()
+                        .flat_map(|r| parse_addresses(r))
                         .collect()
+                } else {
+                    self.select_addresses(&names, *index)
                 };
-                let values: Vec<String> = raw
-                    .iter()
-                    .map(String::as_str)
-                    .flat_map(parse_addresses)
+                let values: Vec<String> = addrs
+                    .into_iter()
                     .filter_map(|a| address_part(&a, *part))
                     .collect();
                 self.matches(m, &values, keys)?
