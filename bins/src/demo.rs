@@ -19,6 +19,11 @@ use rampart_sieve_engine::wizard::{Field, Preferences, Rule, RuleAction, SpamRul
 use rampart_sieve_engine::{Action, DateTime, Envelope, Host, Limits, RunOptions};
 
 use crate::data::DataDir;
+use crate::spam::SpamEngine;
+
+/// A spam score at or above this is refused at the end of DATA; mail
+/// between the rules' required score and this is tagged and delivered.
+const REJECT_SCORE: f64 = 15.0;
 
 /// Options of `rampart demo`.
 #[derive(Debug, Args)]
@@ -71,7 +76,7 @@ enum FrontendVerdict {
 struct Frontend {
     av: Database,
     scan: ScanOptions,
-    spam: SpamCheck,
+    spam: SpamEngine,
 }
 
 impl Frontend {
@@ -85,7 +90,7 @@ impl Frontend {
         let av = loader
             .compile()
             .context("compiling the embedded signatures")?;
-        let spam = SpamCheck::load(data).context("loading the spam checks")?;
+        let spam = SpamEngine::load(None, Vec::new(), data).context("loading the spam checks")?;
         Ok(Frontend {
             av,
             scan: ScanOptions::default(),
@@ -101,16 +106,33 @@ impl Frontend {
                 hit.display_name()
             ));
         }
-        let spam = self.spam.score(raw);
-        if spam.score >= spam.reject_at {
+        let bayes = self.spam.bayes(raw).ok();
+        let report = self.spam.score(raw, bayes, &[]);
+        if report.score >= REJECT_SCORE {
             return FrontendVerdict::Rejected(format!(
                 "550 5.7.1 Message refused as spam (score {:.1})",
-                spam.score
+                report.score
             ));
         }
+        let tests: Vec<&str> = report.hits.iter().map(|h| h.name.as_str()).collect();
+        let summary = format!(
+            "spam score {:.1} of {:.1} required{}{}",
+            report.score,
+            report.required,
+            if report.is_spam {
+                ", tagged as spam"
+            } else {
+                ""
+            },
+            if tests.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", tests.join(", "))
+            }
+        );
         FrontendVerdict::Accepted {
-            headers: spam.headers,
-            summary: spam.summary,
+            headers: report.header_block(),
+            summary,
         }
     }
 }
@@ -208,7 +230,7 @@ pub fn run(args: DemoArgs, data: &DataDir) -> Result<ExitCode> {
             }
             FrontendVerdict::Accepted { headers, summary } => (headers, summary),
         };
-        println!("  frontend: 250 accepted; {summary}");
+        println!("  frontend: 250 accepted, {summary}");
         let mut tagged = headers.into_bytes();
         tagged.extend_from_slice(raw);
 
@@ -283,9 +305,17 @@ pub fn run(args: DemoArgs, data: &DataDir) -> Result<ExitCode> {
 
     println!("Mailboxes of {account}:");
     for status in store.mailboxes(account)? {
-        println!("  {:<8} {} messages", status.name, status.messages);
+        let name = status.name.to_string();
+        println!(
+            "  {name:<8} {}",
+            plural(status.messages as usize, "message")
+        );
     }
-    println!("{delivered} deliveries, {refused} messages refused at the frontend");
+    println!(
+        "{}, {} refused at the frontend",
+        plural(delivered, "delivery"),
+        plural(refused, "message")
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -315,28 +345,11 @@ fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-/// What the spam check says about one message.
-struct SpamResult {
-    score: f64,
-    reject_at: f64,
-    headers: String,
-    summary: String,
-}
-
-/// Spam scoring (placeholder wiring while the rule engine lands).
-struct SpamCheck;
-
-impl SpamCheck {
-    fn load(_data: &DataDir) -> Result<Self> {
-        Ok(SpamCheck)
-    }
-
-    fn score(&self, _raw: &[u8]) -> SpamResult {
-        SpamResult {
-            score: 0.0,
-            reject_at: 15.0,
-            headers: String::new(),
-            summary: String::new(),
-        }
+/// "1 message", "2 messages", "0 deliveries".
+fn plural(n: usize, word: &str) -> String {
+    match (n, word.strip_suffix('y')) {
+        (1, _) => format!("1 {word}"),
+        (_, Some(stem)) => format!("{n} {stem}ies"),
+        (_, None) => format!("{n} {word}s"),
     }
 }

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
-use rampart_spam_bayes::{Bayes, Facts, ScorerBuilder, Tokenizer, file};
+use rampart_spam_bayes::{
+    Bayes, Facts, MemoryStore, Report, Scorer, ScorerBuilder, Tokenizer, file,
+};
 
 use crate::data::DataDir;
 
@@ -77,41 +79,92 @@ fn read_message(path: &PathBuf) -> anyhow::Result<Vec<u8>> {
     Ok(raw)
 }
 
+/// The frontend's spam check: the rule set (defaults plus the site's
+/// configuration) and the Bayes store, loaded once, used per message.
+pub struct SpamEngine {
+    scorer: Scorer,
+    store: MemoryStore,
+    bayes: Bayes,
+    tokenizer: Tokenizer,
+}
+
+impl SpamEngine {
+    /// Loads the rules (`config`, or `DATA/spam/local.cf` and
+    /// `DATA/spam/local.toml` when present) and the token store (`db`,
+    /// or `DATA/bayes/tokens.db`; a missing file is an empty store).
+    pub fn load(
+        db: Option<PathBuf>,
+        mut config: Vec<PathBuf>,
+        data: &DataDir,
+    ) -> anyhow::Result<Self> {
+        if config.is_empty() {
+            config = ["local.cf", "local.toml"]
+                .iter()
+                .map(|f| data.join("spam").join(f))
+                .filter(|p| p.is_file())
+                .collect();
+        }
+        let mut builder = ScorerBuilder::new();
+        for path in &config {
+            let text =
+                fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
+            builder = if path.extension().is_some_and(|e| e == "toml") {
+                builder.toml(&text)
+            } else {
+                builder.cf(&text)
+            }
+            .with_context(|| format!("in {}", path.display()))?;
+        }
+        let scorer = builder.build()?;
+        for w in scorer.warnings() {
+            eprintln!("rampart: warning: {w}");
+        }
+        let db = db.unwrap_or_else(|| data.join("bayes").join("tokens.db"));
+        let store = file::load(&db)?;
+        Ok(SpamEngine {
+            scorer,
+            store,
+            bayes: Bayes::default(),
+            tokenizer: Tokenizer::default(),
+        })
+    }
+
+    /// The Bayes spam probability, or why there is none (too little
+    /// training, a store error).
+    pub fn bayes(&self, raw: &[u8]) -> Result<f64, String> {
+        self.bayes
+            .classify(&self.store, &self.tokenizer.tokenize(raw))
+            .map(|s| s.probability)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Scores one message with the rules, the Bayes probability when
+    /// there is one, and the facts found outside the message.
+    pub fn score(&self, raw: &[u8], bayes: Option<f64>, facts: &[String]) -> Report {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let mut f = Facts::new().now(now);
+        for name in facts {
+            f.set(name.trim());
+        }
+        self.scorer.score(raw, bayes, &f)
+    }
+}
+
 fn check(
     message: &PathBuf,
     db: Option<PathBuf>,
-    mut config: Vec<PathBuf>,
+    config: Vec<PathBuf>,
     facts: &[String],
     headers_only: bool,
     data: &DataDir,
 ) -> anyhow::Result<ExitCode> {
     let raw = read_message(message)?;
-    if config.is_empty() {
-        config = ["local.cf", "local.toml"]
-            .iter()
-            .map(|f| data.join("spam").join(f))
-            .filter(|p| p.is_file())
-            .collect();
-    }
-    let mut builder = ScorerBuilder::new();
-    for path in &config {
-        let text = fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
-        builder = if path.extension().is_some_and(|e| e == "toml") {
-            builder.toml(&text)
-        } else {
-            builder.cf(&text)
-        }
-        .with_context(|| format!("in {}", path.display()))?;
-    }
-    let scorer = builder.build()?;
-    for w in scorer.warnings() {
-        eprintln!("rampart: warning: {w}");
-    }
-
-    let db = db.unwrap_or_else(|| data.join("bayes").join("tokens.db"));
-    let store = file::load(&db)?;
-    let bayes = match Bayes::default().classify(&store, &Tokenizer::default().tokenize(&raw)) {
-        Ok(s) => Some(s.probability),
+    let engine = SpamEngine::load(db, config, data)?;
+    let bayes = match engine.bayes(&raw) {
+        Ok(p) => Some(p),
         Err(e) => {
             if !headers_only {
                 eprintln!("rampart: note: no Bayes score: {e}");
@@ -119,15 +172,7 @@ fn check(
             None
         }
     };
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let mut f = Facts::new().now(now);
-    for name in facts {
-        f.set(name.trim());
-    }
-    let report = scorer.score(&raw, bayes, &f);
+    let report = engine.score(&raw, bayes, facts);
     if !headers_only {
         if let Some(p) = report.bayes {
             println!("Bayes spam probability: {p:.6}");

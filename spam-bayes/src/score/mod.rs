@@ -956,7 +956,8 @@ impl Scorer {
             .collect();
         hits.sort_by(|a, b| a.name.cmp(&b.name));
         let total: f64 = hits.iter().map(|h| h.score).sum();
-        let score = (total * 1000.0).round() / 1000.0;
+        // An empty float sum is -0.0; adding 0.0 makes it print as 0.0.
+        let score = (total * 1000.0).round() / 1000.0 + 0.0;
         Report {
             score,
             required: self.required,
