@@ -42,23 +42,23 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     // Subcommands, one variant each.
+    /// Run sample mail through the whole system (scan, score, Sieve,
+    /// store) on embedded defaults and show what happened to each.
+    Demo(demo::DemoArgs),
+    /// Scan files for viruses with ClamAV-format signature databases.
+    Scan(scan::ScanArgs),
+    /// Spam scoring, SpamAssassin style: rules, Bayes, X-Spam headers.
+    #[command(subcommand)]
+    Spam(spam::SpamCommand),
+    /// Bayes spam classifier: learn, classify, stats.
+    #[command(subcommand)]
+    Bayes(bayes::BayesCommand),
     /// Sieve filters: check scripts, run one over a message, run test files.
     #[command(subcommand)]
     Sieve(sieve::SieveCommand),
     /// Mail store administration: accounts, mailboxes, quotas,
     /// verify/repair, mbox and Maildir import and export.
     Store(store::StoreArgs),
-    /// Run sample mail through the whole system (scan, score, Sieve,
-    /// store) on embedded defaults and show what happened to each.
-    Demo(demo::DemoArgs),
-    /// Scan files for viruses with ClamAV-format signature databases.
-    Scan(scan::ScanArgs),
-    /// Bayes spam classifier: learn, classify, stats.
-    #[command(subcommand)]
-    Bayes(bayes::BayesCommand),
-    /// Spam scoring, SpamAssassin style: rules, Bayes, X-Spam headers.
-    #[command(subcommand)]
-    Spam(spam::SpamCommand),
     /// Show the data directory and where each kind of state lives in it.
     Paths,
 }
