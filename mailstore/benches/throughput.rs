@@ -109,7 +109,14 @@ fn raw_fsync_rate_threads(dir: &Path, size: usize, threads: usize, secs: f64) ->
 fn deliveries(dir: &Path, size: usize, writers: usize, secs: f64) -> (f64, f64) {
     let sdir = dir.join(format!("deliver-{size}-{writers}"));
     let _ = std::fs::remove_dir_all(&sdir);
-    let store = Store::open(&sdir, StoreOptions::default()).unwrap();
+    let mut opts = StoreOptions::default();
+    if let Some(k) = std::env::var("MAILSTORE_SYNC_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        opts.sync_concurrency = k;
+    }
+    let store = Store::open(&sdir, opts).unwrap();
     store.create_account("b").unwrap();
     let inbox = MailboxName::new("INBOX").unwrap();
     let msg = message(1, size);

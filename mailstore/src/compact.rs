@@ -14,6 +14,7 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::checkpoint;
 use crate::error::{Result, StoreError};
 use crate::journal::{self, Device, FileDevice, MAGIC};
 use crate::model::{Message, State};
@@ -106,9 +107,16 @@ impl Store {
                 ),
             });
         }
-        drop(fresh);
+        // The old checkpoint describes the old journal: it goes first,
+        // and the live store may write no new one.
+        store.retire();
+        checkpoint::remove(dir).map_err(io("removing the old checkpoint"))?;
         std::fs::rename(&tmp, dir.join("journal")).map_err(io("replacing the journal"))?;
         journal::sync_dir(dir).map_err(io("syncing the store directory"))?;
+        // The new journal is synced: a checkpoint of it saves the next
+        // open a replay (without one, that open replays it all).
+        let _ = checkpoint::write(dir, &fresh.checkpoint_bytes());
+        drop(fresh);
         drop(store);
         Ok(CompactReport {
             before,
@@ -289,7 +297,7 @@ fn write_state(state: &State, dev: &dyn Device, now: i64, out: &mut Out) -> std:
 }
 
 /// Compares everything a client can observe; `None` when equal.
-fn first_difference(a: &Store, b: &Store, now: i64) -> Result<Option<String>> {
+pub(crate) fn first_difference(a: &Store, b: &Store, now: i64) -> Result<Option<String>> {
     if a.accounts() != b.accounts() {
         return Ok(Some("accounts".into()));
     }

@@ -192,14 +192,19 @@ pub(crate) enum ScanEnd {
     },
 }
 
-/// Reads records in order, handing each payload and its offset to `f`,
-/// and stops at the first incomplete or corrupt record.
-pub(crate) fn scan(
+/// Reads records in order from the one that starts at `from` up to
+/// `end` (default: the journal's length), handing each payload's
+/// offset, the payload and its checksum to `f`, and stops at the first
+/// incomplete or corrupt record.
+pub(crate) fn scan_range(
     dev: &dyn Device,
-    mut f: impl FnMut(u64, &[u8]) -> Result<(), crate::StoreError>,
+    from: u64,
+    end: Option<u64>,
+    mut f: impl FnMut(u64, &[u8], u32) -> Result<(), crate::StoreError>,
 ) -> Result<ScanEnd, crate::StoreError> {
     let io = |e| crate::StoreError::io("reading the journal", e);
-    let len = dev.len().map_err(io)?;
+    let file_len = dev.len().map_err(io)?;
+    let len = end.unwrap_or(file_len).min(file_len);
     let mut magic = [0u8; 8];
     if len < 8 {
         return Err(crate::StoreError::Corrupt {
@@ -214,8 +219,9 @@ pub(crate) fn scan(
             reason: "not a rampart store journal (bad magic)".into(),
         });
     }
-    let mut reader = ChunkReader::new(dev, 8, len);
-    let mut pos = 8u64;
+    let from = from.clamp(MAGIC.len() as u64, len);
+    let mut reader = ChunkReader::new(dev, from, len);
+    let mut pos = from;
     let mut payload = Vec::new();
     while pos < len {
         let torn = |reason| Ok(ScanEnd::Torn { at: pos, reason });
@@ -237,7 +243,7 @@ pub(crate) fn scan(
         if crc32fast::hash(&payload) != crc {
             return torn("record checksum mismatch");
         }
-        f(pos + 8, &payload)?;
+        f(pos + 8, &payload, crc)?;
         pos += 8 + u64::from(n);
     }
     Ok(ScanEnd::Clean)

@@ -38,6 +38,7 @@
 //! [`Store::export_maildir`]) for migrations.
 
 mod cache;
+mod checkpoint;
 mod codec;
 mod compact;
 mod error;

@@ -113,7 +113,7 @@ pub(crate) enum Record {
     },
 }
 
-fn enc_flags(e: &mut Enc<'_>, f: &Flags) {
+pub(crate) fn enc_flags(e: &mut Enc<'_>, f: &Flags) {
     e.u8(f.bits());
     e.u32(f.keywords().len() as u32);
     for k in f.keywords() {
@@ -121,7 +121,7 @@ fn enc_flags(e: &mut Enc<'_>, f: &Flags) {
     }
 }
 
-fn dec_flags(d: &mut Dec<'_>) -> Result<Flags, DecodeError> {
+pub(crate) fn dec_flags(d: &mut Dec<'_>) -> Result<Flags, DecodeError> {
     let bits = d.u8()?;
     let n = d.count()?;
     let mut kw = Vec::with_capacity(n);

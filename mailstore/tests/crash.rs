@@ -6,6 +6,9 @@
 //! no UID was handed out twice, and that counts agree. The writer also
 //! flags and expunges, and acknowledged expunges must stay expunged.
 //!
+//! The writer checkpoints its index every 128 KiB of journal, so kills
+//! also hit checkpoints being written, and reopening starts from one.
+//!
 //! SIGKILL leaves the page cache intact, so this exercises the torn
 //! tail and the recovery logic, not the fsync order against power loss;
 //! the unit test `torn_tail_at_every_offset` cuts the journal at every
@@ -58,7 +61,13 @@ fn crash_writer_child() {
         return;
     };
     let round: u64 = std::env::var(ENV_ROUND).unwrap().parse().unwrap();
-    let store = Store::open(Path::new(&dir), StoreOptions::default()).unwrap();
+    // Frequent checkpoints, so that kills also land while one is
+    // written and reopening starts from one.
+    let opts = StoreOptions {
+        checkpoint_bytes: 128 << 10,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(Path::new(&dir), opts).unwrap();
     if !store.accounts().contains(&"u".to_owned()) {
         store.create_account("u").unwrap();
     }
