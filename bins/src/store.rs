@@ -10,7 +10,9 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use rampart_mailstore::mbox::MboxFormat;
-use rampart_mailstore::{ImportReport, MailboxName, Quota, SpecialUse, Store, StoreOptions};
+use rampart_mailstore::{
+    ImportReport, MailboxName, Quota, Recovery, SpecialUse, Store, StoreOptions,
+};
 
 use crate::data::DataDir;
 
@@ -48,10 +50,12 @@ enum StoreCommand {
     },
     /// Check every record, counter and message body; exit 1 on problems.
     Verify,
-    /// Recover the store (cut a torn journal tail, kept aside as
-    /// journal.torn-OFFSET), rewrite the journal from the recovered
-    /// state (checked by replay before it replaces the old one), and
-    /// verify the result (the store must not be in use).
+    /// Recover the store (cut a torn or damaged journal tail, and also a
+    /// record that cannot be applied, kept aside as journal.torn-OFFSET,
+    /// keeping the UIDs of complete records after it used), rewrite the
+    /// journal from the recovered state (checked by replay before it
+    /// replaces the old one; without room for it the recovered journal
+    /// stays), and verify the result (the store must not be in use).
     Repair,
     /// Rewrite the journal without expunged messages, deleted mailboxes
     /// and expired Sieve marks (the store must not be in use).
@@ -196,15 +200,7 @@ pub fn run(args: StoreArgs, data: &DataDir) -> anyhow::Result<ExitCode> {
     let open = |opts: StoreOptions| {
         let store = Store::open(&dir, opts)
             .with_context(|| format!("opening the store at {}", dir.display()))?;
-        let rec = store.recovery();
-        if rec.discarded_bytes > 0 {
-            eprintln!(
-                "rampart: store recovery cut {} bytes of torn journal tail ({}); \
-                 they were saved beside the journal",
-                rec.discarded_bytes,
-                rec.reason.unwrap_or("unknown reason")
-            );
-        }
+        report_recovery(store.recovery());
         anyhow::Ok(store)
     };
     match args.command {
@@ -291,23 +287,42 @@ pub fn run(args: StoreArgs, data: &DataDir) -> anyhow::Result<ExitCode> {
             println!("messages\t{}\t{}", q.messages, show(q.quota.max_messages));
         }
         cmd @ (StoreCommand::Verify | StoreCommand::Repair) => {
-            if matches!(cmd, StoreCommand::Repair) {
-                // Opening recovers; compaction rewrites a clean journal.
-                drop(open(StoreOptions::default())?);
-                let rep = Store::compact(&dir, StoreOptions::default())
-                    .with_context(|| format!("rewriting the journal in {}", dir.display()))?;
-                println!(
-                    "rewrote\t{} bytes -> {} bytes\t{} records",
-                    rep.before, rep.after, rep.records
-                );
-            }
+            let mut failed = false;
+            let repaired = if matches!(cmd, StoreCommand::Repair) {
+                // Opening recovers (and here also cuts a record that
+                // cannot be applied); compaction then rewrites a clean
+                // journal, checked by replay before it replaces the old.
+                let store = Store::open_repairing(&dir, StoreOptions::default())
+                    .with_context(|| format!("opening the store at {}", dir.display()))?;
+                let rec = store.recovery().clone();
+                report_recovery(&rec);
+                drop(store);
+                match Store::compact(&dir, StoreOptions::default()) {
+                    Ok(rep) => println!(
+                        "rewrote\t{} bytes -> {} bytes\t{} records",
+                        rep.before, rep.after, rep.records
+                    ),
+                    // The recovered journal stays in use (a full disk has
+                    // no room for a second copy): say so, and verify it.
+                    Err(e) => {
+                        println!("problem\tthe journal was not rewritten: {e}");
+                        failed = true;
+                    }
+                }
+                Some(rec)
+            } else {
+                None
+            };
             let store = open(StoreOptions::default())?;
-            let rec = store.recovery().clone();
+            // What recovery did when the repair opened the store, not the
+            // clean open after it.
+            let rec = repaired.unwrap_or_else(|| store.recovery().clone());
             println!(
-                "journal\t{} bytes\t{} records\t{} torn bytes cut",
+                "journal\t{} bytes\t{} records replayed\t{} torn bytes cut\t{} records set aside",
                 store.journal_len(),
                 rec.records,
-                rec.discarded_bytes
+                rec.discarded_bytes,
+                rec.records_set_aside
             );
             let report = store.verify()?;
             println!(
@@ -317,7 +332,7 @@ pub fn run(args: StoreArgs, data: &DataDir) -> anyhow::Result<ExitCode> {
             for p in &report.problems {
                 println!("problem\t{p}");
             }
-            if !report.problems.is_empty() {
+            if failed || !report.problems.is_empty() {
                 return Ok(ExitCode::from(1));
             }
             println!("ok");
@@ -401,6 +416,26 @@ pub fn run(args: StoreArgs, data: &DataDir) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Tells on stderr what recovery cut, when it cut anything.
+fn report_recovery(rec: &Recovery) {
+    if rec.discarded_bytes > 0 {
+        eprintln!(
+            "rampart: store recovery cut {} bytes of journal tail ({}); they were saved \
+             beside the journal as journal.torn-OFFSET{}",
+            rec.discarded_bytes,
+            rec.reason.unwrap_or("unknown reason"),
+            if rec.records_set_aside > 0 {
+                format!(
+                    ", with {} complete records after the damage whose UIDs stay used",
+                    rec.records_set_aside
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
 }
 
 fn bar(show: bool, len: u64, template: &str) -> ProgressBar {

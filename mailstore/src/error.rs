@@ -148,6 +148,10 @@ pub enum StoreError {
     /// An mbox file or Maildir folder could not be read for import.
     #[error("import failed: {0}")]
     Import(String),
+    /// The mailbox has handed out UID 4294967295: no new message fits
+    /// until it is recreated under a new UIDVALIDITY.
+    #[error("mailbox {0:?} has used up its UIDs; move its messages to a new mailbox")]
+    UidsExhausted(String),
     /// A message UID was not found in the mailbox.
     #[error("message uid {0} does not exist")]
     NoMessage(u32),

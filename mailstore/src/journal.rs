@@ -58,8 +58,9 @@ pub(crate) struct FileDevice {
 }
 
 impl FileDevice {
-    /// Opens or creates the journal; a new file gets its magic and is
-    /// made durable together with its directory entry.
+    /// Opens or creates the journal; a new file (or one holding only a
+    /// torn magic) gets its magic and is made durable together with its
+    /// directory entry.
     pub(crate) fn open(path: &Path) -> io::Result<Self> {
         let existed = path.exists();
         let file = OpenOptions::new()
@@ -69,7 +70,15 @@ impl FileDevice {
             .truncate(false)
             .open(path)?;
         let dev = FileDevice { file };
-        if !existed || dev.len()? == 0 {
+        let len = dev.len()?;
+        // A crash while the magic was first written leaves a prefix of
+        // it (or nothing): the journal never held a record, start anew.
+        let torn_magic = len < MAGIC.len() as u64 && {
+            let mut head = vec![0; len as usize];
+            dev.read_at(&mut head, 0)?;
+            MAGIC.starts_with(&head)
+        };
+        if !existed || torn_magic {
             dev.write_at(MAGIC, 0)?;
             dev.file.sync_all()?;
             if let Some(dir) = path.parent() {

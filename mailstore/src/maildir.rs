@@ -199,9 +199,18 @@ impl MaildirWriter {
             .map(|h| h.trim().replace(['/', ':'], "_"))
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| "localhost".to_owned());
+        // Files already there name keywords by this file's letters.
+        let mut keywords: Vec<String> = Vec::new();
+        for (letter, kw) in read_keywords(dir) {
+            let i = usize::from(letter - b'a');
+            if keywords.len() <= i {
+                keywords.resize(i + 1, String::new());
+            }
+            keywords[i] = kw;
+        }
         Ok(MaildirWriter {
             dir: dir.to_owned(),
-            keywords: Vec::new(),
+            keywords,
             count: 0,
             host,
         })
@@ -220,9 +229,11 @@ impl MaildirWriter {
         internal_date: i64,
     ) -> io::Result<PathBuf> {
         self.count += 1;
+        let micros = std::time::SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_micros());
         let unique = format!(
-            "{internal_date}.R{}P{}Q{}.{}",
-            self.count,
+            "{internal_date}.M{micros}P{}Q{}.{}",
             std::process::id(),
             self.count,
             self.host
@@ -248,7 +259,7 @@ impl MaildirWriter {
             let i = match self
                 .keywords
                 .iter()
-                .position(|k| k.eq_ignore_ascii_case(kw))
+                .position(|k| !k.is_empty() && k.eq_ignore_ascii_case(kw))
             {
                 Some(i) => i,
                 None if self.keywords.len() < 26 => {
@@ -262,13 +273,13 @@ impl MaildirWriter {
         letters.sort_unstable();
         info.extend(letters);
         let tmp = self.dir.join("tmp").join(&unique);
-        let mut f = File::create(&tmp)?;
+        let mut f = File::create_new(&tmp)?;
         f.write_all(raw)?;
-        f.sync_all()?;
         if let Ok(t) = u64::try_from(internal_date) {
             let when = UNIX_EPOCH + std::time::Duration::from_secs(t);
             let _ = f.set_modified(when);
         }
+        f.sync_all()?;
         drop(f);
         let dest = self.dir.join("cur").join(format!("{unique}:2,{info}"));
         fs::rename(&tmp, &dest)?;
@@ -285,7 +296,9 @@ impl MaildirWriter {
         if !self.keywords.is_empty() {
             let mut text = String::new();
             for (i, k) in self.keywords.iter().enumerate() {
-                text.push_str(&format!("{i} {k}\n"));
+                if !k.is_empty() {
+                    text.push_str(&format!("{i} {k}\n"));
+                }
             }
             fs::write(self.dir.join("dovecot-keywords"), text)?;
         }

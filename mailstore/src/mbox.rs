@@ -16,8 +16,12 @@
 //!
 //! Lines are read with LF or CRLF endings; imported messages are
 //! stored with CRLF, as IMAP requires, and exports are written with LF.
-//! The `Status:` and `X-Status:` headers that mutt and the old UW and
-//! Pine tools keep in mbox files become flags.
+//! The `Status:`, `X-Status:` and `X-Keywords:` fields that mutt, Pine,
+//! UW imapd and Dovecot keep in mbox files become flags and are removed
+//! from the stored message, with the other mbox-only fields (`X-UID:`,
+//! `X-IMAP:`, `X-IMAPbase:`, `Content-Length:`);
+//! [`MboxWriter::write_message_with_flags`] writes them back from the
+//! flags.
 //!
 //! ```
 //! use rampart_mailstore::mbox::{MboxFormat, MboxReader};
@@ -227,6 +231,7 @@ impl<R: BufRead> Iterator for MboxReader<R> {
             }));
         }
         let flags = status_flags(&raw);
+        let raw = strip_mbox_headers(raw);
         Some(Ok(MboxMessage {
             raw,
             sender,
@@ -277,8 +282,55 @@ fn parse_ctime(words: &[&str]) -> Option<i64> {
     Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s)
 }
 
-/// Flags from the `Status:` (R = seen) and `X-Status:` (A answered,
-/// F flagged, D deleted, T draft) header fields.
+/// Header fields that belong to the mbox format, not to the message:
+/// its flags, and the UIDs and lengths that mbox-based servers kept
+/// (Dovecot, UW imapd, mboxcl). They are dropped on import (a stored
+/// `Status:` would go stale as flags change; a `Content-Length:` is
+/// wrong once line ends become CRLF) and written afresh on export.
+const MBOX_FIELDS: [&[u8]; 7] = [
+    b"status",
+    b"x-status",
+    b"x-keywords",
+    b"x-uid",
+    b"x-imap",
+    b"x-imapbase",
+    b"content-length",
+];
+
+/// The message without its [`MBOX_FIELDS`] (with their continuation
+/// lines); the body is untouched.
+fn strip_mbox_headers(raw: Vec<u8>) -> Vec<u8> {
+    let head = crate::cache::header_len(&raw);
+    let mut out = Vec::with_capacity(raw.len());
+    let mut skipping = false;
+    let mut changed = false;
+    let mut pos = 0;
+    while pos < head {
+        let end = memchr::memchr(b'\n', &raw[pos..head]).map_or(head, |i| pos + i + 1);
+        let line = &raw[pos..end];
+        let continuation = matches!(line.first(), Some(b' ' | b'\t'));
+        if !continuation {
+            skipping = line.iter().position(|&b| b == b':').is_some_and(|c| {
+                let name = line[..c].trim_ascii();
+                MBOX_FIELDS.iter().any(|f| name.eq_ignore_ascii_case(f))
+            });
+        }
+        if skipping {
+            changed = true;
+        } else {
+            out.extend_from_slice(line);
+        }
+        pos = end;
+    }
+    if !changed {
+        return raw;
+    }
+    out.extend_from_slice(&raw[head..]);
+    out
+}
+
+/// Flags from the `Status:` (R = seen), `X-Status:` (A answered,
+/// F flagged, D deleted, T draft) and `X-Keywords:` header fields.
 fn status_flags(raw: &[u8]) -> Flags {
     let mut flags = Flags::new();
     for line in raw.split(|&b| b == b'\n') {
@@ -293,6 +345,14 @@ fn status_flags(raw: &[u8]) -> Flags {
         if let Some(v) = value(b"Status:") {
             if v.contains(&b'R') {
                 flags.insert(Flag::Seen);
+            }
+        } else if let Some(v) = value(b"X-Keywords:") {
+            let text = String::from_utf8_lossy(v);
+            for kw in text.split(|c: char| c.is_whitespace() || c == ',') {
+                if !kw.is_empty() {
+                    // A keyword the store refuses is dropped, not fatal.
+                    let _ = flags.insert_str(kw);
+                }
             }
         } else if let Some(v) = value(b"X-Status:") {
             for &c in v {
@@ -362,6 +422,71 @@ impl<W: Write> MboxWriter<W> {
             self.out.write_all(b"\n")?;
         }
         self.out.write_all(b"\n")
+    }
+
+    /// Writes one message as [`MboxWriter::write_message`] does, with
+    /// its flags as `Status:`, `X-Status:` and `X-Keywords:` fields at
+    /// the end of the header (replacing any such fields, and the other
+    /// mbox-only fields, that the message holds), as mutt, Pine and
+    /// Dovecot read them.
+    ///
+    /// # Errors
+    ///
+    /// Write errors of the output.
+    pub fn write_message_with_flags(
+        &mut self,
+        sender: &str,
+        internal_date: i64,
+        raw: &[u8],
+        flags: &Flags,
+    ) -> io::Result<()> {
+        let raw = strip_mbox_headers(raw.to_vec());
+        let head = crate::cache::header_len(&raw);
+        // The header without its blank line, then the new fields.
+        let mut body_at = head;
+        let mut msg = raw[..head].to_vec();
+        if msg.ends_with(b"\r\n\r\n") || msg == b"\r\n" {
+            msg.truncate(msg.len() - 2);
+        } else if msg.ends_with(b"\n\n") || msg == b"\n" {
+            msg.truncate(msg.len() - 1);
+        } else if !msg.is_empty() && !msg.ends_with(b"\n") {
+            // A header without any body or final newline.
+            msg.extend_from_slice(b"\r\n");
+            body_at = raw.len();
+        }
+        let mut status = String::from("Status: ");
+        if flags.contains(Flag::Seen) {
+            status.push('R');
+        }
+        status.push('O');
+        msg.extend_from_slice(status.as_bytes());
+        msg.extend_from_slice(b"\r\n");
+        let mut x = String::new();
+        for (c, f) in [
+            ('A', Flag::Answered),
+            ('F', Flag::Flagged),
+            ('T', Flag::Draft),
+            ('D', Flag::Deleted),
+        ] {
+            if flags.contains(f) {
+                x.push(c);
+            }
+        }
+        if !x.is_empty() {
+            msg.extend_from_slice(format!("X-Status: {x}\r\n").as_bytes());
+        }
+        let kws: Vec<&str> = flags
+            .keywords()
+            .iter()
+            .map(String::as_str)
+            .filter(|k| !k.contains(','))
+            .collect();
+        if !kws.is_empty() {
+            msg.extend_from_slice(format!("X-Keywords: {}\r\n", kws.join(" ")).as_bytes());
+        }
+        msg.extend_from_slice(b"\r\n");
+        msg.extend_from_slice(&raw[body_at..]);
+        self.write_message(sender, internal_date, &msg)
     }
 
     /// Flushes and returns the output.

@@ -125,7 +125,8 @@ impl Store {
     }
 
     /// Imports one Maildir folder into `mailbox` (created if missing),
-    /// oldest message first, with flags from the file names. `progress`
+    /// oldest message first, with flags from the file names and bare LF
+    /// line ends made CRLF. `progress`
     /// gets the number of files done and the total.
     ///
     /// # Errors
@@ -158,7 +159,12 @@ impl Store {
                     e.size
                 ));
             } else {
-                match std::fs::read(&e.path) {
+                match std::fs::read(&e.path).map(to_crlf) {
+                    Ok(raw) if raw.len() as u64 > limit => b.report.skipped.push(format!(
+                        "{}: {} bytes with CRLF line ends, more than the limit of {limit}",
+                        e.path.display(),
+                        raw.len()
+                    )),
                     Ok(raw) => b.push(raw, e.flags, Some(e.internal_date))?,
                     // Another program may have moved the file meanwhile.
                     Err(err) => b
@@ -174,7 +180,8 @@ impl Store {
     }
 
     /// Writes every message of a mailbox to `out` as an mbox, in UID
-    /// order, and returns how many were written.
+    /// order, with its flags in `Status:`, `X-Status:` and `X-Keywords:`
+    /// fields, and returns how many were written.
     ///
     /// # Errors
     ///
@@ -192,7 +199,7 @@ impl Store {
         for m in &msgs {
             let raw = self.read(m)?;
             let sender = envelope_sender(m.cache().field(crate::CachedField::From));
-            w.write_message(&sender, m.internal_date(), &raw)
+            w.write_message_with_flags(&sender, m.internal_date(), &raw, m.flags())
                 .map_err(io)?;
         }
         w.finish().map_err(io)?;
@@ -219,6 +226,25 @@ impl Store {
     }
 }
 
+/// The message with every bare LF made CRLF, as IMAP serves messages
+/// (Maildir files written by procmail and most MDAs use LF).
+fn to_crlf(raw: Vec<u8>) -> Vec<u8> {
+    let bare = memchr::memchr_iter(b'\n', &raw)
+        .filter(|&i| i == 0 || raw[i - 1] != b'\r')
+        .count();
+    if bare == 0 {
+        return raw;
+    }
+    let mut out = Vec::with_capacity(raw.len() + bare);
+    for (i, &c) in raw.iter().enumerate() {
+        if c == b'\n' && (i == 0 || raw[i - 1] != b'\r') {
+            out.push(b'\r');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The bare address of a `From` field (`Ann <ann@x>` gives `ann@x`),
 /// for the mbox `From ` line.
 fn envelope_sender(from: &str) -> String {
@@ -243,7 +269,8 @@ mod tests {
         let store = Store::in_memory(StoreOptions::default());
         store.create_account("u").unwrap();
         let mb = MailboxName::new("Old/Mail").unwrap();
-        let file = b"From a@x Mon Jan  2 03:04:05 2006\nFrom: A <a@x>\nStatus: RO\n\n\
+        let file = b"From a@x Mon Jan  2 03:04:05 2006\nFrom: A <a@x>\nStatus: RO\n\
+            X-Keywords: $Label1 work\nContent-Length: 99\n\n\
             >From the past\nline\n\nFrom b@y Mon Jan  2 03:04:06 2006\nFrom: b@y\n\nsecond\n";
         let mut seen = Vec::new();
         let rep = store
@@ -256,11 +283,19 @@ mod tests {
         assert_eq!(seen.last(), Some(&(file.len() as u64)));
         let msgs = store.messages("u", &mb, &UidSet::all()).unwrap();
         assert!(msgs[0].flags().contains(Flag::Seen));
+        assert!(msgs[0].flags().contains(Flag::Keyword("work")));
         assert_eq!(msgs[1].internal_date(), 1_136_171_046);
+        // The mbox-only fields became flags and are not stored.
         assert_eq!(
             store.read(&msgs[0]).unwrap(),
-            b"From: A <a@x>\r\nStatus: RO\r\n\r\nFrom the past\r\nline\r\n"
+            b"From: A <a@x>\r\n\r\nFrom the past\r\nline\r\n"
         );
+        // Flags changed in the store are what the export writes.
+        let mut f = Flags::new();
+        f.insert(Flag::Flagged);
+        store
+            .store_flags("u", &mb, &UidSet::range(2, 2), crate::FlagOp::Add, &f, None)
+            .unwrap();
         let mut out = Vec::new();
         assert_eq!(
             store
@@ -268,7 +303,23 @@ mod tests {
                 .unwrap(),
             2
         );
-        assert_eq!(out, file.iter().copied().chain(*b"\n").collect::<Vec<u8>>());
+        let want: &[u8] = b"From a@x Mon Jan  2 03:04:05 2006\nFrom: A <a@x>\nStatus: RO\n\
+            X-Keywords: $Label1 work\n\n>From the past\nline\n\n\
+            From b@y Mon Jan  2 03:04:06 2006\nFrom: b@y\nStatus: O\nX-Status: F\n\nsecond\n\n";
+        assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(want));
+        // And reading the export back gives the same messages and flags.
+        let again = MailboxName::new("Again").unwrap();
+        store
+            .import_mbox("u", &again, &out[..], MboxFormat::Mboxrd, &mut |_| {})
+            .unwrap();
+        let back = store.messages("u", &again, &UidSet::all()).unwrap();
+        for (x, y) in msgs.iter().zip(&back) {
+            let x = &store
+                .messages("u", &mb, &UidSet::range(x.uid(), x.uid()))
+                .unwrap()[0];
+            assert_eq!(x.flags(), y.flags());
+            assert_eq!(store.read(x).unwrap(), store.read(y).unwrap());
+        }
     }
 
     #[test]
@@ -296,12 +347,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(store.export_maildir("u", &inbox, dir.path()).unwrap(), 2);
         std::fs::write(dir.path().join("new/big"), vec![b'x'; 500]).unwrap();
+        // Fits with LF line ends, not once they are CRLF.
+        std::fs::write(dir.path().join("new/lf"), b"S: 3\n\n".repeat(15)).unwrap();
+        assert_eq!(to_crlf(b"a\nb\r\nc\n".to_vec()), b"a\r\nb\r\nc\r\n");
         let back = MailboxName::new("Back").unwrap();
         let rep = store
             .import_maildir("u", &back, dir.path(), &mut |_, _| {})
             .unwrap();
         assert_eq!(rep.imported, 2);
-        assert_eq!(rep.skipped.len(), 1, "{:?}", rep.skipped);
+        assert_eq!(rep.skipped.len(), 2, "{:?}", rep.skipped);
         let a = store.messages("u", &inbox, &UidSet::all()).unwrap();
         let b = store.messages("u", &back, &UidSet::all()).unwrap();
         for (x, y) in a.iter().zip(&b) {

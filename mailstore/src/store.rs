@@ -84,6 +84,11 @@ pub struct Recovery {
     /// Journal bytes covered by the checkpoint that was loaded (their
     /// records were not replayed), when one was usable.
     pub checkpoint: Option<u64>,
+    /// Complete records found in the cut tail after the damaged one
+    /// (media damage in the middle of the journal, or writes that
+    /// reached the disk out of order before a power cut): kept aside,
+    /// not replayed, but no UID they used will be used again.
+    pub records_set_aside: u64,
 }
 
 /// The UID a message got.
@@ -320,6 +325,23 @@ impl Store {
     /// [`StoreError::Corrupt`] when a complete, checksummed record
     /// cannot be applied, and I/O errors.
     pub fn open(dir: &Path, opts: StoreOptions) -> Result<Store> {
+        Self::open_dir(dir, opts, false)
+    }
+
+    /// Opens the store as [`Store::open`] does, and also when a
+    /// complete, checksummed record cannot be applied (a journal
+    /// written by a bug, or by a newer version): that record ends the
+    /// journal like a torn tail, and it and everything after it are
+    /// kept in `journal.torn-<offset>`. Used by `rampart store repair`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Locked`], I/O errors.
+    pub fn open_repairing(dir: &Path, opts: StoreOptions) -> Result<Store> {
+        Self::open_dir(dir, opts, true)
+    }
+
+    fn open_dir(dir: &Path, opts: StoreOptions, salvage: bool) -> Result<Store> {
         let io = |c| move |e| StoreError::io(c, e);
         std::fs::create_dir_all(dir).map_err(io("creating the store directory"))?;
         let lock = File::options()
@@ -332,19 +354,25 @@ impl Store {
             .map_err(|_| StoreError::Locked(dir.display().to_string()))?;
         let path = dir.join("journal");
         let dev = FileDevice::open(&path).map_err(io("opening the journal"))?;
-        Self::start(Box::new(dev), opts, Some(dir.to_owned()), Some(lock))
+        Self::start(
+            Box::new(dev),
+            opts,
+            Some(dir.to_owned()),
+            Some(lock),
+            salvage,
+        )
     }
 
     /// A store kept in memory, for tests and examples. Nothing survives
     /// the process.
     pub fn in_memory(opts: StoreOptions) -> Store {
-        Self::start(Box::new(MemDevice::new()), opts, None, None)
+        Self::start(Box::new(MemDevice::new()), opts, None, None, false)
             .expect("an empty memory journal always opens")
     }
 
     #[cfg(test)]
     pub(crate) fn with_device(dev: Box<dyn Device>, opts: StoreOptions) -> Result<Store> {
-        Self::start(dev, opts, None, None)
+        Self::start(dev, opts, None, None, false)
     }
 
     /// Runs `f` on the state and the journal device, with the store
@@ -356,7 +384,7 @@ impl Store {
 
     /// Opens a store on a given journal device without a lock file.
     pub(crate) fn open_device(dev: Box<dyn Device>, opts: StoreOptions) -> Result<Store> {
-        Self::start(dev, opts, None, None)
+        Self::start(dev, opts, None, None, false)
     }
 
     fn start(
@@ -364,15 +392,14 @@ impl Store {
         mut opts: StoreOptions,
         dir: Option<PathBuf>,
         lock: Option<File>,
+        salvage: bool,
     ) -> Result<Store> {
         opts.max_message_size = opts.max_message_size.min(MAX_MESSAGE_CEILING);
         let mut recovery = Recovery::default();
-        let (mut state, mut cover) = match dir.as_deref().and_then(|d| checkpoint::load(d, &*dev)) {
-            Some((state, cover)) => {
-                recovery.checkpoint = Some(cover.len);
-                (state, cover)
-            }
+        let load = || match dir.as_deref().and_then(|d| checkpoint::load(d, &*dev)) {
+            Some((state, cover)) => (Some(cover.len), state, cover),
             None => (
+                None,
                 State::default(),
                 Cover {
                     len: journal::MAGIC.len() as u64,
@@ -380,30 +407,41 @@ impl Store {
                 },
             ),
         };
-        let checkpoint_len = recovery.checkpoint.unwrap_or(0);
-        let end = journal::scan_range(&*dev, cover.len, None, |at, payload, crc| {
-            let rec = Record::decode(payload).map_err(|e| StoreError::Corrupt {
-                offset: at,
-                reason: e.0.to_owned(),
-            })?;
-            state
-                .apply(&rec, at, payload.len() as u64)
-                .map_err(|r| StoreError::Corrupt {
-                    offset: at,
-                    reason: r.to_owned(),
-                })?;
-            recovery.records += 1;
-            cover = Cover {
-                len: at + payload.len() as u64,
-                last_frame: at - 8,
-                last_crc: crc,
-                records: cover.records + 1,
+        let (loaded, mut state, mut cover) = load();
+        recovery.checkpoint = loaded;
+        let checkpoint_len = loaded.unwrap_or(0);
+        let mut replayed = 0;
+        let mut end = replay(&*dev, &mut state, &mut cover, &mut replayed, None)?;
+        if let Replay::Unappliable { at, reason } = end {
+            if !salvage {
+                return Err(StoreError::Corrupt {
+                    offset: at + 8,
+                    reason: format!(
+                        "{reason}; `rampart store repair` cuts the journal there, \
+                         keeping the rest aside"
+                    ),
+                });
+            }
+            // apply() may have changed part of the state before it
+            // failed: replay again, up to the bad record.
+            (_, state, cover) = load();
+            replayed = 0;
+            replay(&*dev, &mut state, &mut cover, &mut replayed, Some(at))?;
+            end = Replay::Torn {
+                at,
+                reason: "a complete record cannot be applied",
             };
-            Ok(())
-        })?;
+        }
+        recovery.records = replayed;
         let io = |c| move |e| StoreError::io(c, e);
         let mut len = dev.len().map_err(io("reading the journal length"))?;
-        if let ScanEnd::Torn { at, reason } = end {
+        let mut floors = Vec::new();
+        if let Replay::Torn { at, reason } = end {
+            // Complete records after the damage are not replayed, but no
+            // UID they hold may be handed out again.
+            let (n, f) = uid_floors(&*dev, at, len);
+            recovery.records_set_aside = n;
+            floors = f;
             recovery.discarded_bytes = len - at;
             recovery.reason = Some(reason);
             if let Some(dir) = &dir {
@@ -431,7 +469,7 @@ impl Store {
             checkpointing: false,
             retired: false,
         };
-        Ok(Store {
+        let store = Store {
             sh: Arc::new(Shared {
                 dev,
                 inner: Mutex::new(inner),
@@ -441,7 +479,38 @@ impl Store {
                 dir,
                 _lock: lock,
             }),
-        })
+        };
+        store.raise_uid_floors(floors)?;
+        Ok(store)
+    }
+
+    /// Moves UIDNEXT (and HIGHESTMODSEQ) of mailboxes above what records
+    /// set aside by recovery used.
+    fn raise_uid_floors(&self, floors: Vec<Floor>) -> Result<()> {
+        for (account, mailbox, uid, modseq) in floors {
+            let g = self.lock();
+            let Some(mb) = g
+                .state
+                .accounts
+                .get(&account)
+                .and_then(|a| a.mailboxes.get(&mailbox))
+            else {
+                continue;
+            };
+            if mb.uidnext > uid && mb.highest_modseq >= modseq {
+                continue;
+            }
+            let rec = Record::SetMailboxState {
+                account,
+                mailbox,
+                uidnext: mb.uidnext.max(uid.saturating_add(1)),
+                highest_modseq: mb.highest_modseq.max(modseq),
+                vanished: mb.vanished.clone(),
+                last_uidvalidity: g.state.last_uidvalidity,
+            };
+            self.commit(g, &[(rec, None)])?;
+        }
+        Ok(())
     }
 
     /// Writes a checkpoint of the index now (it is also written
@@ -908,10 +977,11 @@ impl Store {
         let mut out = Vec::with_capacity(msgs.len());
         let mut recs = Vec::with_capacity(msgs.len());
         for (i, (m, cache)) in msgs.iter().zip(caches).enumerate() {
-            let uid = mb
-                .uidnext
-                .checked_add(i as u32)
-                .ok_or(StoreError::NoMessage(u32::MAX))?;
+            let uid = u32::try_from(i)
+                .ok()
+                .and_then(|i| mb.uidnext.checked_add(i))
+                .filter(|&u| u < u32::MAX)
+                .ok_or_else(|| StoreError::UidsExhausted(mailbox.to_string()))?;
             out.push(AppendUid {
                 uidvalidity: mb.uidvalidity,
                 uid,
@@ -968,9 +1038,14 @@ impl Store {
                     .iter()
                     .filter(|t| t.account == r.account && t.mailbox == r.mailbox.as_str())
                     .count() as u32;
+                let uid = mb
+                    .uidnext
+                    .checked_add(same)
+                    .filter(|&u| u < u32::MAX)
+                    .ok_or_else(|| StoreError::UidsExhausted(r.mailbox.to_string()))?;
                 Ok(AppendUid {
                     uidvalidity: mb.uidvalidity,
-                    uid: mb.uidnext + same,
+                    uid,
                 })
                 .inspect(|au: &AppendUid| {
                     targets.push(Target {
@@ -1071,6 +1146,13 @@ impl Store {
                 uidvalidity: dst.uidvalidity,
                 pairs: Vec::new(),
             });
+        }
+        let last = u32::try_from(picked.len() - 1)
+            .ok()
+            .and_then(|n| dst.uidnext.checked_add(n))
+            .filter(|&u| u < u32::MAX);
+        if last.is_none() {
+            return Err(StoreError::UidsExhausted(to.to_string()));
         }
         let pairs: Vec<(u32, u32)> = picked
             .iter()
@@ -1684,6 +1766,111 @@ fn notify(g: &mut Inner, events: crate::model::Events) {
     }
 }
 
+/// How a replay of the journal ended.
+enum Replay {
+    Clean,
+    /// A torn or corrupt record starts at `at`.
+    Torn {
+        at: u64,
+        reason: &'static str,
+    },
+    /// The complete record at `at` cannot be applied.
+    Unappliable {
+        at: u64,
+        reason: &'static str,
+    },
+}
+
+/// Applies the records from `cover.len` on (up to `end`) to `state`.
+fn replay(
+    dev: &dyn Device,
+    state: &mut State,
+    cover: &mut Cover,
+    replayed: &mut u64,
+    end: Option<u64>,
+) -> Result<Replay> {
+    let mut bad = None;
+    let scanned = journal::scan_range(dev, cover.len, end, |at, payload, crc| {
+        let applied = Record::decode(payload)
+            .map_err(|e| e.0)
+            .and_then(|rec| state.apply(&rec, at, payload.len() as u64));
+        if let Err(reason) = applied {
+            bad = Some((at - 8, reason));
+            return Err(StoreError::Corrupt {
+                offset: at,
+                reason: reason.to_owned(),
+            });
+        }
+        *replayed += 1;
+        *cover = Cover {
+            len: at + payload.len() as u64,
+            last_frame: at - 8,
+            last_crc: crc,
+            records: cover.records + 1,
+        };
+        Ok(())
+    });
+    match (scanned, bad) {
+        (Err(_), Some((at, reason))) => Ok(Replay::Unappliable { at, reason }),
+        (Err(e), None) => Err(e),
+        (Ok(ScanEnd::Clean), _) => Ok(Replay::Clean),
+        (Ok(ScanEnd::Torn { at, reason }), _) => Ok(Replay::Torn { at, reason }),
+    }
+}
+
+/// A mailbox and the highest UID and modseq that records set aside used.
+type Floor = (String, String, u32, u64);
+
+/// Reads the records that follow a damaged one (when its length field
+/// still leads to a valid record) and collects the UIDs and modseqs they
+/// used, per mailbox.
+fn uid_floors(dev: &dyn Device, at: u64, len: u64) -> (u64, Vec<Floor>) {
+    let mut head = [0u8; 8];
+    if len - at < 8 || dev.read_at(&mut head, at).is_err() {
+        return (0, Vec::new());
+    }
+    let n = u64::from(u32::from_le_bytes([head[0], head[1], head[2], head[3]]));
+    let next = at + 8 + n;
+    if n == 0 || next > len {
+        return (0, Vec::new());
+    }
+    let mut max: HashMap<(String, String), (u32, u64)> = HashMap::new();
+    let mut count = 0;
+    let mut note = |a: &str, m: &str, uid: u32, modseq: u64| {
+        let e = max.entry((a.to_owned(), m.to_owned())).or_default();
+        *e = (e.0.max(uid), e.1.max(modseq));
+    };
+    let _ = journal::scan_range(dev, next, Some(len), |_, payload, _| {
+        count += 1;
+        match Record::decode(payload) {
+            Ok(Record::Append { targets, .. }) => {
+                for t in &targets {
+                    note(&t.account, &t.mailbox, t.uid, t.modseq);
+                }
+            }
+            Ok(Record::Copy {
+                account,
+                to,
+                pairs,
+                modseq,
+                ..
+            }) => {
+                if let Some(&(_, uid)) = pairs.last() {
+                    note(&account, &to, uid, modseq);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    });
+    let mut floors: Vec<Floor> = max
+        .into_iter()
+        .map(|((a, m), (u, s))| (a, m, u, s))
+        .collect();
+    floors.sort();
+    (count, floors)
+}
+
 fn save_tail(dev: &dyn Device, at: u64, len: u64, path: &Path) -> std::io::Result<()> {
     let mut buf = vec![0; (len - at).min(64 << 20) as usize];
     dev.read_at(&mut buf, at)?;
@@ -2108,6 +2295,188 @@ mod tests {
         *d.data.lock().unwrap() = bad;
         let r = Store::with_device(Box::new(d), opts()).unwrap();
         assert_eq!(r.recovery().reason, Some("record checksum mismatch"));
+    }
+
+    #[test]
+    fn uid_space_runs_out_cleanly() {
+        let (dev, s) = mem_store();
+        let inbox = name("INBOX");
+        let other = name("Other");
+        s.create_mailbox("ann", &other, SpecialUse::NONE).unwrap();
+        s.append("ann", &other, &msg(1), &Flags::new(), None)
+            .unwrap();
+        for mb in [&inbox, &other] {
+            let g = s.lock();
+            let rec = Record::SetMailboxState {
+                account: "ann".into(),
+                mailbox: mb.to_string(),
+                uidnext: u32::MAX - 2,
+                highest_modseq: 100,
+                vanished: Vec::new(),
+                last_uidvalidity: 0,
+            };
+            s.commit(g, &[(rec, None)]).unwrap();
+        }
+        let au = s
+            .append("ann", &inbox, &msg(1), &Flags::new(), None)
+            .unwrap();
+        assert_eq!(au.uid, u32::MAX - 2);
+        let two = [
+            NewMessage {
+                raw: &msg(2),
+                flags: Flags::new(),
+                internal_date: None,
+            },
+            NewMessage {
+                raw: &msg(3),
+                flags: Flags::new(),
+                internal_date: None,
+            },
+        ];
+        assert!(matches!(
+            s.append_batch("ann", &inbox, &two),
+            Err(StoreError::UidsExhausted(_))
+        ));
+        let d = Delivery {
+            account: "ann",
+            mailbox: &inbox,
+            flags: Flags::new(),
+        };
+        let res = s.deliver(&msg(4), &[d.clone(), d], None).unwrap();
+        assert_eq!(res[0].as_ref().unwrap().uid, u32::MAX - 1);
+        assert!(matches!(res[1], Err(StoreError::UidsExhausted(_))));
+        assert!(matches!(
+            s.copy("ann", &other, &UidSet::all(), &inbox),
+            Err(StoreError::UidsExhausted(_))
+        ));
+        assert!(matches!(
+            s.append("ann", &inbox, &msg(5), &Flags::new(), None),
+            Err(StoreError::UidsExhausted(_))
+        ));
+        let r = reopen(&dev);
+        assert_eq!(r.status("ann", &inbox).unwrap().uidnext, u32::MAX);
+        assert!(r.verify().unwrap().problems.is_empty());
+    }
+
+    #[test]
+    fn torn_magic_starts_a_new_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("journal"), &journal::MAGIC[..3]).unwrap();
+        let s = Store::open(dir.path(), opts()).unwrap();
+        s.create_account("x").unwrap();
+        drop(s);
+        assert_eq!(Store::open(dir.path(), opts()).unwrap().accounts(), ["x"]);
+        std::fs::write(dir.path().join("journal"), b"garbage!").unwrap();
+        std::fs::remove_file(dir.path().join("index")).unwrap();
+        assert!(matches!(
+            Store::open(dir.path(), opts()),
+            Err(StoreError::Corrupt { .. })
+        ));
+    }
+
+    fn framed(rec: &Record, body: Option<&[u8]>) -> Vec<u8> {
+        let mut buf = vec![0; 8];
+        rec.encode(&mut buf, body);
+        journal::frame(&mut buf, 0);
+        buf
+    }
+
+    fn append_rec(uid: u32) -> (Record, Vec<u8>) {
+        let raw = msg(uid);
+        let rec = Record::Append {
+            internal_date: 1,
+            save_date: 1,
+            cache: HeaderCache::compute(&raw),
+            targets: vec![Target {
+                account: "ann".into(),
+                mailbox: "INBOX".into(),
+                uid,
+                modseq: 50,
+                flags: Flags::new(),
+            }],
+            body_len: raw.len() as u64,
+        };
+        (rec, raw)
+    }
+
+    #[test]
+    fn damage_in_the_middle_never_reuses_uids() {
+        let (dev, s) = mem_store();
+        let inbox = name("INBOX");
+        for i in 1..=3 {
+            s.append("ann", &inbox, &msg(i), &Flags::new(), None)
+                .unwrap();
+        }
+        let mut bytes = dev.data.lock().unwrap().clone();
+        // A record whose payload took a bit flip, then two intact ones.
+        let (r4, b4) = append_rec(4);
+        let mut hurt = framed(&r4, Some(&b4));
+        let n = hurt.len();
+        hurt[n - 5] ^= 0x10;
+        bytes.extend_from_slice(&hurt);
+        for uid in [9, 12] {
+            let (r, b) = append_rec(uid);
+            bytes.extend_from_slice(&framed(&r, Some(&b)));
+        }
+        let d = MemDevice::new();
+        *d.data.lock().unwrap() = bytes;
+        let r = Store::with_device(Box::new(d), opts()).unwrap();
+        let rec = r.recovery();
+        assert_eq!(rec.reason, Some("record checksum mismatch"));
+        assert_eq!(rec.records_set_aside, 2);
+        let st = r.status("ann", &inbox).unwrap();
+        assert_eq!(st.messages, 3);
+        assert_eq!(st.uidnext, 13, "UIDs of set-aside records stay used");
+        assert!(st.highest_modseq >= 50);
+        let au = r
+            .append("ann", &inbox, &msg(5), &Flags::new(), None)
+            .unwrap();
+        assert_eq!(au.uid, 13);
+        assert!(r.verify().unwrap().problems.is_empty());
+    }
+
+    #[test]
+    fn repair_cuts_a_record_that_cannot_be_applied() {
+        let (dev, s) = mem_store();
+        let inbox = name("INBOX");
+        s.append("ann", &inbox, &msg(1), &Flags::new(), None)
+            .unwrap();
+        let mut bytes = dev.data.lock().unwrap().clone();
+        // A checksummed record that does not fit the state (expunge of a
+        // UID that does not exist), then a valid delivery.
+        let bad = Record::Expunge {
+            account: "ann".into(),
+            mailbox: "INBOX".into(),
+            modseq: 9,
+            uids: vec![77],
+        };
+        let bad_at = bytes.len() as u64;
+        bytes.extend_from_slice(&framed(&bad, None));
+        let (r7, b7) = append_rec(7);
+        bytes.extend_from_slice(&framed(&r7, Some(&b7)));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("journal"), &bytes).unwrap();
+        let err = Store::open(dir.path(), opts()).unwrap_err();
+        assert!(err.to_string().contains("rampart store repair"), "{err}");
+        let r = Store::open_repairing(dir.path(), opts()).unwrap();
+        assert_eq!(
+            r.recovery().reason,
+            Some("a complete record cannot be applied")
+        );
+        assert_eq!(r.recovery().records_set_aside, 1);
+        assert!(dir.path().join(format!("journal.torn-{bad_at}")).exists());
+        let st = r.status("ann", &inbox).unwrap();
+        assert_eq!((st.messages, st.uidnext), (1, 8));
+        assert!(r.verify().unwrap().problems.is_empty());
+        drop(r);
+        // Now it opens normally.
+        assert_eq!(
+            Store::open(dir.path(), opts())
+                .unwrap()
+                .status("ann", &inbox)
+                .unwrap(),
+            st
+        );
     }
 
     #[test]
