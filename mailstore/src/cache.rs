@@ -43,6 +43,11 @@ const NAMES: [&str; 10] = [
     "message-id",
 ];
 
+/// The header name of a cached field, lower case.
+pub(crate) fn field_name(f: CachedField) -> &'static str {
+    NAMES[f as usize]
+}
+
 impl CachedField {
     /// The field for a header name, if it is cached.
     pub fn from_name(name: &str) -> Option<Self> {

@@ -96,6 +96,7 @@ pub(crate) fn encode(state: &State, cover: &Cover) -> Vec<u8> {
             e.u64(mb.highest_modseq);
             e.u8(mb.special_use.bits());
             e.u8(u8::from(mb.subscribed));
+            e.u32(mb.recent_from);
             e.u32(mb.vanished.len() as u32);
             for (u, m) in &mb.vanished {
                 e.u32(*u);
@@ -181,6 +182,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(State, Cover), DecodeError> {
                 highest_modseq: d.u64()?,
                 special_use: SpecialUse::from_bits(d.u8()?),
                 subscribed: d.u8()? != 0,
+                recent_from: d.u32()?,
                 messages: Vec::new(),
                 vanished: Vec::new(),
             };

@@ -98,6 +98,7 @@ impl Store {
         // Replay the new journal and compare before switching.
         let dev = FileDevice::open(&tmp).map_err(io("reopening the compacted journal"))?;
         let fresh = Store::open_device(Box::new(dev), opts)?;
+        fresh.take_recent_from(&store);
         if let Some(diff) = first_difference(&store, &fresh, now)? {
             let _ = std::fs::remove_file(&tmp);
             return Err(StoreError::Corrupt {
@@ -321,7 +322,15 @@ pub(crate) fn first_difference(a: &Store, b: &Store, now: i64) -> Result<Option<
         if marks(a) != marks(b) {
             return Ok(Some(format!("{acc}: sieve marks")));
         }
-        let (ma, mb) = (a.mailboxes(&acc)?, b.mailboxes(&acc)?);
+        // `\Recent` is session state, kept in checkpoints only.
+        let statuses = |s: &Store| -> Result<Vec<_>> {
+            let mut v = s.mailboxes(&acc)?;
+            for st in &mut v {
+                st.recent = 0;
+            }
+            Ok(v)
+        };
+        let (ma, mb) = (statuses(a)?, statuses(b)?);
         if ma != mb {
             return Ok(Some(format!("{acc}: mailbox list or status")));
         }

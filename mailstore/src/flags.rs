@@ -73,7 +73,9 @@ impl Flags {
     /// # Errors
     ///
     /// [`StoreError::BadFlag`] for an unknown system flag (`\Recent` is
-    /// refused too: the store does not keep it) or a malformed keyword.
+    /// refused too: it is no stored flag but session state, see
+    /// [`SessionView::is_recent`](crate::SessionView::is_recent)) or a
+    /// malformed keyword.
     pub fn parse<S: AsRef<str>>(items: &[S]) -> Result<Self, StoreError> {
         let mut flags = Flags::new();
         for item in items {

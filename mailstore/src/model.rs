@@ -151,6 +151,8 @@ pub struct MailboxStatus {
     pub unseen: u32,
     /// Messages with `\Deleted`.
     pub deleted: u32,
+    /// Messages no session has seen yet (`\Recent`, STATUS RECENT).
+    pub recent: u32,
     /// Total size in bytes.
     pub size: u64,
     /// UIDVALIDITY.
@@ -175,6 +177,9 @@ pub enum Change {
         uid: u32,
         /// Its mod-sequence.
         modseq: u64,
+        /// Whether it is `\Recent` in the session that gets this change
+        /// (the first read-write session of the mailbox to hear of it).
+        recent: bool,
     },
     /// Flags of a message changed.
     Flags {
@@ -207,6 +212,9 @@ pub(crate) struct Mailbox {
     pub(crate) messages: Vec<Message>,
     /// Expunged UIDs with the modseq of their expunge (for QRESYNC).
     pub(crate) vanished: Vec<(u32, u64)>,
+    /// UIDs from here on are `\Recent`: no session has claimed them
+    /// yet. Kept in memory and in checkpoints, not in the journal.
+    pub(crate) recent_from: u32,
 }
 
 impl Mailbox {
@@ -219,6 +227,7 @@ impl Mailbox {
             subscribed: false,
             messages: Vec::new(),
             vanished: Vec::new(),
+            recent_from: 1,
         }
     }
 
@@ -248,6 +257,7 @@ impl Mailbox {
             messages: self.messages.len() as u32,
             unseen: 0,
             deleted: 0,
+            recent: 0,
             size: 0,
             uidvalidity: self.uidvalidity,
             uidnext: self.uidnext,
@@ -262,6 +272,9 @@ impl Mailbox {
             }
             if m.flags.contains(crate::Flag::Deleted) {
                 s.deleted += 1;
+            }
+            if m.uid >= self.recent_from {
+                s.recent += 1;
             }
         }
         s
@@ -433,6 +446,7 @@ impl State {
                         Change::Appended {
                             uid: t.uid,
                             modseq: t.modseq,
+                            recent: false,
                         },
                     ));
                 }
@@ -471,6 +485,7 @@ impl State {
                         Change::Appended {
                             uid: m.uid,
                             modseq: m.modseq,
+                            recent: false,
                         },
                     ));
                     dst.insert(m)?;

@@ -74,8 +74,11 @@ pub(crate) fn civil_from_days(z: i64) -> (i32, u32, u32) {
 }
 
 /// One SEARCH key. Text keys match case-insensitively as substrings of
-/// the raw (not MIME-decoded) text, except `Subject`, which also sees
-/// the RFC 2047 decoded subject.
+/// the raw text, and also of the decoded text: header fields with
+/// RFC 2047 encoded words are decoded, and `Body` and `Text` look into
+/// base64 and quoted-printable parts and other charsets, decoded to
+/// UTF-8 (the cached MIME structure says when a message needs it, so
+/// plain messages are never parsed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SearchKey {
@@ -101,6 +104,12 @@ pub enum SearchKey {
     Unflagged,
     /// `\Seen` not set.
     Unseen,
+    /// `\Recent` in the session (needs a session view).
+    Recent,
+    /// `\Recent` and not `\Seen`.
+    New,
+    /// Not `\Recent`.
+    Old,
     /// Keyword set.
     Keyword(String),
     /// Keyword not set.
@@ -174,6 +183,7 @@ pub(crate) struct Ctx<'a> {
     pub(crate) max_uid: u32,
     pub(crate) max_seq: u32,
     pub(crate) seq_of: &'a dyn Fn(u32) -> Option<u32>,
+    pub(crate) is_recent: &'a dyn Fn(u32) -> bool,
     pub(crate) now: i64,
     pub(crate) read: &'a dyn Fn(&Message, Part) -> Vec<u8>,
 }
@@ -214,7 +224,10 @@ impl SearchKey {
     pub(crate) fn matches(&self, m: &Message, cx: &Ctx<'_>) -> bool {
         let f = m.flags();
         let cache = m.cache();
-        let field = |c: CachedField, s: &str| contains_ci(cache.field(c), s);
+        let field = |c: CachedField, s: &str| {
+            let raw = cache.field(c);
+            contains_ci(raw, s) || (raw.contains("=?") && contains_ci(&decode_field(c, raw), s))
+        };
         let day = Date::of_timestamp;
         let sent = || cache.sent_date().map(day);
         match self {
@@ -229,6 +242,9 @@ impl SearchKey {
             SearchKey::Undraft => !f.contains(Flag::Draft),
             SearchKey::Unflagged => !f.contains(Flag::Flagged),
             SearchKey::Unseen => !f.contains(Flag::Seen),
+            SearchKey::Recent => (cx.is_recent)(m.uid()),
+            SearchKey::New => (cx.is_recent)(m.uid()) && !f.contains(Flag::Seen),
+            SearchKey::Old => !(cx.is_recent)(m.uid()),
             SearchKey::Keyword(k) => f.contains(Flag::Keyword(k)),
             SearchKey::Unkeyword(k) => !f.contains(Flag::Keyword(k)),
             SearchKey::Bcc(s) => field(CachedField::Bcc, s),
@@ -247,13 +263,29 @@ impl SearchKey {
                 None => {
                     let head = (cx.read)(m, Part::Header);
                     HeaderLines::new(&head).any(|(n, v)| {
+                        let v = crate::cache::unfold(v);
                         n.eq_ignore_ascii_case(name.as_bytes())
-                            && bytes_contain_ci(crate::cache::unfold(v).as_bytes(), s)
+                            && (bytes_contain_ci(v.as_bytes(), s)
+                                || (v.contains("=?") && contains_ci(&decode_text(name, &v), s)))
                     })
                 }
             },
-            SearchKey::Body(s) => bytes_contain_ci(&(cx.read)(m, Part::Body), s),
-            SearchKey::Text(s) => bytes_contain_ci(&(cx.read)(m, Part::Whole), s),
+            SearchKey::Body(s) => {
+                if !needs_decoding(cache.structure()) {
+                    return bytes_contain_ci(&(cx.read)(m, Part::Body), s);
+                }
+                let raw = (cx.read)(m, Part::Whole);
+                let body = raw.get(cache.header_len() as usize..).unwrap_or_default();
+                bytes_contain_ci(body, s) || decoded_contains(&raw, s, true)
+            }
+            SearchKey::Text(s) => {
+                let raw = (cx.read)(m, Part::Whole);
+                let head = &raw[..(cache.header_len() as usize).min(raw.len())];
+                bytes_contain_ci(&raw, s)
+                    || ((needs_decoding(cache.structure())
+                        || memchr::memmem::find(head, b"=?").is_some())
+                        && decoded_contains(&raw, s, false))
+            }
             SearchKey::Before(d) => day(m.internal_date()) < *d,
             SearchKey::On(d) => day(m.internal_date()) == *d,
             SearchKey::Since(d) => day(m.internal_date()) >= *d,
@@ -277,6 +309,106 @@ impl SearchKey {
             SearchKey::And(ks) => ks.iter().all(|k| k.matches(m, cx)),
         }
     }
+}
+
+/// Whether the raw bytes of some part may hide text: it is base64 or
+/// quoted-printable, or in a charset other than US-ASCII and UTF-8.
+fn needs_decoding(p: &crate::structure::MimePart) -> bool {
+    matches!(p.encoding.as_str(), "base64" | "quoted-printable")
+        || p.param("charset").is_some_and(|c| {
+            !c.eq_ignore_ascii_case("us-ascii") && !c.eq_ignore_ascii_case("utf-8")
+        })
+        || p.children.iter().any(needs_decoding)
+}
+
+/// A parser that decodes encoded words in every header field (the
+/// default one leaves fields it does not know raw).
+fn text_parser() -> mail_parser::MessageParser {
+    mail_parser::MessageParser::new()
+        .with_minimal_headers()
+        .with_address_headers()
+        .default_header_text()
+}
+
+/// A header field's text with encoded words decoded: display names and
+/// addresses of address fields, the text of others.
+fn decode_text(name: &str, raw: &str) -> String {
+    let msg = format!("{name}: {raw}\r\n\r\n");
+    let Some(parsed) = text_parser().parse_headers(msg.as_bytes()) else {
+        return String::new();
+    };
+    let mut out = String::new();
+    for h in parsed.headers() {
+        header_text(h.value(), &mut out);
+    }
+    out
+}
+
+fn decode_field(c: CachedField, raw: &str) -> String {
+    decode_text(crate::cache::field_name(c), raw)
+}
+
+fn header_text(v: &mail_parser::HeaderValue<'_>, out: &mut String) {
+    use mail_parser::{Address, HeaderValue};
+    let addr = |a: &mail_parser::Addr<'_>, out: &mut String| {
+        if let Some(n) = &a.name {
+            out.push_str(n);
+            out.push(' ');
+        }
+        if let Some(e) = &a.address {
+            out.push_str(e);
+            out.push(' ');
+        }
+    };
+    match v {
+        HeaderValue::Text(t) => out.push_str(t),
+        HeaderValue::TextList(l) => {
+            for t in l {
+                out.push_str(t);
+                out.push(' ');
+            }
+        }
+        HeaderValue::Address(Address::List(l)) => l.iter().for_each(|a| addr(a, out)),
+        HeaderValue::Address(Address::Group(g)) => {
+            for grp in g {
+                if let Some(n) = &grp.name {
+                    out.push_str(n);
+                    out.push(' ');
+                }
+                grp.addresses.iter().for_each(|a| addr(a, out));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether the decoded text of a message contains `needle`: its text
+/// parts (and attached messages, header and body) decoded to UTF-8, and
+/// unless `body_only` its header fields with encoded words decoded.
+fn decoded_contains(raw: &[u8], needle: &str, body_only: bool) -> bool {
+    let Some(msg) = text_parser().parse(raw) else {
+        return false;
+    };
+    message_contains(&msg, needle, body_only)
+}
+
+fn message_contains(msg: &mail_parser::Message<'_>, needle: &str, body_only: bool) -> bool {
+    use mail_parser::PartType;
+    if !body_only {
+        let mut text = String::new();
+        for h in msg.headers() {
+            header_text(h.value(), &mut text);
+            text.push('\n');
+        }
+        if contains_ci(&text, needle) {
+            return true;
+        }
+    }
+    msg.parts.iter().any(|p| match &p.body {
+        PartType::Text(t) | PartType::Html(t) => contains_ci(t, needle),
+        PartType::Message(inner) => message_contains(inner, needle, false),
+        _ => false,
+    })
 }
 
 fn header_present(cx: &Ctx<'_>, m: &Message, name: &str) -> bool {

@@ -15,6 +15,8 @@ use crate::model::Change;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionView {
     uids: Vec<u32>,
+    /// The UIDs that are `\Recent` in this session, ascending.
+    recent: Vec<u32>,
 }
 
 /// What a session should tell its client after applying a change.
@@ -40,9 +42,29 @@ pub enum ViewUpdate {
 }
 
 impl SessionView {
-    /// A view of these UIDs (ascending).
+    /// A view of these UIDs (ascending), none of them `\Recent`.
     pub fn new(uids: Vec<u32>) -> Self {
-        SessionView { uids }
+        SessionView {
+            uids,
+            recent: Vec::new(),
+        }
+    }
+
+    /// A view of `uids` (ascending) of which `recent` (ascending) are
+    /// `\Recent` in this session.
+    pub fn with_recent(uids: Vec<u32>, recent: Vec<u32>) -> Self {
+        SessionView { uids, recent }
+    }
+
+    /// Whether a message is `\Recent` in this session (RFC 3501: this
+    /// is the first session told of it).
+    pub fn is_recent(&self, uid: u32) -> bool {
+        self.recent.binary_search(&uid).is_ok()
+    }
+
+    /// How many messages are `\Recent` (the `* n RECENT` response).
+    pub fn recent_count(&self) -> u32 {
+        self.recent.len() as u32
     }
 
     /// Number of messages (`EXISTS`).
@@ -73,12 +95,15 @@ impl SessionView {
     /// Folds one change into the view and says what to report.
     pub fn apply(&mut self, change: &Change) -> Vec<ViewUpdate> {
         match change {
-            Change::Appended { uid, .. } => {
+            Change::Appended { uid, recent, .. } => {
                 if self.uids.last().is_some_and(|&l| l >= *uid) {
                     // Already in the view (it was opened after the change).
                     return Vec::new();
                 }
                 self.uids.push(*uid);
+                if *recent {
+                    self.recent.push(*uid);
+                }
                 vec![ViewUpdate::Exists(self.len())]
             }
             Change::Flags { uid, modseq, flags } => match self.seq_of(*uid) {
@@ -96,6 +121,9 @@ impl SessionView {
                 for uid in uids.iter().rev() {
                     if let Ok(i) = self.uids.binary_search(uid) {
                         self.uids.remove(i);
+                        if let Ok(r) = self.recent.binary_search(uid) {
+                            self.recent.remove(r);
+                        }
                         out.push(ViewUpdate::Expunge(i as u32 + 1));
                     }
                 }
@@ -164,8 +192,19 @@ mod tests {
         assert_eq!(v.uids(), &[3, 8]);
         assert_eq!(v.seq_of(8), Some(2));
         assert_eq!(v.uid_of(0), None);
-        let out = v.apply(&Change::Appended { uid: 10, modseq: 5 });
+        let out = v.apply(&Change::Appended {
+            uid: 10,
+            modseq: 5,
+            recent: false,
+        });
         assert_eq!(out, vec![ViewUpdate::Exists(3)]);
-        assert!(v.apply(&Change::Appended { uid: 10, modseq: 5 }).is_empty());
+        assert!(
+            v.apply(&Change::Appended {
+                uid: 10,
+                modseq: 5,
+                recent: false,
+            })
+            .is_empty()
+        );
     }
 }

@@ -204,7 +204,9 @@ struct Inner {
     /// written up to it; once it completes `durable` reaches it).
     sync_started: u64,
     poisoned: Option<String>,
-    feeds: HashMap<(String, String), Vec<Sender<Change>>>,
+    /// Subscribers of each mailbox, and whether each claims `\Recent`
+    /// (a read-write session).
+    feeds: HashMap<(String, String), Vec<Subscriber>>,
     /// Records in the journal, and where the last one's frame starts
     /// with its checksum (what a checkpoint records to be recognised).
     cover: Cover,
@@ -215,7 +217,12 @@ struct Inner {
     /// compaction (its state must not be checkpointed any more).
     checkpointing: bool,
     retired: bool,
+    /// Sessions claimed `\Recent` messages since the last checkpoint.
+    recent_dirty: bool,
 }
+
+/// A session's change feed, and whether it claims `\Recent` messages.
+type Subscriber = (Sender<Change>, bool);
 
 struct Shared {
     dev: Box<dyn Device>,
@@ -259,10 +266,11 @@ impl Shared {
             if let Some(p) = &g.poisoned {
                 return Err(StoreError::Poisoned(p.clone()));
             }
-            if g.checkpointing || g.retired || g.checkpoint_len == g.len {
+            if g.checkpointing || g.retired || (g.checkpoint_len == g.len && !g.recent_dirty) {
                 return Ok(());
             }
             g.checkpointing = true;
+            g.recent_dirty = false;
             checkpoint::encode(&g.state, &g.cover)
         };
         let covered = u64::from_le_bytes(bytes[20..28].try_into().expect("8 bytes"));
@@ -433,6 +441,15 @@ impl Store {
             };
         }
         recovery.records = replayed;
+        if loaded.is_none() {
+            // Which messages sessions have seen is kept only in
+            // checkpoints: without one, none counts as recent.
+            for a in state.accounts.values_mut() {
+                for mb in a.mailboxes.values_mut() {
+                    mb.recent_from = mb.uidnext;
+                }
+            }
+        }
         let io = |c| move |e| StoreError::io(c, e);
         let mut len = dev.len().map_err(io("reading the journal length"))?;
         let mut floors = Vec::new();
@@ -468,6 +485,7 @@ impl Store {
             checkpoint_size: 0,
             checkpointing: false,
             retired: false,
+            recent_dirty: false,
         };
         let store = Store {
             sh: Arc::new(Shared {
@@ -536,6 +554,32 @@ impl Store {
             }
             drop(g);
             std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
+    /// Takes over which messages are `\Recent` from another store of
+    /// the same content (compaction).
+    pub(crate) fn take_recent_from(&self, other: &Store) {
+        let from: Vec<(String, String, u32)> = other.with_state(|st, _| {
+            st.accounts
+                .iter()
+                .flat_map(|(a, acc)| {
+                    acc.mailboxes
+                        .iter()
+                        .map(move |(m, mb)| (a.clone(), m.clone(), mb.recent_from))
+                })
+                .collect()
+        });
+        let mut g = self.lock();
+        for (a, m, r) in from {
+            if let Some(mb) = g
+                .state
+                .accounts
+                .get_mut(&a)
+                .and_then(|x| x.mailboxes.get_mut(&m))
+            {
+                mb.recent_from = r;
+            }
         }
     }
 
@@ -1426,10 +1470,12 @@ impl Store {
             })
         };
         let seq_of = |uid: u32| view.and_then(|v| v.seq_of(uid));
+        let is_recent = |uid: u32| view.is_some_and(|v| v.is_recent(uid));
         let cx = Ctx {
             max_uid: msgs.last().map_or(0, |m| m.uid),
             max_seq: view.map_or(0, SessionView::len),
             seq_of: &seq_of,
+            is_recent: &is_recent,
             now: self.now(),
             read: &read,
         };
@@ -1447,15 +1493,48 @@ impl Store {
     ///
     /// [`StoreError::NoMailbox`].
     pub fn open_session(&self, account: &str, mailbox: &MailboxName) -> Result<Session> {
+        self.session(account, mailbox, true)
+    }
+
+    /// Opens a mailbox read-only (EXAMINE): as [`Store::open_session`],
+    /// but the session claims no `\Recent` messages, so they stay
+    /// recent for the next read-write session.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoMailbox`].
+    pub fn open_session_read_only(&self, account: &str, mailbox: &MailboxName) -> Result<Session> {
+        self.session(account, mailbox, false)
+    }
+
+    fn session(&self, account: &str, mailbox: &MailboxName, claims: bool) -> Result<Session> {
         let mut g = self.lock();
         let mb = mbox(acc(&g, account)?, mailbox)?;
-        let view = SessionView::new(mb.messages.iter().map(|m| m.uid).collect());
+        let uids: Vec<u32> = mb.messages.iter().map(|m| m.uid).collect();
+        let recent = if claims {
+            let from = uids.partition_point(|&u| u < mb.recent_from);
+            uids[from..].to_vec()
+        } else {
+            Vec::new()
+        };
+        let view = SessionView::with_recent(uids, recent);
         let uidvalidity = mb.uidvalidity;
+        if claims {
+            let next = mb.uidnext;
+            let mb = g
+                .state
+                .accounts
+                .get_mut(account)
+                .and_then(|a| a.mailboxes.get_mut(mailbox.as_str()))
+                .expect("looked up above");
+            mb.recent_from = next;
+            g.recent_dirty = true;
+        }
         let (tx, rx) = channel();
         g.feeds
             .entry((account.to_owned(), mailbox.to_string()))
             .or_default()
-            .push(tx);
+            .push((tx, claims));
         Ok(Session {
             view,
             changes: rx,
@@ -1757,11 +1836,37 @@ fn notify(g: &mut Inner, events: crate::model::Events) {
     for (account, mailbox, change) in events {
         let key = (account, mailbox);
         let gone = change == Change::Gone;
-        if let Some(subs) = g.feeds.get_mut(&key) {
-            subs.retain(|tx| tx.send(change.clone()).is_ok());
-            if subs.is_empty() || gone {
-                g.feeds.remove(&key);
+        let Some(subs) = g.feeds.get_mut(&key) else {
+            continue;
+        };
+        // A new message is `\Recent` in the first read-write session
+        // that hears of it, and in no other.
+        let mut claimed = false;
+        subs.retain(|(tx, claims)| {
+            let mut c = change.clone();
+            if let Change::Appended { recent, .. } = &mut c
+                && *claims
+                && !claimed
+            {
+                *recent = true;
             }
+            let ok = tx.send(c).is_ok();
+            claimed |= ok && *claims;
+            ok
+        });
+        if subs.is_empty() || gone {
+            g.feeds.remove(&key);
+        }
+        if let Change::Appended { uid, .. } = change
+            && claimed
+            && let Some(mb) = g
+                .state
+                .accounts
+                .get_mut(&key.0)
+                .and_then(|a| a.mailboxes.get_mut(&key.1))
+        {
+            mb.recent_from = mb.recent_from.max(uid + 1);
+            g.recent_dirty = true;
         }
     }
 }
@@ -1959,7 +2064,10 @@ mod tests {
         // Replay reproduces everything.
         let r = reopen(&dev);
         for mb in [&inbox, &arch] {
-            assert_eq!(r.status("ann", mb).unwrap(), s.status("ann", mb).unwrap());
+            // Without a checkpoint nothing is \Recent after a reopen.
+            let mut want = s.status("ann", mb).unwrap();
+            want.recent = 0;
+            assert_eq!(r.status("ann", mb).unwrap(), want);
         }
         assert_eq!(r.quota("ann").unwrap(), q);
         assert!(r.verify().unwrap().problems.is_empty());
@@ -2101,6 +2209,50 @@ mod tests {
     }
 
     use crate::search::{SortBy, SortKey};
+    #[test]
+    fn search_sees_decoded_text() {
+        let (_, s) = mem_store();
+        let inbox = name("INBOX");
+        let msgs: [&[u8]; 4] = [
+            // base64 body
+            b"Subject: a\r\nContent-Transfer-Encoding: base64\r\n\r\nSGVsbG8gV29ybGQsIGNhZsOpIQ==\r\n",
+            // quoted-printable with a soft line break and Latin-1
+            b"Subject: b\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\
+              Content-Transfer-Encoding: quoted-printable\r\n\r\nStra=DFe und Wegwei=\r\nser\r\n",
+            // encoded words in From and another header, multipart with base64
+            b"From: =?utf-8?q?J=C3=BCrgen?= <j@x.org>\r\nX-Note: =?utf-8?b?R3LDvMOfZQ==?=\r\n\
+              Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+              --b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+              YXR0YWNoZWQgbm90ZQ==\r\n--b--\r\n",
+            // plain: the raw text is enough
+            b"Subject: d\r\n\r\nplain words\r\n",
+        ];
+        for m in msgs {
+            s.append("ann", &inbox, m, &Flags::new(), None).unwrap();
+        }
+        let k = |x: &str| x.to_owned();
+        for (key, want) in [
+            (SearchKey::Body(k("hello world")), vec![1]),
+            (SearchKey::Body(k("CAFÉ")), vec![1]),
+            (SearchKey::Body(k("straße")), vec![2]),
+            (SearchKey::Body(k("wegweiser")), vec![2]),
+            (SearchKey::Body(k("attached note")), vec![3]),
+            (SearchKey::Body(k("plain words")), vec![4]),
+            (SearchKey::From(k("jürgen")), vec![3]),
+            (SearchKey::From(k("j@x.org")), vec![3]),
+            (SearchKey::Header(k("X-Note"), k("grüße")), vec![3]),
+            (SearchKey::Text(k("GRÜSSE")), vec![]),
+            (SearchKey::Text(k("grüße")), vec![3]),
+            (SearchKey::Text(k("attached")), vec![3]),
+            (SearchKey::Subject(k("grüße")), vec![3]),
+        ] {
+            assert_eq!(
+                s.search("ann", &inbox, &key, None).unwrap(),
+                want,
+                "{key:?}"
+            );
+        }
+    }
 
     #[test]
     fn sessions_follow_changes() {
@@ -2477,6 +2629,89 @@ mod tests {
                 .unwrap(),
             st
         );
+    }
+
+    #[test]
+    fn recent_belongs_to_one_session() {
+        let (_, s) = mem_store();
+        let inbox = name("INBOX");
+        for i in 1..=2 {
+            s.append("ann", &inbox, &msg(i), &Flags::new(), None)
+                .unwrap();
+        }
+        assert_eq!(s.status("ann", &inbox).unwrap().recent, 2);
+        // EXAMINE claims nothing.
+        let mut ro = s.open_session_read_only("ann", &inbox).unwrap();
+        assert_eq!(ro.view().recent_count(), 0);
+        let mut a = s.open_session("ann", &inbox).unwrap();
+        assert_eq!(a.view().recent_count(), 2);
+        assert_eq!(s.status("ann", &inbox).unwrap().recent, 0);
+        let mut b = s.open_session("ann", &inbox).unwrap();
+        assert_eq!(b.view().recent_count(), 0);
+        let seen = Flags::parse(&["\\Seen"]).unwrap();
+        s.append("ann", &inbox, &msg(3), &seen, None).unwrap();
+        s.append("ann", &inbox, &msg(4), &Flags::new(), None)
+            .unwrap();
+        for sess in [&mut a, &mut b, &mut ro] {
+            sess.poll();
+        }
+        // The first read-write session heard of them first.
+        assert_eq!((a.view().recent_count(), b.view().recent_count()), (4, 0));
+        assert!(!ro.view().is_recent(3));
+        let search = |k: SearchKey, v: &SessionView| s.search("ann", &inbox, &k, Some(v)).unwrap();
+        assert_eq!(search(SearchKey::Recent, a.view()), vec![1, 2, 3, 4]);
+        assert_eq!(search(SearchKey::New, a.view()), vec![1, 2, 4]);
+        assert!(search(SearchKey::Recent, b.view()).is_empty());
+        assert_eq!(search(SearchKey::Old, b.view()), vec![1, 2, 3, 4]);
+        // Expunged messages leave the recent set.
+        let del = Flags::parse(&["\\Deleted"]).unwrap();
+        s.store_flags(
+            "ann",
+            &inbox,
+            &UidSet::from_uids([2]),
+            FlagOp::Add,
+            &del,
+            None,
+        )
+        .unwrap();
+        s.expunge("ann", &inbox, None).unwrap();
+        a.poll();
+        assert_eq!(a.view().recent_count(), 3);
+        // Nobody has seen a message delivered while no session listens
+        // read-write: it is recent for the next one.
+        drop((a, b));
+        s.append("ann", &inbox, &msg(5), &Flags::new(), None)
+            .unwrap();
+        ro.poll();
+        assert_eq!(s.status("ann", &inbox).unwrap().recent, 1);
+        assert_eq!(
+            s.open_session("ann", &inbox).unwrap().view().recent_count(),
+            1
+        );
+    }
+
+    #[test]
+    fn recent_survives_a_clean_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let inbox = name("INBOX");
+        {
+            let s = Store::open(dir.path(), opts()).unwrap();
+            s.create_account("ann").unwrap();
+            s.append("ann", &inbox, &msg(1), &Flags::new(), None)
+                .unwrap();
+            drop(s.open_session("ann", &inbox).unwrap());
+            s.append("ann", &inbox, &msg(2), &Flags::new(), None)
+                .unwrap();
+        }
+        let s = Store::open(dir.path(), opts()).unwrap();
+        assert_eq!(s.status("ann", &inbox).unwrap().recent, 1);
+        let v = s.open_session("ann", &inbox).unwrap();
+        assert!(v.view().is_recent(2) && !v.view().is_recent(1));
+        drop(v);
+        drop(s);
+        Store::compact(dir.path(), opts()).unwrap();
+        let s = Store::open(dir.path(), opts()).unwrap();
+        assert_eq!(s.status("ann", &inbox).unwrap().recent, 0);
     }
 
     #[test]
