@@ -507,35 +507,67 @@ pub fn base_subject(subject: &str) -> String {
     }
 }
 
-pub(crate) fn compare(keys: &[SortKey], a: &Message, b: &Message) -> Ordering {
-    for k in keys {
-        let (ca, cb) = (a.cache(), b.cache());
-        let o = match k.by {
-            SortBy::Arrival => a.internal_date().cmp(&b.internal_date()),
-            SortBy::Size => a.size().cmp(&b.size()),
-            SortBy::Date => ca
-                .sent_date()
-                .unwrap_or(a.internal_date())
-                .cmp(&cb.sent_date().unwrap_or(b.internal_date())),
-            SortBy::Subject => base_subject(ca.subject()).cmp(&base_subject(cb.subject())),
-            SortBy::From => first_mailbox(ca.field(CachedField::From))
-                .cmp(&first_mailbox(cb.field(CachedField::From))),
-            SortBy::To => first_mailbox(ca.field(CachedField::To))
-                .cmp(&first_mailbox(cb.field(CachedField::To))),
-            SortBy::Cc => first_mailbox(ca.field(CachedField::Cc))
-                .cmp(&first_mailbox(cb.field(CachedField::Cc))),
-            SortBy::DisplayFrom => display_name(ca.field(CachedField::From))
-                .cmp(&display_name(cb.field(CachedField::From))),
-            SortBy::DisplayTo => display_name(ca.field(CachedField::To))
-                .cmp(&display_name(cb.field(CachedField::To))),
-        };
+/// One message's value for one sort criterion, computed once per SORT.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum SortVal {
+    Int(i64),
+    Text(String),
+}
+
+/// The sort values of a message for `keys`.
+pub(crate) fn sort_values(keys: &[SortKey], m: &Message) -> Vec<SortVal> {
+    let c = m.cache();
+    keys.iter()
+        .map(|k| match k.by {
+            SortBy::Arrival => SortVal::Int(m.internal_date()),
+            SortBy::Size => SortVal::Int(m.size() as i64),
+            SortBy::Date => SortVal::Int(c.sent_date().unwrap_or(m.internal_date())),
+            SortBy::Subject => SortVal::Text(base_subject(c.subject())),
+            SortBy::From => SortVal::Text(first_mailbox(c.field(CachedField::From))),
+            SortBy::To => SortVal::Text(first_mailbox(c.field(CachedField::To))),
+            SortBy::Cc => SortVal::Text(first_mailbox(c.field(CachedField::Cc))),
+            SortBy::DisplayFrom => SortVal::Text(display(CachedField::From, c)),
+            SortBy::DisplayTo => SortVal::Text(display(CachedField::To, c)),
+        })
+        .collect()
+}
+
+/// The display name of the first address (RFC 5957), with encoded
+/// words decoded, else its address.
+fn display(f: CachedField, c: &crate::cache::HeaderCache) -> String {
+    let raw = c.field(f);
+    if raw.contains("=?") {
+        let msg = format!("{}: {raw}\r\n\r\n", crate::cache::field_name(f));
+        if let Some(parsed) = text_parser().parse_headers(msg.as_bytes()) {
+            let first = match f {
+                CachedField::To => parsed.to(),
+                _ => parsed.from(),
+            }
+            .and_then(|a| a.first());
+            if let Some(a) = first {
+                let name = a.name().or(a.address()).unwrap_or("");
+                return name.trim().to_lowercase();
+            }
+        }
+    }
+    display_name(raw)
+}
+
+/// Compares two messages' sort values; ties keep mailbox (UID) order,
+/// as RFC 5256 asks.
+pub(crate) fn compare_values(
+    keys: &[SortKey],
+    a: &(Vec<SortVal>, Message),
+    b: &(Vec<SortVal>, Message),
+) -> Ordering {
+    for (k, (x, y)) in keys.iter().zip(a.0.iter().zip(&b.0)) {
+        let o = x.cmp(y);
         let o = if k.reverse { o.reverse() } else { o };
         if o != Ordering::Equal {
             return o;
         }
     }
-    // Ties keep mailbox (UID) order, as RFC 5256 asks.
-    a.uid().cmp(&b.uid())
+    a.1.uid().cmp(&b.1.uid())
 }
 
 #[cfg(test)]

@@ -1448,9 +1448,14 @@ impl Store {
         key: &SearchKey,
         view: Option<&SessionView>,
     ) -> Result<Vec<u32>> {
-        let mut hits = self.matching(account, mailbox, key, view)?;
-        hits.sort_by(|a, b| search::compare(keys, a, b));
-        Ok(hits.into_iter().map(|m| m.uid).collect())
+        let hits = self.matching(account, mailbox, key, view)?;
+        // Each message's sort values once, not once per comparison.
+        let mut keyed: Vec<_> = hits
+            .into_iter()
+            .map(|m| (search::sort_values(keys, &m), m))
+            .collect();
+        keyed.sort_by(|a, b| search::compare_values(keys, a, b));
+        Ok(keyed.into_iter().map(|(_, m)| m.uid).collect())
     }
 
     fn matching(
@@ -2209,6 +2214,51 @@ mod tests {
     }
 
     use crate::search::{SortBy, SortKey};
+    #[test]
+    fn sort_keys_and_ties() {
+        let (_, s) = mem_store();
+        let inbox = name("INBOX");
+        let msgs: [&[u8]; 4] = [
+            b"From: =?utf-8?q?=C3=84rger?= <z@x>\r\nSubject: Re: beta\r\n\r\n1\r\n",
+            b"From: \"Bob\" <a@x>\r\nSubject: alpha\r\nDate: Mon, 6 Nov 2023 10:00:00 +0000\r\n\r\n22\r\n",
+            b"From: carl@x\r\nSubject: [list] Fwd: beta\r\n\r\n333\r\n",
+            b"From: \"Bob\" <b@x>\r\nSubject: gamma\r\n\r\n4444\r\n",
+        ];
+        for (i, m) in msgs.iter().enumerate() {
+            s.append(
+                "ann",
+                &inbox,
+                m,
+                &Flags::new(),
+                Some(1_700_000_000 - i as i64),
+            )
+            .unwrap();
+        }
+        let sort = |keys: &[SortKey]| s.sort("ann", &inbox, keys, &SearchKey::All, None).unwrap();
+        // Equal base subjects keep UID order.
+        assert_eq!(sort(&[SortKey::asc(SortBy::Subject)]), vec![2, 1, 3, 4]);
+        let mut by_size: Vec<(usize, u32)> = msgs
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.len(), i as u32 + 1))
+            .collect();
+        by_size.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let want: Vec<u32> = by_size.iter().map(|x| x.1).collect();
+        assert_eq!(sort(&[SortKey::desc(SortBy::Size)]), want);
+        assert_eq!(sort(&[SortKey::asc(SortBy::Arrival)]), vec![4, 3, 2, 1]);
+        // DATE falls back to INTERNALDATE; message 2's Date is oldest.
+        assert_eq!(sort(&[SortKey::asc(SortBy::Date)]), vec![2, 4, 3, 1]);
+        // DISPLAYFROM decodes the name: "bob", "bob", "carl", "ärger".
+        assert_eq!(sort(&[SortKey::asc(SortBy::DisplayFrom)]), vec![2, 4, 3, 1]);
+        assert_eq!(
+            sort(&[
+                SortKey::asc(SortBy::DisplayFrom),
+                SortKey::asc(SortBy::Arrival)
+            ]),
+            vec![4, 2, 3, 1]
+        );
+    }
+
     #[test]
     fn search_sees_decoded_text() {
         let (_, s) = mem_store();
