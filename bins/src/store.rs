@@ -76,6 +76,11 @@ enum StoreCommand {
         /// A Maildir folder (with cur/ and new/) to import.
         #[arg(long, value_name = "DIR")]
         maildir: Option<PathBuf>,
+        /// Also import the Maildir++ subfolders of --maildir (`.Sent`,
+        /// `.Work.Later`, names in modified UTF-7) as mailboxes below
+        /// --mailbox (at the top level when it is INBOX).
+        #[arg(long, requires = "maildir")]
+        subfolders: bool,
         /// The target mailbox, created when missing.
         #[arg(long, value_name = "NAME")]
         mailbox: String,
@@ -349,6 +354,7 @@ pub fn run(args: StoreArgs, data: &DataDir) -> anyhow::Result<ExitCode> {
             user,
             mbox,
             maildir,
+            subfolders,
             mailbox,
             format,
             quiet,
@@ -381,13 +387,45 @@ pub fn run(args: StoreArgs, data: &DataDir) -> anyhow::Result<ExitCode> {
                 r.with_context(|| format!("importing {}", path.display()))?
             } else {
                 let dir = maildir.expect("clap requires --mbox or --maildir");
-                let bar = bar(show, 0, "{bar:40} {pos}/{len} messages eta {eta}");
-                let r = store.import_maildir(&user, &mb, &dir, &mut |i, n| {
-                    bar.set_length(n);
-                    bar.set_position(i);
-                });
-                bar.finish_and_clear();
-                r.with_context(|| format!("importing {}", dir.display()))?
+                let mut folders = vec![(mb.clone(), dir.clone())];
+                if subfolders {
+                    let subs = rampart_mailstore::maildir::subfolders(&dir)
+                        .with_context(|| format!("listing the subfolders of {}", dir.display()))?;
+                    for (sub, path) in subs {
+                        // Maildir++ keeps names in modified UTF-7.
+                        let full = if mb.is_inbox() {
+                            sub
+                        } else {
+                            format!("{mb}/{sub}")
+                        };
+                        let n = MailboxName::from_utf7(&full)
+                            .or_else(|_| MailboxName::new(&full))
+                            .with_context(|| format!("bad mailbox name for {}", path.display()))?;
+                        folders.push((n, path));
+                    }
+                }
+                let mut total = ImportReport::default();
+                for (n, path) in folders {
+                    let bar = bar(show, 0, "{msg} {bar:40} {pos}/{len} messages eta {eta}");
+                    bar.set_message(n.to_string());
+                    let r = store.import_maildir(&user, &n, &path, &mut |i, k| {
+                        bar.set_length(k);
+                        bar.set_position(i);
+                    });
+                    bar.finish_and_clear();
+                    let r = r.with_context(|| format!("importing {}", path.display()))?;
+                    if subfolders {
+                        print_report(&r, n.as_str());
+                    }
+                    total.imported += r.imported;
+                    total.bytes += r.bytes;
+                    total.skipped.extend(r.skipped);
+                }
+                if subfolders {
+                    println!("imported {} messages in all", total.imported);
+                    return Ok(ExitCode::SUCCESS);
+                }
+                total
             };
             print_report(&report, &mailbox);
         }

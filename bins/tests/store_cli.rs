@@ -285,3 +285,61 @@ fn repair_cuts_what_cannot_be_applied_and_verify_finds_damage() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("problem\t"), "{text}");
 }
+
+#[test]
+fn maildir_with_subfolders_imports_each_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path();
+    ok(data, &["account", "create", "cy"]);
+    let root = data.join("Maildir");
+    for (folder, files) in [
+        ("", 2),
+        (".Sent", 1),
+        (".Entw&APw-rfe", 1),
+        (".Work.Later", 3),
+    ] {
+        let d = root.join(folder);
+        for sub in ["cur", "new", "tmp"] {
+            std::fs::create_dir_all(d.join(sub)).unwrap();
+        }
+        for i in 0..files {
+            std::fs::write(
+                d.join(format!("cur/{i}.host:2,S")),
+                format!("Subject: {folder} {i}\n\nbody\n"),
+            )
+            .unwrap();
+        }
+    }
+    let out = ok(
+        data,
+        &[
+            "import",
+            "--user",
+            "cy",
+            "--maildir",
+            root.to_str().unwrap(),
+            "--subfolders",
+            "--mailbox",
+            "INBOX",
+        ],
+    );
+    assert!(
+        out.trim_end().ends_with("imported 7 messages in all"),
+        "{out}"
+    );
+    let list = ok(data, &["mailbox", "list", "--user", "cy"]);
+    for (name, n) in [
+        ("INBOX", "2"),
+        ("Sent", "1"),
+        ("Entwürfe", "1"),
+        ("Work/Later", "3"),
+    ] {
+        let line = list
+            .lines()
+            .find(|l| l.starts_with(&format!("{name}\t")))
+            .unwrap_or_else(|| panic!("{name} missing: {list}"));
+        assert_eq!(line.split('\t').nth(1), Some(n), "{line}");
+        // Seen from the file names; LF line ends became CRLF.
+        assert_eq!(line.split('\t').nth(2), Some("0"), "{line}");
+    }
+}

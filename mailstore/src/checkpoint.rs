@@ -237,10 +237,16 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(State, Cover), DecodeError> {
 /// the old one, and the directory synced.
 pub(crate) fn write(dir: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = dir.join("index.tmp");
-    let mut f = File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
+    let r = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    })();
+    if let Err(e) = r {
+        // A full disk must not keep a half checkpoint taking space.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     std::fs::rename(&tmp, dir.join(FILE))?;
     sync_dir(dir)
 }

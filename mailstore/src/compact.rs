@@ -73,41 +73,14 @@ impl Store {
         let now = (opts.clock)();
         let tmp = dir.join("journal.compact");
         let io = |c| move |e| StoreError::io(c, e);
-        let file = File::create(&tmp).map_err(io("creating the compacted journal"))?;
-        let mut out = Out {
-            w: BufWriter::with_capacity(1 << 20, file),
-            buf: Vec::new(),
-            len: MAGIC.len() as u64,
-            records: 0,
+        let (fresh, report) = match write_compacted(&store, &tmp, opts, now) {
+            Ok(x) => x,
+            Err(e) => {
+                // A full disk must not keep half a journal taking space.
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
+            }
         };
-        out.w
-            .write_all(MAGIC)
-            .map_err(io("writing the compacted journal"))?;
-        let before = store.journal_len();
-        let bodies = store
-            .with_state(|state, dev| write_state(state, dev, now, &mut out))
-            .map_err(io("writing the compacted journal"))?;
-        let file = out
-            .w
-            .into_inner()
-            .map_err(|e| StoreError::io("writing the compacted journal", e.into_error()))?;
-        file.sync_all()
-            .map_err(io("syncing the compacted journal"))?;
-        drop(file);
-
-        // Replay the new journal and compare before switching.
-        let dev = FileDevice::open(&tmp).map_err(io("reopening the compacted journal"))?;
-        let fresh = Store::open_device(Box::new(dev), opts)?;
-        fresh.take_recent_from(&store);
-        if let Some(diff) = first_difference(&store, &fresh, now)? {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(StoreError::Corrupt {
-                offset: 0,
-                reason: format!(
-                    "compacted journal differs from the store ({diff}); kept the old one"
-                ),
-            });
-        }
         // The old checkpoint describes the old journal: it goes first,
         // and the live store may write no new one.
         store.retire();
@@ -119,13 +92,58 @@ impl Store {
         let _ = checkpoint::write(dir, &fresh.checkpoint_bytes());
         drop(fresh);
         drop(store);
-        Ok(CompactReport {
-            before,
-            after: out.len,
-            records: out.records,
-            bodies,
-        })
+        Ok(report)
     }
+}
+
+/// Writes the compacted journal to `tmp`, syncs it, replays it and
+/// compares it with the live store.
+fn write_compacted(
+    store: &Store,
+    tmp: &Path,
+    opts: StoreOptions,
+    now: i64,
+) -> Result<(Store, CompactReport)> {
+    let io = |c| move |e| StoreError::io(c, e);
+    let file = File::create(tmp).map_err(io("creating the compacted journal"))?;
+    let mut out = Out {
+        w: BufWriter::with_capacity(1 << 20, file),
+        buf: Vec::new(),
+        len: MAGIC.len() as u64,
+        records: 0,
+    };
+    out.w
+        .write_all(MAGIC)
+        .map_err(io("writing the compacted journal"))?;
+    let before = store.journal_len();
+    let bodies = store
+        .with_state(|state, dev| write_state(state, dev, now, &mut out))
+        .map_err(io("writing the compacted journal"))?;
+    let file = out
+        .w
+        .into_inner()
+        .map_err(|e| StoreError::io("writing the compacted journal", e.into_error()))?;
+    file.sync_all()
+        .map_err(io("syncing the compacted journal"))?;
+    drop(file);
+
+    // Replay the new journal and compare before switching.
+    let dev = FileDevice::open(tmp).map_err(io("reopening the compacted journal"))?;
+    let fresh = Store::open_device(Box::new(dev), opts)?;
+    fresh.take_recent_from(store);
+    if let Some(diff) = first_difference(store, &fresh, now)? {
+        return Err(StoreError::Corrupt {
+            offset: 0,
+            reason: format!("compacted journal differs from the store ({diff}); kept the old one"),
+        });
+    }
+    let report = CompactReport {
+        before,
+        after: out.len,
+        records: out.records,
+        bodies,
+    };
+    Ok((fresh, report))
 }
 
 fn write_state(state: &State, dev: &dyn Device, now: i64, out: &mut Out) -> std::io::Result<u64> {

@@ -812,24 +812,8 @@ impl Store {
         if a.mailboxes.contains_key(name.as_str()) {
             return Err(StoreError::MailboxExists(name.to_string()));
         }
-        let mut recs = Vec::new();
         let mut v = self.next_uidvalidity(&g);
-        let levels: Vec<usize> = name.as_str().match_indices('/').map(|(i, _)| i).collect();
-        for end in levels {
-            let parent = &name.as_str()[..end];
-            if !a.mailboxes.contains_key(parent) {
-                recs.push((
-                    Record::CreateMailbox {
-                        account: account.to_owned(),
-                        name: parent.to_owned(),
-                        uidvalidity: v,
-                        special_use: 0,
-                    },
-                    None,
-                ));
-                v += 1;
-            }
-        }
+        let mut recs = parents(a, account, name, &mut v);
         recs.push((
             Record::CreateMailbox {
                 account: account.to_owned(),
@@ -862,7 +846,10 @@ impl Store {
     }
 
     /// Renames a mailbox with its children; they keep UIDVALIDITY and
-    /// messages. Renaming INBOX is refused.
+    /// messages, and missing parents of the new name are created.
+    /// Renaming INBOX moves its messages into a new mailbox and leaves
+    /// INBOX empty, its children staying where they are (RFC 3501
+    /// section 6.3.5); nothing can be renamed to INBOX.
     ///
     /// # Errors
     ///
@@ -874,12 +861,50 @@ impl Store {
         from: &MailboxName,
         to: &MailboxName,
     ) -> Result<()> {
-        if from.is_inbox() || to.is_inbox() {
-            return Err(StoreError::Inbox("renamed"));
+        if to.is_inbox() {
+            return Err(StoreError::Inbox("the target of a rename"));
         }
+        let now = self.now();
         let g = self.lock();
         let a = acc(&g, account)?;
-        mbox(a, from)?;
+        let src = mbox(a, from)?;
+        let mut v = self.next_uidvalidity(&g);
+        if from.is_inbox() {
+            if a.mailboxes.contains_key(to.as_str()) {
+                return Err(StoreError::MailboxExists(to.to_string()));
+            }
+            let mut recs = parents(a, account, to, &mut v);
+            recs.push((
+                Record::CreateMailbox {
+                    account: account.to_owned(),
+                    name: to.to_string(),
+                    uidvalidity: v,
+                    special_use: 0,
+                },
+                None,
+            ));
+            if !src.messages.is_empty() {
+                recs.push((
+                    Record::Copy {
+                        account: account.to_owned(),
+                        from: from.to_string(),
+                        to: to.to_string(),
+                        save_date: now,
+                        // The new mailbox starts at HIGHESTMODSEQ 1.
+                        modseq: 2,
+                        pairs: src
+                            .messages
+                            .iter()
+                            .enumerate()
+                            .map(|(i, m)| (m.uid, i as u32 + 1))
+                            .collect(),
+                        expunge_modseq: Some(src.highest_modseq + 1),
+                    },
+                    None,
+                ));
+            }
+            return self.commit(g, &recs);
+        }
         if to.is_below(from) {
             return Err(StoreError::MailboxExists(to.to_string()));
         }
@@ -892,12 +917,23 @@ impl Store {
                 }
             }
         }
-        let rec = Record::RenameMailbox {
-            account: account.to_owned(),
-            from: from.to_string(),
-            to: to.to_string(),
-        };
-        self.commit(g, &[(rec, None)])
+        // Parents of the new name, unless the rename itself brings them.
+        let mut recs: Vec<(Record, Option<&[u8]>)> = parents(a, account, to, &mut v)
+            .into_iter()
+            .filter(|(r, _)| {
+                !matches!(r, Record::CreateMailbox { name, .. }
+                    if MailboxName::new(name).is_ok_and(|n| n == *from || n.is_below(from)))
+            })
+            .collect();
+        recs.push((
+            Record::RenameMailbox {
+                account: account.to_owned(),
+                from: from.to_string(),
+                to: to.to_string(),
+            },
+            None,
+        ));
+        self.commit(g, &recs)
     }
 
     /// Sets subscription and special-use attributes of a mailbox.
@@ -1774,6 +1810,33 @@ impl Store {
         }
         Ok(report)
     }
+}
+
+/// Records creating the missing parents of `name`, with UIDVALIDITY
+/// values from `v` on.
+fn parents(
+    a: &Account,
+    account: &str,
+    name: &MailboxName,
+    v: &mut u32,
+) -> Vec<(Record, Option<&'static [u8]>)> {
+    let mut recs = Vec::new();
+    for (end, _) in name.as_str().match_indices('/') {
+        let parent = &name.as_str()[..end];
+        if !a.mailboxes.contains_key(parent) {
+            recs.push((
+                Record::CreateMailbox {
+                    account: account.to_owned(),
+                    name: parent.to_owned(),
+                    uidvalidity: *v,
+                    special_use: 0,
+                },
+                None,
+            ));
+            *v += 1;
+        }
+    }
+    recs
 }
 
 fn valid_script_name(name: &str) -> Result<()> {
@@ -2762,6 +2825,53 @@ mod tests {
         Store::compact(dir.path(), opts()).unwrap();
         let s = Store::open(dir.path(), opts()).unwrap();
         assert_eq!(s.status("ann", &inbox).unwrap().recent, 0);
+    }
+
+    #[test]
+    fn rename_inbox_moves_its_messages() {
+        let (dev, s) = mem_store();
+        let inbox = name("INBOX");
+        s.create_mailbox("ann", &name("INBOX/Child"), SpecialUse::NONE)
+            .unwrap();
+        for i in 1..=3 {
+            s.append("ann", &inbox, &msg(i), &Flags::new(), None)
+                .unwrap();
+        }
+        let before = s.status("ann", &inbox).unwrap();
+        let old = name("Old/2023");
+        s.rename_mailbox("ann", &inbox, &old).unwrap();
+        let st = s.status("ann", &inbox).unwrap();
+        assert_eq!(
+            (st.messages, st.uidvalidity, st.uidnext),
+            (0, before.uidvalidity, 4)
+        );
+        assert_eq!(s.vanished_since("ann", &inbox, 0).unwrap(), vec![1, 2, 3]);
+        let moved = s.messages("ann", &old, &UidSet::all()).unwrap();
+        assert_eq!(
+            moved.iter().map(|m| m.uid()).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
+        assert_eq!(s.read(&moved[2]).unwrap(), msg(3));
+        assert!(s.status("ann", &name("Old")).is_ok(), "parent created");
+        assert!(
+            s.status("ann", &name("INBOX/Child")).is_ok(),
+            "children stay"
+        );
+        assert!(matches!(
+            s.rename_mailbox("ann", &name("Old"), &inbox),
+            Err(StoreError::Inbox(_))
+        ));
+        // An empty INBOX renames to an empty mailbox.
+        s.rename_mailbox("ann", &inbox, &name("Empty")).unwrap();
+        assert_eq!(s.status("ann", &name("Empty")).unwrap().messages, 0);
+        // Renaming elsewhere creates the new parents too.
+        s.rename_mailbox("ann", &name("Empty"), &name("A/B/Empty"))
+            .unwrap();
+        assert!(s.status("ann", &name("A/B")).is_ok());
+        assert_eq!(s.quota("ann").unwrap().messages, 3);
+        let r = reopen(&dev);
+        assert_eq!(r.status("ann", &old).unwrap().messages, 3);
+        assert!(r.verify().unwrap().problems.is_empty());
     }
 
     #[test]
