@@ -5,7 +5,8 @@
 //! cargo bench -p rampart-mailstore --bench throughput -- [DIR] [SECONDS] [MESSAGES]
 //! ```
 //!
-//! `DIR` must be on the disk to measure (default: a temporary directory
+//! `MAILSTORE_SYNC_CONCURRENCY=K` sets the syncs in flight (default:
+//! the store's default). `DIR` must be on the disk to measure (default: a temporary directory
 //! under the system temp dir; a tmpfs makes fsync free and the figures
 //! meaningless). `SECONDS` per delivery run (default 3), `MESSAGES` in
 //! the SEARCH/FETCH mailbox (default 100000).
@@ -261,7 +262,12 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let secs: f64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(3.0);
     let n: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(100_000);
-    let k = StoreOptions::default().sync_concurrency;
+    // MAILSTORE_SYNC_CONCURRENCY overrides how many syncs may be in
+    // flight, to compare settings on a given disk.
+    let k = std::env::var("MAILSTORE_SYNC_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(StoreOptions::default().sync_concurrency);
     println!(
         "mailstore benchmark in {} ({secs} s per run, {k} syncs in flight at most)",
         dir.display()

@@ -4,10 +4,10 @@
 //! Every change is one checksummed record appended to a journal file;
 //! message bodies live inside their record, so one `fdatasync` makes a
 //! delivery durable, and concurrent writers share it (group commit).
-//! Opening the store replays the journal into memory and cuts off a torn
-//! tail left by a crash. The crate README explains the choice of this
-//! engine and the fsync order that makes an acknowledged delivery
-//! survive a crash.
+//! Opening the store loads the last checkpoint of the index, replays the
+//! journal written after it and cuts off a torn tail left by a crash.
+//! The crate README explains the choice of this engine and the fsync
+//! order that makes an acknowledged delivery survive a crash.
 //!
 //! ```
 //! use rampart_mailstore::{Flags, MailboxName, SearchKey, Store, StoreOptions};
