@@ -2044,10 +2044,26 @@ fn uid_floors(dev: &dyn Device, at: u64, len: u64) -> (u64, Vec<Floor>) {
     (count, floors)
 }
 
+/// Copies the journal from `at` to its end into `path`, all of it (the
+/// tail may hold acknowledged records after a damaged one), and makes
+/// the copy durable before the caller cuts the journal.
 fn save_tail(dev: &dyn Device, at: u64, len: u64, path: &Path) -> std::io::Result<()> {
-    let mut buf = vec![0; (len - at).min(64 << 20) as usize];
-    dev.read_at(&mut buf, at)?;
-    std::fs::write(path, &buf)
+    use std::io::Write;
+    let mut f = File::create(path)?;
+    let mut buf = vec![0; (len - at).min(1 << 20) as usize];
+    let mut pos = at;
+    while pos < len {
+        let n = (len - pos).min(buf.len() as u64) as usize;
+        dev.read_at(&mut buf[..n], pos)?;
+        f.write_all(&buf[..n])?;
+        pos += n as u64;
+    }
+    f.sync_all()?;
+    drop(f);
+    match path.parent() {
+        Some(dir) => journal::sync_dir(dir),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -2698,6 +2714,33 @@ mod tests {
             .unwrap();
         assert_eq!(au.uid, 13);
         assert!(r.verify().unwrap().problems.is_empty());
+    }
+
+    #[test]
+    fn a_long_torn_tail_is_saved_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let inbox = name("INBOX");
+        {
+            let s = Store::open(dir.path(), opts()).unwrap();
+            s.create_account("ann").unwrap();
+            s.append("ann", &inbox, &msg(1), &Flags::new(), None)
+                .unwrap();
+        }
+        let path = dir.path().join("journal");
+        let good = std::fs::metadata(&path).unwrap().len();
+        // A damaged record followed by 3 MiB of whatever came after it.
+        let mut tail = vec![0xee; 3 << 20];
+        tail[..4].copy_from_slice(&100u32.to_le_bytes());
+        let f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        std::os::unix::fs::FileExt::write_all_at(&f, &tail, good).unwrap();
+        let s = Store::open(dir.path(), opts()).unwrap();
+        assert_eq!(s.recovery().discarded_bytes, tail.len() as u64);
+        let saved = std::fs::read(dir.path().join(format!("journal.torn-{good}"))).unwrap();
+        assert_eq!(saved, tail);
+        assert_eq!(s.status("ann", &inbox).unwrap().messages, 1);
     }
 
     #[test]
