@@ -111,11 +111,17 @@ fn handle(
                 to.join(", "),
                 t.message.len()
             );
+            *stored += 1;
             if let Some(dir) = out {
-                *stored += 1;
                 std::fs::write(dir.join(format!("msg-{stored}.eml")), &t.message)?;
             }
-            srv.accept().expect("decision pending");
+            // The caller's own acceptance text: a queue id.
+            let ok = Reply::new(
+                250,
+                Some(EnhancedCode::new(2, 0, 0)),
+                format!("queued as {stored}"),
+            );
+            srv.accept_with(ok).expect("decision pending");
         }
         // No TLS or AUTH is configured, so these never come; refuse
         // anything unexpected rather than hang.

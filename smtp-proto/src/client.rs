@@ -3,9 +3,13 @@
 //!
 //! [`Client`] greets (EHLO, falling back to HELO, or LHLO), starts TLS
 //! and authenticates when asked, then runs the queued transactions
-//! with MAIL, RCPT and DATA (dot-stuffed) or BDAT, pipelining them
-//! when the server offers PIPELINING. Each transaction ends in an
-//! [`Outcome`] with one final reply per recipient.
+//! with MAIL, RCPT and DATA (dot-stuffed) or BDAT (in chunks of
+//! [`ClientConfig::bdat_chunk_size`]), pipelining them when the server
+//! offers PIPELINING. Before MAIL it fits each envelope to the
+//! server's extensions (see [`DeliveryError`] for what refuses a
+//! message locally). Each transaction ends in an [`Outcome`] with one
+//! final reply per recipient: the server's, or a local one from
+//! [`DeliveryError::reply`].
 //!
 //! The caller's loop mirrors the server's: send
 //! [`Client::take_output`], pass received bytes to [`Client::feed`],
@@ -37,11 +41,11 @@ use std::mem;
 use std::time::{Duration, Instant};
 
 use crate::command::{Command, parse_command};
-use crate::data::dot_stuff;
-use crate::error::{CommandError, ReplyError};
-use crate::params::{MailParams, RcptParams};
+use crate::data::{crlf_lines, dot_stuff};
+use crate::error::{CommandError, DeliveryError, ReplyError};
+use crate::params::{Body, MailParams, RcptParams};
 use crate::path::{ForwardPath, ReversePath};
-use crate::reply::{Capabilities, Capability, EnhancedCode, Reply};
+use crate::reply::{Capabilities, Capability, Reply};
 use crate::sasl::{self, Secret};
 
 /// When to use STARTTLS.
@@ -71,15 +75,23 @@ pub struct ClientConfig {
     pub pipelining: bool,
     /// Send messages with BDAT when the server offers CHUNKING.
     pub chunking: bool,
-    /// Time to wait for a reply (RFC 5321 4.5.3.2: 5 minutes).
+    /// Largest BDAT chunk; a longer message goes in several chunks
+    /// (pipelined when the server offers PIPELINING, else one at a
+    /// time). 0 means one chunk whatever the size.
+    pub bdat_chunk_size: usize,
+    /// Time to wait for the greeting and for the replies to EHLO,
+    /// MAIL, RCPT and the rest (RFC 5321 4.5.3.2.1-3: 5 minutes).
     pub reply_timeout: Duration,
-    /// Time to wait for the reply after the message (10 minutes).
+    /// Time to wait for the 354 after DATA (4.5.3.2.4: 2 minutes).
+    pub data_init_timeout: Duration,
+    /// Time to wait for the reply after the message or a BDAT chunk
+    /// (4.5.3.2.6: 10 minutes).
     pub data_end_timeout: Duration,
 }
 
 impl ClientConfig {
     /// SMTP, opportunistic TLS, no AUTH, pipelining and chunking when
-    /// offered, RFC 5321 timeouts.
+    /// offered (1 MiB chunks), RFC 5321 timeouts.
     pub fn new(helo_name: impl Into<String>) -> Self {
         Self {
             helo_name: helo_name.into(),
@@ -88,7 +100,9 @@ impl ClientConfig {
             auth: None,
             pipelining: true,
             chunking: true,
+            bdat_chunk_size: 1 << 20,
             reply_timeout: Duration::from_secs(300),
+            data_init_timeout: Duration::from_secs(120),
             data_end_timeout: Duration::from_secs(600),
         }
     }
@@ -103,20 +117,22 @@ pub struct Envelope {
     pub mail_params: MailParams<'static>,
     /// Recipients with their parameters.
     pub recipients: Vec<(ForwardPath<'static>, RcptParams<'static>)>,
-    /// The message, as it should arrive (any line endings; DATA
-    /// sends it with CRLF and dot-stuffed, BDAT as it is).
+    /// The message, with any line endings: it arrives with CRLF ones
+    /// and a final CRLF, sent dot-stuffed with DATA or in BDAT chunks;
+    /// only a `BODY=BINARYMIME` message goes exactly as it is (BDAT).
     pub message: Vec<u8>,
 }
 
 impl Envelope {
     /// An envelope from path text such as `<a@b>` (or `<>`), without
-    /// parameters.
+    /// parameters but SMTPUTF8 when an address needs it.
     ///
     /// # Errors
     ///
     /// The [`CommandError`] for the first path that does not parse.
     pub fn new(from: &str, to: &[&str], message: &[u8]) -> Result<Self, CommandError> {
-        let line = format!("MAIL FROM:{from}");
+        let utf8 = !from.is_ascii() || to.iter().any(|t| !t.is_ascii());
+        let line = format!("MAIL FROM:{from}{}", if utf8 { " SMTPUTF8" } else { "" });
         let Command::Mail { from, .. } = parse_command(line.as_bytes())? else {
             unreachable!("a MAIL line parses as MAIL");
         };
@@ -131,7 +147,10 @@ impl Envelope {
         }
         Ok(Self {
             from,
-            mail_params: MailParams::default(),
+            mail_params: MailParams {
+                smtputf8: utf8,
+                ..MailParams::default()
+            },
             recipients,
             message: message.to_vec(),
         })
@@ -218,6 +237,9 @@ enum Expect {
     Rcpt(usize),
     Data,
     DataEnd,
+    /// The reply to a BDAT chunk that is not the last.
+    BdatChunk,
+    /// The reply (or, in LMTP, the replies) to BDAT ... LAST.
     Bdat,
     Rset,
     Quit,
@@ -232,6 +254,12 @@ struct Current {
     finals: Vec<Reply>,
     /// Final replies still awaited after the message.
     awaiting: usize,
+    /// The BDAT payload, and how much of it has gone out.
+    body: Vec<u8>,
+    sent: usize,
+    /// The first refused BDAT chunk: the transaction has failed, and
+    /// the replies to chunks already sent are read and dropped.
+    chunk_failed: Option<Reply>,
 }
 
 impl Current {
@@ -335,7 +363,8 @@ impl Client {
             return None;
         }
         let wait = match first {
-            Expect::DataEnd | Expect::Bdat => self.cfg.data_end_timeout,
+            Expect::Data => self.cfg.data_init_timeout,
+            Expect::DataEnd | Expect::Bdat | Expect::BdatChunk => self.cfg.data_end_timeout,
             _ => self.cfg.reply_timeout,
         };
         Some(self.last_activity + wait)
@@ -417,12 +446,7 @@ impl Client {
     fn fail(&mut self, e: ClientError) {
         let usable = !matches!(e, ClientError::Protocol(_) | ClientError::Timeout);
         self.events.push_back(ClientEvent::Error(e));
-        let local = Reply::new(
-            451,
-            Some(EnhancedCode::new(4, 4, 0)),
-            "session failed before delivery",
-        );
-        self.fail_all(&local);
+        self.fail_all(&DeliveryError::SessionFailed.reply());
         self.expect.clear();
         if usable {
             self.cmd("QUIT", Expect::Quit);
@@ -527,6 +551,7 @@ impl Client {
             Expect::Mail => self.on_mail(r),
             Expect::Rcpt(i) => self.on_rcpt(i, r),
             Expect::Data => self.on_data(r),
+            Expect::BdatChunk => self.on_chunk(r),
             Expect::DataEnd | Expect::Bdat => self.on_final(r),
             Expect::Rset => self.maybe_start(),
             Expect::Quit => self.close(),
@@ -580,11 +605,18 @@ impl Client {
         if !self.ready || self.closed || self.current.is_some() || !self.expect.is_empty() {
             return;
         }
-        let Some((id, env)) = self.queue.pop_front() else {
-            if self.quit_requested {
-                self.cmd("QUIT", Expect::Quit);
+        let (id, env) = loop {
+            let Some((id, mut env)) = self.queue.pop_front() else {
+                if self.quit_requested {
+                    self.cmd("QUIT", Expect::Quit);
+                }
+                return;
+            };
+            match self.prepare(&mut env) {
+                Ok(()) => break (id, env),
+                // Refused here: nothing is sent for this message.
+                Err(e) => self.refuse_locally(id, env, &e.reply()),
             }
-            return;
         };
         let n = env.recipients.len();
         let mail = format!("MAIL FROM:{}{}", env.from, env.mail_params);
@@ -595,6 +627,9 @@ impl Client {
             rcpts: vec![None; n],
             finals: Vec::new(),
             awaiting: 0,
+            body: Vec::new(),
+            sent: 0,
+            chunk_failed: None,
         });
         self.cmd(&mail, Expect::Mail);
         if self.pipelining() {
@@ -605,6 +640,77 @@ impl Client {
         }
     }
 
+    /// Fits the envelope to what the server offers: parameters of an
+    /// extension it lacks are dropped where that is allowed (DSN's,
+    /// AUTH=, SIZE=) and refuse the message where it is not (8BITMIME,
+    /// BINARYMIME, SMTPUTF8, REQUIRETLS); SIZE= is added when the
+    /// server offers SIZE, and checked against its limit.
+    fn prepare(&self, env: &mut Envelope) -> Result<(), DeliveryError> {
+        let p = &mut env.mail_params;
+        match p.body {
+            Some(Body::EightBitMime) if !self.has(&Capability::EightBitMime) => {
+                return Err(DeliveryError::EightBitMime);
+            }
+            Some(Body::BinaryMime) if !(self.has(&Capability::BinaryMime) && self.chunking()) => {
+                return Err(DeliveryError::BinaryMime);
+            }
+            _ => {}
+        }
+        let utf8 = !env.from.is_ascii() || env.recipients.iter().any(|(t, _)| !t.is_ascii());
+        if utf8 {
+            p.smtputf8 = true;
+        }
+        if p.smtputf8 && !self.has(&Capability::SmtpUtf8) {
+            return Err(DeliveryError::SmtpUtf8);
+        }
+        if p.requiretls && !(self.tls && self.has(&Capability::RequireTls)) {
+            return Err(DeliveryError::RequireTls);
+        }
+        if !self.has(&Capability::Dsn) {
+            // RFC 3461 4: a server without DSN gets no DSN parameters.
+            p.ret = None;
+            p.envid = None;
+            for (_, rp) in &mut env.recipients {
+                rp.notify = None;
+                rp.orcpt = None;
+            }
+        }
+        if !self.has(&Capability::Auth(Vec::new())) {
+            // RFC 4954 5: no AUTH= to a server without AUTH.
+            p.auth = None;
+        }
+        let limit = self.caps.as_ref().and_then(|c| {
+            c.list.iter().find_map(|c| match c {
+                Capability::Size(n) => Some(n.unwrap_or(0)),
+                _ => None,
+            })
+        });
+        match limit {
+            None => p.size = None,
+            Some(max) => {
+                let size = *p.size.get_or_insert(env.message.len() as u64);
+                if max > 0 && size > max {
+                    return Err(DeliveryError::TooLarge { max });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// An outcome for a message never sent: `r` for every recipient.
+    fn refuse_locally(&mut self, id: u64, env: Envelope, r: &Reply) {
+        let recipients = env
+            .recipients
+            .into_iter()
+            .map(|(p, _)| (p, r.clone()))
+            .collect();
+        self.events.push_back(ClientEvent::Outcome(Outcome {
+            id,
+            mail: r.clone(),
+            recipients,
+        }));
+    }
+
     fn send_rcpt(&mut self, i: usize) {
         let Some(cur) = &self.current else { return };
         let (to, p) = &cur.env.recipients[i];
@@ -612,17 +718,76 @@ impl Client {
         self.cmd(&line, Expect::Rcpt(i));
     }
 
-    /// DATA, or BDAT with the whole message as one last chunk.
+    /// DATA, or the message in BDAT chunks: all of them at once when
+    /// pipelining (RFC 3030 allows it), else the first one.
     fn send_transfer(&mut self) {
-        if self.chunking() {
-            let Some(cur) = &self.current else { return };
-            let msg = &cur.env.message;
-            let line = format!("BDAT {} LAST\r\n", msg.len());
-            self.output.extend_from_slice(line.as_bytes());
-            self.output.extend_from_slice(msg);
-            self.expect.push_back(Expect::Bdat);
+        if !self.chunking() {
+            return self.cmd("DATA", Expect::Data);
+        }
+        let pipelining = self.pipelining();
+        let Some(cur) = self.current.as_mut() else {
+            return;
+        };
+        let msg = mem::take(&mut cur.env.message);
+        cur.body = if cur.env.mail_params.body == Some(Body::BinaryMime) {
+            msg
         } else {
-            self.cmd("DATA", Expect::Data);
+            crlf_lines(msg)
+        };
+        cur.sent = 0;
+        while !self.send_chunk() && pipelining {}
+    }
+
+    /// Sends the next BDAT chunk; true when it was the last.
+    fn send_chunk(&mut self) -> bool {
+        let max = match self.cfg.bdat_chunk_size {
+            0 => usize::MAX,
+            n => n,
+        };
+        let Some(cur) = self.current.as_mut() else {
+            return true;
+        };
+        let rest = cur.body.len() - cur.sent;
+        let n = rest.min(max);
+        let last = n == rest;
+        let line = if last {
+            format!("BDAT {n} LAST\r\n")
+        } else {
+            format!("BDAT {n}\r\n")
+        };
+        self.output.extend_from_slice(line.as_bytes());
+        self.output
+            .extend_from_slice(&cur.body[cur.sent..cur.sent + n]);
+        cur.sent += n;
+        if last {
+            cur.body = Vec::new();
+        }
+        self.expect.push_back(if last {
+            Expect::Bdat
+        } else {
+            Expect::BdatChunk
+        });
+        last
+    }
+
+    /// The reply to a BDAT chunk that is not the last.
+    fn on_chunk(&mut self, r: Reply) {
+        let pipelining = self.pipelining();
+        let Some(cur) = self.current.as_mut() else {
+            return;
+        };
+        if cur.chunk_failed.is_some() {
+            return;
+        }
+        match (r.is_positive(), pipelining) {
+            (true, true) => {}
+            (true, false) => {
+                self.send_chunk();
+            }
+            // The rest is in flight: note the failure, read on.
+            (false, true) => cur.chunk_failed = Some(r),
+            // Nothing else was sent (RFC 3030 2: no more chunks).
+            (false, false) => self.refused_transfer(r),
         }
     }
 
@@ -712,6 +877,13 @@ impl Client {
         let Some(cur) = self.current.as_mut() else {
             return;
         };
+        if cur.awaiting == 0
+            && let Some(f) = cur.chunk_failed.take()
+        {
+            // An earlier chunk failed: this is the LAST chunk's one
+            // reply, and the transaction ends with the first failure.
+            return self.refused_transfer(f);
+        }
         if cur.awaiting == 0 {
             // First reply to BDAT: now we know how many follow.
             let accepted = cur.accepted();
@@ -739,7 +911,7 @@ impl Client {
     fn finish_with(&mut self, cur: Current, all: Option<&Reply>) {
         let mail = cur.mail.clone().unwrap_or_else(|| {
             all.cloned()
-                .unwrap_or_else(|| Reply::new(451, None, "not sent"))
+                .unwrap_or_else(|| DeliveryError::NoReply.reply())
         });
         let mail_ok = mail.is_positive();
         let mut k = 0;
@@ -751,11 +923,11 @@ impl Client {
                 Some(_) if all.is_none() => {
                     let f = cur.finals.get(k).or(cur.finals.last()).cloned();
                     k += 1;
-                    f.unwrap_or_else(|| Reply::new(451, None, "no final reply"))
+                    f.unwrap_or_else(|| DeliveryError::NoReply.reply())
                 }
                 _ => all
                     .cloned()
-                    .unwrap_or_else(|| Reply::new(451, None, "no reply")),
+                    .unwrap_or_else(|| DeliveryError::NoReply.reply()),
             };
             recipients.push((path, result));
         }

@@ -2,9 +2,10 @@
 
 use std::fmt;
 
+use crate::chars::{self, MECH};
 use crate::error::{CommandError, clip};
-use crate::params::{MailParams, RcptParams, parse_mail_params, parse_rcpt_params};
-use crate::path::{ForwardPath, Host, ReversePath, parse_forward_path, parse_reverse_path};
+use crate::params::{MailParams, RcptParams, digits, mail_command, rcpt_command};
+use crate::path::{ForwardPath, ReversePath, check_host, parse_forward_path, parse_reverse_path};
 
 /// One client command, borrowing its text from the input line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,13 +143,14 @@ impl fmt::Display for Command<'_> {
 /// every parameter we know plus a long AUTH initial response.
 pub const DEFAULT_MAX_LINE: usize = 2048;
 
+#[cold]
 fn syntax(command: &'static str, reason: &'static str) -> CommandError {
     CommandError::Syntax { command, reason }
 }
 
 /// Parses one command line. `line` may end in CRLF or LF, which is
 /// removed, as are trailing spaces (a common client slip). Nothing is
-/// allocated unless the line is bad.
+/// allocated unless the line is bad: the command borrows from `line`.
 ///
 /// ```text
 /// ehlo     = "EHLO" SP ( Domain / address-literal ) CRLF
@@ -169,15 +171,59 @@ fn syntax(command: &'static str, reason: &'static str) -> CommandError {
 /// auth     = "AUTH" SP sasl-mech [SP initial-response] CRLF ; RFC 4954
 /// ```
 ///
-/// Tolerated deviations: verbs in any case, spaces between `FROM:`
-/// and the path, several spaces between parameters. UTF-8 is accepted
-/// here; whether SMTPUTF8 allows it is checked for MAIL (the
-/// `SMTPUTF8` parameter) here and for RCPT by the session.
+/// Tolerated deviations: verbs in any case, an address literal after
+/// HELO, spaces between `FROM:` and the path, several spaces between
+/// parameters. UTF-8 is accepted here; whether SMTPUTF8 allows it is
+/// checked for MAIL (the `SMTPUTF8` parameter) here and for RCPT by
+/// the session.
+///
+/// Commands that RFC 5321 or another RFC defines but this crate does
+/// not implement (`TURN`, `SEND`, `SOML`, `SAML`, `ETRN`, `ATRN`,
+/// `BURL`) give [`CommandError::NotImplemented`] (502); any other verb
+/// gives [`CommandError::UnknownCommand`] (500).
 ///
 /// # Errors
 ///
 /// A [`CommandError`]; [`CommandError::reply`] gives the reply.
 pub fn parse_command(line: &[u8]) -> Result<Command<'_>, CommandError> {
+    const DATA: u32 = key4(*b"data");
+    const RSET: u32 = key4(*b"rset");
+    const QUIT: u32 = key4(*b"quit");
+    const NOOP: u32 = key4(*b"noop");
+    const HELP: u32 = key4(*b"help");
+    let line = trim_line(line);
+    // The commands without an argument, before the full parser and
+    // its larger stack frame.
+    if let &[a, b, c, d] = line {
+        match key4([a, b, c, d]) {
+            DATA => return Ok(Command::Data),
+            RSET => return Ok(Command::Rset),
+            QUIT => return Ok(Command::Quit),
+            NOOP => return Ok(Command::Noop { arg: None }),
+            HELP => return Ok(Command::Help { topic: None }),
+            _ => {}
+        }
+    }
+    parse_full(line)
+}
+
+#[inline(never)]
+fn parse_full(line: &[u8]) -> Result<Command<'_>, CommandError> {
+    // The parsers below build the command in place and hand it back
+    // untouched: re-wrapping it (`Ok(x?)`) would copy it through the
+    // stack, which costs more than parsing a short line.
+    let r = parse_line(line);
+    if r.is_err()
+        && let Some(byte) = control_byte(line)
+    {
+        return Err(CommandError::ControlCharacter { byte });
+    }
+    r
+}
+
+/// Drops the line ending (CRLF or LF) and trailing spaces.
+#[inline(always)]
+fn trim_line(line: &[u8]) -> &[u8] {
     let mut end = line.len();
     if end > 0 && line[end - 1] == b'\n' {
         end -= 1;
@@ -188,118 +234,235 @@ pub fn parse_command(line: &[u8]) -> Result<Command<'_>, CommandError> {
     while end > 0 && line[end - 1] == b' ' {
         end -= 1;
     }
-    let line = &line[..end];
-    if let Some(&byte) = line.iter().find(|&&b| b < 0x20 || b == 0x7f) {
-        return Err(CommandError::ControlCharacter { byte });
-    }
-    let line = if line.is_ascii() {
-        // ASCII is UTF-8; this check cannot fail.
-        std::str::from_utf8(line).map_err(|_| CommandError::InvalidUtf8 { offset: 0 })?
-    } else {
-        std::str::from_utf8(line).map_err(|e| CommandError::InvalidUtf8 {
-            offset: e.valid_up_to(),
-        })?
-    };
-    let (verb, arg) = match line.find(' ') {
-        Some(i) => (&line[..i], Some(&line[i + 1..])),
-        None => (line, None),
-    };
-    let vb = verb.as_bytes();
-    if vb.len() == 4 && vb.iter().all(u8::is_ascii_alphabetic) {
-        let key = u32::from_be_bytes([vb[0], vb[1], vb[2], vb[3]]) | 0x2020_2020;
-        return parse_verb4(key, verb, arg);
-    }
-    if verb.eq_ignore_ascii_case("STARTTLS") {
-        return none("STARTTLS", arg).map(|()| Command::StartTls);
-    }
-    Err(unknown_verb(verb))
+    &line[..end]
 }
 
-fn unknown_verb(verb: &str) -> CommandError {
+/// A bad line holding a control character is answered as such,
+/// whatever else is wrong with it. The grammar of every command
+/// refuses control characters (free text is checked by
+/// [`text_arg`]), so a good line never needs this scan.
+#[cold]
+fn control_byte(line: &[u8]) -> Option<u8> {
+    line.iter().copied().find(|&b| b < 0x20 || b == 0x7f)
+}
+
+#[cold]
+fn unknown_verb(line: &[u8]) -> CommandError {
+    let end = memchr::memchr(b' ', line).unwrap_or(line.len());
     CommandError::UnknownCommand {
-        verb: clip(verb, 16),
+        verb: clip(&String::from_utf8_lossy(&line[..end]), 16),
     }
 }
 
-const fn key(s: &[u8; 4]) -> u32 {
-    u32::from_be_bytes(*s)
+/// The argument as text; its offset in the line is 5.
+#[inline(always)]
+fn utf8(arg: Option<&[u8]>) -> Result<Option<&str>, CommandError> {
+    match arg {
+        None => Ok(None),
+        Some(a) => match std::str::from_utf8(a) {
+            Ok(s) => Ok(Some(s)),
+            Err(e) => Err(bad_utf8(5 + e.valid_up_to())),
+        },
+    }
 }
 
-fn none(command: &'static str, arg: Option<&str>) -> Result<(), CommandError> {
+#[cold]
+fn bad_utf8(offset: usize) -> CommandError {
+    CommandError::InvalidUtf8 { offset }
+}
+
+/// Four ASCII letters as one number, lower-cased: `"mail"` and
+/// `"MAIL"` give the same key. A byte that is not a letter never maps
+/// onto a letter, so a key equal to a verb's means the same letters.
+#[inline(always)]
+const fn key4(b: [u8; 4]) -> u32 {
+    u32::from_le_bytes(b) | 0x2020_2020
+}
+
+/// The four-letter verbs, for [`VERBS`].
+#[derive(Clone, Copy)]
+enum Verb {
+    None,
+    Mail,
+    Rcpt,
+    Ehlo,
+    Helo,
+    Lhlo,
+    Data,
+    Bdat,
+    Rset,
+    Vrfy,
+    Expn,
+    Help,
+    Noop,
+    Quit,
+    Auth,
+    /// Defined by some RFC, not implemented here: 502.
+    Unimplemented(&'static str),
+}
+
+/// `(key4(verb) * HASH) >> 27` gives each verb its own slot of 32.
+const HASH: u32 = 0x8c98_c3a3;
+
+const fn slot(key: u32) -> usize {
+    (key.wrapping_mul(HASH) >> 27) as usize
+}
+
+/// The verbs by hash slot: one multiplication and one comparison find
+/// the verb, whatever the mix of commands.
+const VERBS: [(u32, Verb); 32] = {
+    let list: [(&[u8; 4], Verb); 21] = [
+        (b"mail", Verb::Mail),
+        (b"rcpt", Verb::Rcpt),
+        (b"ehlo", Verb::Ehlo),
+        (b"helo", Verb::Helo),
+        (b"lhlo", Verb::Lhlo),
+        (b"data", Verb::Data),
+        (b"bdat", Verb::Bdat),
+        (b"rset", Verb::Rset),
+        (b"vrfy", Verb::Vrfy),
+        (b"expn", Verb::Expn),
+        (b"help", Verb::Help),
+        (b"noop", Verb::Noop),
+        (b"quit", Verb::Quit),
+        (b"auth", Verb::Auth),
+        (b"turn", Verb::Unimplemented("TURN")),
+        (b"send", Verb::Unimplemented("SEND")),
+        (b"soml", Verb::Unimplemented("SOML")),
+        (b"saml", Verb::Unimplemented("SAML")),
+        (b"etrn", Verb::Unimplemented("ETRN")),
+        (b"atrn", Verb::Unimplemented("ATRN")),
+        (b"burl", Verb::Unimplemented("BURL")),
+    ];
+    let mut t = [(0u32, Verb::None); 32];
+    let mut i = 0;
+    while i < list.len() {
+        let k = key4(*list[i].0);
+        let s = slot(k);
+        assert!(t[s].0 == 0, "two verbs share a hash slot");
+        t[s] = (k, list[i].1);
+        i += 1;
+    }
+    t
+};
+
+/// Dispatches on the verb; only an argument that is kept is checked
+/// for UTF-8.
+#[inline(always)]
+fn parse_line(b: &[u8]) -> Result<Command<'_>, CommandError> {
+    if b.len() < 4 {
+        return Err(unknown_verb(b));
+    }
+    let arg = match b.get(4) {
+        None => None,
+        Some(b' ') => Some(&b[5..]),
+        Some(_) => return parse_long_verb(b),
+    };
+    let k = key4([b[0], b[1], b[2], b[3]]);
+    let (key, verb) = VERBS[slot(k)];
+    if key != k {
+        return Err(unknown_verb(b));
+    }
+    match verb {
+        Verb::Mail => parse_mail(utf8(arg)?),
+        Verb::Rcpt => parse_rcpt(utf8(arg)?),
+        Verb::Ehlo => hello_arg("EHLO", utf8(arg)?).map(|domain| Command::Ehlo { domain }),
+        Verb::Helo => hello_arg("HELO", utf8(arg)?).map(|domain| Command::Helo { domain }),
+        Verb::Lhlo => hello_arg("LHLO", utf8(arg)?).map(|domain| Command::Lhlo { domain }),
+        Verb::Data => none("DATA", arg, Command::Data),
+        Verb::Rset => none("RSET", arg, Command::Rset),
+        Verb::Quit => none("QUIT", arg, Command::Quit),
+        Verb::Bdat => parse_bdat(arg),
+        Verb::Vrfy => string_arg("VRFY", utf8(arg)?).map(|arg| Command::Vrfy { arg }),
+        Verb::Expn => string_arg("EXPN", utf8(arg)?).map(|arg| Command::Expn { arg }),
+        Verb::Help => text_arg(utf8(arg)?).map(|topic| Command::Help { topic }),
+        Verb::Noop => text_arg(utf8(arg)?).map(|arg| Command::Noop { arg }),
+        Verb::Auth => parse_auth(utf8(arg)?),
+        Verb::Unimplemented(v) => Err(not_implemented(v)),
+        Verb::None => Err(unknown_verb(b)),
+    }
+}
+
+#[cold]
+fn not_implemented(verb: &'static str) -> CommandError {
+    CommandError::NotImplemented { verb }
+}
+
+/// The one verb longer than four letters: STARTTLS.
+fn parse_long_verb(b: &[u8]) -> Result<Command<'_>, CommandError> {
+    if b.len() >= 8 && b[..8].eq_ignore_ascii_case(b"STARTTLS") {
+        match b.get(8) {
+            None => return Ok(Command::StartTls),
+            Some(b' ') => return Err(syntax("STARTTLS", "takes no argument")),
+            Some(_) => {}
+        }
+    }
+    Err(unknown_verb(b))
+}
+
+#[inline(always)]
+fn none<'a>(
+    command: &'static str,
+    arg: Option<&[u8]>,
+    cmd: Command<'a>,
+) -> Result<Command<'a>, CommandError> {
     match arg {
-        None => Ok(()),
+        None => Ok(cmd),
         Some(_) => Err(syntax(command, "takes no argument")),
     }
 }
 
-fn parse_verb4<'a>(k: u32, verb: &str, arg: Option<&'a str>) -> Result<Command<'a>, CommandError> {
-    const MAIL: u32 = key(b"mail");
-    const RCPT: u32 = key(b"rcpt");
-    const EHLO: u32 = key(b"ehlo");
-    const HELO: u32 = key(b"helo");
-    const LHLO: u32 = key(b"lhlo");
-    const DATA: u32 = key(b"data");
-    const BDAT: u32 = key(b"bdat");
-    const RSET: u32 = key(b"rset");
-    const VRFY: u32 = key(b"vrfy");
-    const EXPN: u32 = key(b"expn");
-    const HELP: u32 = key(b"help");
-    const NOOP: u32 = key(b"noop");
-    const QUIT: u32 = key(b"quit");
-    const AUTH: u32 = key(b"auth");
-    Ok(match k {
-        MAIL => parse_mail(arg.unwrap_or(""))?,
-        RCPT => parse_rcpt(arg.unwrap_or(""))?,
-        EHLO => Command::Ehlo {
-            domain: hello_arg("EHLO", arg)?,
-        },
-        HELO => Command::Helo {
-            domain: hello_arg("HELO", arg)?,
-        },
-        LHLO => Command::Lhlo {
-            domain: hello_arg("LHLO", arg)?,
-        },
-        DATA => none("DATA", arg).map(|()| Command::Data)?,
-        RSET => none("RSET", arg).map(|()| Command::Rset)?,
-        QUIT => none("QUIT", arg).map(|()| Command::Quit)?,
-        BDAT => parse_bdat(arg)?,
-        VRFY => Command::Vrfy {
-            arg: string_arg("VRFY", arg)?,
-        },
-        EXPN => Command::Expn {
-            arg: string_arg("EXPN", arg)?,
-        },
-        HELP => Command::Help { topic: arg },
-        NOOP => Command::Noop { arg },
-        AUTH => parse_auth(arg)?,
-        _ => return Err(unknown_verb(verb)),
-    })
-}
-
 fn hello_arg<'a>(command: &'static str, arg: Option<&'a str>) -> Result<&'a str, CommandError> {
     let a = arg.ok_or_else(|| syntax(command, "needs a domain"))?;
-    Host::parse(a)?;
+    check_host(a)?;
     Ok(a)
 }
 
+/// `String` of VRFY and EXPN: any text without control characters.
 fn string_arg<'a>(command: &'static str, arg: Option<&'a str>) -> Result<&'a str, CommandError> {
-    match arg {
+    match text_arg(arg)? {
         Some(a) if !a.is_empty() => Ok(a),
         _ => Err(syntax(command, "needs an argument")),
     }
 }
 
-/// Strips `prefix` (ASCII, any case) and then any spaces.
-fn after_prefix<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    let n = prefix.len();
-    if s.len() >= n && s.as_bytes()[..n].eq_ignore_ascii_case(prefix.as_bytes()) {
-        Some(s[n..].trim_start_matches(' '))
-    } else {
-        None
+/// Free text (HELP, NOOP, VRFY, EXPN): no control characters.
+fn text_arg(arg: Option<&str>) -> Result<Option<&str>, CommandError> {
+    if let Some(a) = arg
+        && let Some(&byte) = a.as_bytes().iter().find(|&&b| b < 0x20 || b == 0x7f)
+    {
+        return Err(CommandError::ControlCharacter { byte });
     }
+    Ok(arg)
+}
+
+/// Strips `prefix` (ASCII letters then one more byte, in any case)
+/// and then any spaces.
+#[inline(always)]
+fn after_prefix(s: &str, letters: [u8; 4], n: usize, last: u8) -> Option<&str> {
+    let b = s.as_bytes();
+    if b.len() <= n || b[n] != last {
+        return None;
+    }
+    let k = if n == 4 {
+        key4([b[0], b[1], b[2], b[3]])
+    } else {
+        // "TO:": two letters, padded with the two-letter key.
+        key4([b[0], b[1], b' ', b' '])
+    };
+    if k != key4(letters) {
+        return None;
+    }
+    let mut i = n + 1;
+    while i < b.len() && b[i] == b' ' {
+        i += 1;
+    }
+    // Everything skipped is ASCII.
+    Some(&s[i..])
 }
 
 /// Splits what follows a path: nothing, or SP and parameters.
+#[inline(always)]
 fn params_after<'a>(rest: &'a str, command: &'static str) -> Result<&'a str, CommandError> {
     match rest.as_bytes().first() {
         None => Ok(""),
@@ -308,23 +471,29 @@ fn params_after<'a>(rest: &'a str, command: &'static str) -> Result<&'a str, Com
     }
 }
 
-fn parse_mail(arg: &str) -> Result<Command<'_>, CommandError> {
-    let p = after_prefix(arg, "FROM:").ok_or_else(|| syntax("MAIL", "expected FROM:<path>"))?;
+/// ```text
+/// mail            = "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF
+/// Mail-parameters = esmtp-param *(SP esmtp-param)
+/// ```
+#[inline]
+fn parse_mail(arg: Option<&str>) -> Result<Command<'_>, CommandError> {
+    let p = after_prefix(arg.unwrap_or(""), *b"from", 4, b':')
+        .ok_or_else(|| syntax("MAIL", "expected FROM:<path>"))?;
     let (from, used) = parse_reverse_path(p)?;
-    let params = parse_mail_params(params_after(&p[used..], "MAIL")?)?;
-    if !params.smtputf8 && !from.is_ascii() {
-        return Err(CommandError::Utf8NeedsSmtputf8 {
-            address: clip(&from.to_string(), 300),
-        });
-    }
-    Ok(Command::Mail { from, params })
+    mail_command(params_after(&p[used..], "MAIL")?, from)
 }
 
-fn parse_rcpt(arg: &str) -> Result<Command<'_>, CommandError> {
-    let p = after_prefix(arg, "TO:").ok_or_else(|| syntax("RCPT", "expected TO:<path>"))?;
+/// ```text
+/// rcpt            = "RCPT TO:" ( "<Postmaster@" Domain ">" /
+///                   "<Postmaster>" / Forward-path ) [SP Rcpt-parameters] CRLF
+/// Rcpt-parameters = esmtp-param *(SP esmtp-param)
+/// ```
+#[inline]
+fn parse_rcpt(arg: Option<&str>) -> Result<Command<'_>, CommandError> {
+    let p = after_prefix(arg.unwrap_or(""), *b"to  ", 2, b':')
+        .ok_or_else(|| syntax("RCPT", "expected TO:<path>"))?;
     let (to, used) = parse_forward_path(p)?;
-    let params = parse_rcpt_params(params_after(&p[used..], "RCPT")?)?;
-    Ok(Command::Rcpt { to, params })
+    rcpt_command(params_after(&p[used..], "RCPT")?, to)
 }
 
 /// ```text
@@ -332,19 +501,14 @@ fn parse_rcpt(arg: &str) -> Result<Command<'_>, CommandError> {
 /// chunk-size = 1*DIGIT
 /// end-marker = "LAST"
 /// ```
-fn parse_bdat(arg: Option<&str>) -> Result<Command<'_>, CommandError> {
+fn parse_bdat(arg: Option<&[u8]>) -> Result<Command<'_>, CommandError> {
     let a = arg.ok_or_else(|| syntax("BDAT", "needs a chunk size"))?;
-    let (n, last) = match a.split_once(' ') {
-        Some((n, l)) if l.eq_ignore_ascii_case("LAST") => (n, true),
+    let (n, last) = match a.iter().position(|&c| c == b' ') {
+        Some(i) if a[i + 1..].eq_ignore_ascii_case(b"LAST") => (&a[..i], true),
         Some(_) => return Err(syntax("BDAT", "expected LAST after the chunk size")),
         None => (a, false),
     };
-    if n.is_empty() || n.len() > 20 || !n.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(syntax("BDAT", "chunk size is not a number"));
-    }
-    let size = n
-        .parse()
-        .map_err(|_| syntax("BDAT", "chunk size is not a number"))?;
+    let size = digits(n).ok_or_else(|| syntax("BDAT", "chunk size is not a number"))?;
     Ok(Command::Bdat { size, last })
 }
 
@@ -358,17 +522,13 @@ fn parse_bdat(arg: Option<&str>) -> Result<Command<'_>, CommandError> {
 /// The mechanism is accepted in any case.
 fn parse_auth(arg: Option<&str>) -> Result<Command<'_>, CommandError> {
     let a = arg.ok_or_else(|| syntax("AUTH", "needs a mechanism"))?;
-    let (mech, initial) = match a.split_once(' ') {
-        Some((m, i)) => (m, Some(i)),
+    let (mech, initial) = match a.bytes().position(|c| c == b' ') {
+        // A space is ASCII: both sides are whole characters.
+        Some(i) => (&a[..i], Some(&a[i + 1..])),
         None => (a, None),
     };
     let mb = mech.as_bytes();
-    if mb.is_empty()
-        || mb.len() > 20
-        || !mb
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
-    {
+    if mb.is_empty() || mb.len() > 20 || !mb.iter().all(|&b| chars::is(b, MECH)) {
         return Err(syntax("AUTH", "bad mechanism name"));
     }
     if let Some(i) = initial
@@ -544,6 +704,27 @@ mod tests {
             (b"AUTH THIS-NAME-IS-FAR-TOO-LONG", 501),
             (b"NOOP \x00", 500),
             (b"STARTTLS x", 501),
+            (b"TURN", 502),
+            (b"etrn example.org", 502),
+            (b"BURL imap://x LAST", 502),
+            (b"STARTTLSX", 500),
+            (b"MAI", 500),
+            (b"M\xc3\xa4IL FROM:<a@b>", 500),
+            (b"MAIL\xff", 500),
+            (b"VRFY a\x01b", 500),
+            (b"HELP \x7f", 500),
+            // A control character is reported as such even where the
+            // grammar would refuse the line anyway.
+            (b"MAIL FROM:<a\x00@b>", 500),
+            (b"RCPT TO:<a@b> NOTIFY=\x01", 500),
+            (b"RCPT TO:<a@[IPv6:1::2::3]>", 501),
+            (b"RCPT TO:<@[1.2.3.4]:a@b>", 501),
+            (b"MAIL FROM:<a@b> SIZE=1 size=2", 501),
+            (b"MAIL FROM:<a@b> ENVID=+zz", 501),
+            (b"MAIL FROM:<a@b> BODY=8bitmime=x", 501),
+            (b"MAIL FROM:<a@b> =1", 501),
+            (b"RCPT TO:<a@b> ORCPT=rfc822;a\xc3\xa4", 501),
+            (b"AUTH PLAIN abc", 501),
         ];
         for (line, code) in table {
             let e = parse_command(line).unwrap_err();
@@ -554,6 +735,24 @@ mod tests {
                 String::from_utf8_lossy(line)
             );
         }
+    }
+
+    #[test]
+    fn errors_keep_what_they_can() {
+        assert_eq!(
+            parse_command(b"XYZZY plugh\r\n"),
+            Err(CommandError::UnknownCommand {
+                verb: "XYZZY".into()
+            })
+        );
+        assert_eq!(
+            parse_command(b"MAIL FROM:<a@\xff>"),
+            Err(CommandError::InvalidUtf8 { offset: 13 })
+        );
+        assert_eq!(
+            parse_command(b"soml FROM:<a@b>"),
+            Err(CommandError::NotImplemented { verb: "SOML" })
+        );
     }
 
     #[test]

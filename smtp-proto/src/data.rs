@@ -55,6 +55,16 @@ enum St {
 
 /// Receives the data of a DATA command, undoing dot-stuffing.
 ///
+/// RFC 5321 4.1.1.4 and 4.5.2, as rules:
+///
+/// ```text
+/// data-content = *( line CRLF ) "." CRLF   ; the end: CRLF "." CRLF
+/// line         = [ "." ] text  ; a leading "." is removed (4.5.2)
+/// ```
+///
+/// A line ends only at CRLF; a bare CR or LF is line content (and
+/// refused or kept by [`BareLineEnding`]), never a line end.
+///
 /// Feed it the bytes that follow the 354 reply; it stops right after
 /// the terminating `CRLF.CRLF` and says how many bytes it used, so
 /// pipelined commands after the data are left for the caller.
@@ -211,6 +221,11 @@ impl DataReceiver {
 
 /// Collects the chunks of a BDAT transaction (RFC 3030).
 ///
+/// ```text
+/// bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ] CRLF
+///            ; followed by exactly chunk-size octets, taken as they are
+/// ```
+///
 /// # Memory usage
 ///
 /// Like [`DataReceiver`]: at most `max_size` octets are kept.
@@ -275,6 +290,49 @@ impl ChunkReceiver {
         }
         Ok(self.body)
     }
+}
+
+/// `message` with every line ending made CRLF (a bare CR or LF becomes
+/// CRLF) and a final CRLF added if missing, as [`dot_stuff`] sends it
+/// but without the stuffing: what a BDAT chunk of a text (not
+/// BINARYMIME) message carries. Returns `message` itself when it
+/// already is so; an empty message stays empty.
+///
+/// ```
+/// let m = rampart_smtp_proto::data::crlf_lines(b"a\nb\r\nc".to_vec());
+/// assert_eq!(m, b"a\r\nb\r\nc\r\n");
+/// ```
+pub fn crlf_lines(message: Vec<u8>) -> Vec<u8> {
+    let ends_ok = message.is_empty() || message.ends_with(b"\r\n");
+    let mut i = 0;
+    let mut clean = ends_ok;
+    while clean {
+        match memchr::memchr2(b'\r', b'\n', &message[i..]) {
+            None => break,
+            Some(n) => {
+                let at = i + n;
+                clean = message[at] == b'\r' && message.get(at + 1) == Some(&b'\n');
+                i = at + 2;
+            }
+        }
+    }
+    if clean {
+        return message;
+    }
+    let mut out = Vec::with_capacity(message.len() + message.len() / 32 + 2);
+    let mut i = 0;
+    while i < message.len() {
+        let rest = &message[i..];
+        let n = memchr::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len());
+        out.extend_from_slice(&rest[..n]);
+        i += n;
+        if i < message.len() {
+            let crlf = message[i] == b'\r' && message.get(i + 1) == Some(&b'\n');
+            i += if crlf { 2 } else { 1 };
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+    out
 }
 
 /// Appends `message` to `out` as DATA content: dot-stuffed, with every
@@ -435,6 +493,34 @@ mod tests {
         rx.start_chunk(3);
         rx.feed(b"abc");
         assert_eq!(rx.finish(), Err(DataError::TooLarge { size: 3, max: 2 }));
+    }
+
+    #[test]
+    fn crlf_normalising() {
+        let table: &[(&[u8], &[u8])] = &[
+            (b"", b""),
+            (b"a", b"a\r\n"),
+            (b"a\r\n", b"a\r\n"),
+            (b"a\r\nb\r\n", b"a\r\nb\r\n"),
+            (b"a\nb", b"a\r\nb\r\n"),
+            (b"a\rb\r\n", b"a\r\nb\r\n"),
+            (b"\r\r\n\n", b"\r\n\r\n\r\n"),
+            (b".x\n", b".x\r\n"),
+        ];
+        for (msg, want) in table {
+            assert_eq!(
+                &crlf_lines(msg.to_vec()),
+                want,
+                "{:?}",
+                String::from_utf8_lossy(msg)
+            );
+            // The same as what DATA carries, less the stuffing.
+            let mut stuffed = Vec::new();
+            dot_stuff(msg, &mut stuffed);
+            let mut rx = DataReceiver::new(100, BareLineEnding::Reject);
+            rx.feed(&stuffed);
+            assert_eq!(&rx.finish().unwrap(), want);
+        }
     }
 
     #[test]

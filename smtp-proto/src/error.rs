@@ -36,6 +36,13 @@ pub enum CommandError {
         /// The verb, cut to 16 characters.
         verb: String,
     },
+    /// A command some RFC defines that this crate does not implement
+    /// (RFC 5321 4.2.4: 502).
+    #[error("command {verb} not implemented")]
+    NotImplemented {
+        /// The verb, upper case.
+        verb: &'static str,
+    },
     /// A known command with a malformed argument.
     #[error("syntax error in {command} arguments: {reason}")]
     Syntax {
@@ -94,6 +101,7 @@ impl CommandError {
             Self::LineTooLong { .. } => (500, 5, 5, 2),
             Self::InvalidUtf8 { .. } | Self::ControlCharacter { .. } => (500, 5, 5, 2),
             Self::UnknownCommand { .. } => (500, 5, 5, 1),
+            Self::NotImplemented { .. } => (502, 5, 5, 1),
             Self::Syntax { .. } => (501, 5, 5, 4),
             Self::Address { .. } => (501, 5, 1, 3),
             Self::TooLong { .. } => (501, 5, 1, 3),
@@ -208,6 +216,19 @@ pub enum SessionError {
     /// The caller raised a timeout; the session ends.
     #[error("timeout exceeded, closing connection")]
     Timeout,
+    /// The caller shuts the session down (the text is the caller's).
+    #[error("{0}")]
+    ShuttingDown(String),
+}
+
+impl From<crate::data::DataError> for SessionError {
+    /// A refused message: too large, or holding bare line endings.
+    fn from(e: crate::data::DataError) -> Self {
+        match e {
+            crate::data::DataError::TooLarge { max, .. } => Self::MessageTooLarge { max },
+            crate::data::DataError::BareLineEnding { .. } => Self::BareLineEnding,
+        }
+    }
 }
 
 impl SessionError {
@@ -228,6 +249,65 @@ impl SessionError {
             Self::AuthFailed => (535, 5, 7, 8),
             Self::TooManyErrors => (421, 4, 7, 0),
             Self::Timeout => (421, 4, 4, 2),
+            Self::ShuttingDown(_) => (421, 4, 3, 2),
+        };
+        Reply::new(
+            code,
+            Some(EnhancedCode::new(class, subject, detail)),
+            self.to_string(),
+        )
+    }
+}
+
+/// Why the client gives a recipient a reply of its own instead of the
+/// server's: the message could not be sent as asked, or the session
+/// ended first. Like the other errors, each has one reply, given by
+/// [`DeliveryError::reply`]; [`crate::client`] builds its local
+/// replies from nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeliveryError {
+    /// The session failed (error, timeout, 421) before this message
+    /// was delivered; try again later.
+    #[error("session failed before delivery")]
+    SessionFailed,
+    /// The server gave no reply where one was due.
+    #[error("no reply from the server")]
+    NoReply,
+    /// BODY=8BITMIME, but the server does not offer 8BITMIME
+    /// (RFC 6152: the client must not send it there).
+    #[error("8bit message but the server does not offer 8BITMIME")]
+    EightBitMime,
+    /// BODY=BINARYMIME, but the server does not offer both BINARYMIME
+    /// and CHUNKING (RFC 3030), or chunking is turned off here.
+    #[error("binary message but the server does not offer BINARYMIME with CHUNKING")]
+    BinaryMime,
+    /// An address or SMTPUTF8 needs a server that offers SMTPUTF8
+    /// (RFC 6531 3.2).
+    #[error("non-ascii address but the server does not offer SMTPUTF8")]
+    SmtpUtf8,
+    /// REQUIRETLS, but the server does not offer it over TLS
+    /// (RFC 8689 4.2).
+    #[error("REQUIRETLS not supported by the next hop")]
+    RequireTls,
+    /// The message is larger than the SIZE the server announced.
+    #[error("message exceeds the server's size limit of {max} octets")]
+    TooLarge {
+        /// The server's limit.
+        max: u64,
+    },
+}
+
+impl DeliveryError {
+    /// The reply recorded for each recipient this error stops.
+    pub fn reply(&self) -> Reply {
+        let (code, class, subject, detail) = match self {
+            Self::SessionFailed => (451, 4, 4, 0),
+            Self::NoReply => (451, 4, 4, 0),
+            Self::EightBitMime | Self::BinaryMime => (554, 5, 6, 3),
+            Self::SmtpUtf8 => (553, 5, 6, 7),
+            Self::RequireTls => (550, 5, 7, 30),
+            Self::TooLarge { .. } => (552, 5, 3, 4),
         };
         Reply::new(
             code,

@@ -39,7 +39,7 @@ pub mod sasl;
 pub mod server;
 
 pub use command::{Command, parse_command};
-pub use error::{CommandError, ReplyError, SessionError};
+pub use error::{CommandError, DeliveryError, ReplyError, SessionError};
 pub use params::{Body, MailParams, Notify, Orcpt, RcptParams, Ret};
 pub use path::{ForwardPath, Host, Mailbox, ReversePath};
 pub use reply::{Capabilities, Capability, EnhancedCode, Reply};

@@ -3,8 +3,10 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::chars::{self, ESMTP_VALUE, XCHAR};
+use crate::chars::{self, KEYWORD, XCHAR};
+use crate::command::Command;
 use crate::error::{CommandError, clip};
+use crate::path::{ForwardPath, ReversePath};
 
 /// BODY= (RFC 6152, RFC 3030).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -121,50 +123,133 @@ impl RcptParams<'_> {
 /// esmtp-value   = 1*(%d33-60 / %d62-126)
 /// ```
 ///
-/// UTF-8 is accepted in values (RFC 6531); runs of spaces are
-/// tolerated between parameters.
-fn each_param<'a>(
+/// Runs of spaces are tolerated between parameters. The value is
+/// handed over unchecked: each known keyword checks its own value
+/// against a stricter rule than esmtp-value (UTF-8 is accepted only
+/// where that rule allows it), and an unknown keyword is refused.
+struct Params<'a> {
     s: &'a str,
-    mut f: impl FnMut(&'a str, Option<&'a str>) -> Result<(), CommandError>,
-) -> Result<(), CommandError> {
-    for p in s.split(' ').filter(|p| !p.is_empty()) {
-        let (k, v) = match p.split_once('=') {
-            Some((k, v)) => (k, Some(v)),
-            None => (p, None),
-        };
-        let kb = k.as_bytes();
-        let kw_ok = !kb.is_empty()
-            && kb[0].is_ascii_alphanumeric()
-            && kb.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-');
-        if !kw_ok {
-            return Err(CommandError::Syntax {
-                command: "parameter",
-                reason: "bad parameter keyword",
-            });
-        }
-        if let Some(v) = v
-            && (v.is_empty() || !v.bytes().all(|b| chars::is(b, ESMTP_VALUE)))
-        {
-            return Err(CommandError::Syntax {
-                command: "parameter",
-                reason: "bad parameter value",
-            });
-        }
-        f(k, v)?;
-    }
-    Ok(())
+    i: usize,
 }
 
+impl<'a> Iterator for Params<'a> {
+    type Item = Result<(&'a str, Option<&'a str>), CommandError>;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<Self::Item> {
+        let (s, b) = (self.s, self.s.as_bytes());
+        let mut i = self.i;
+        while i < b.len() && b[i] == b' ' {
+            i += 1;
+        }
+        if i == b.len() {
+            return None;
+        }
+        let ks = i;
+        while i < b.len() && chars::is(b[i], KEYWORD) {
+            i += 1;
+        }
+        if i == ks || b[ks] == b'-' {
+            return Some(Err(syntax("bad parameter keyword")));
+        }
+        // Keyword bytes are ASCII, so `i` is a character boundary.
+        let k = &s[ks..i];
+        let v = match b.get(i) {
+            None | Some(b' ') => None,
+            Some(b'=') => {
+                i += 1;
+                let vs = i;
+                i = find_space(b, i);
+                if i == vs {
+                    return Some(Err(syntax("bad parameter value")));
+                }
+                Some(&s[vs..i])
+            }
+            Some(_) => return Some(Err(syntax("bad parameter keyword"))),
+        };
+        self.i = i;
+        Some(Ok((k, v)))
+    }
+}
+
+/// Splits `esmtp-param *(SP esmtp-param)` into keyword and value.
+///
+/// ```text
+/// esmtp-param   = esmtp-keyword ["=" esmtp-value]
+/// esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")
+/// esmtp-value   = 1*(%d33-60 / %d62-126)
+/// ```
+///
+/// Runs of spaces are tolerated between parameters. The value is
+/// handed over unchecked: each known keyword checks its own value
+/// against a stricter rule than esmtp-value (UTF-8 is accepted only
+/// where that rule allows it), and an unknown keyword is refused.
+#[inline(always)]
+fn params(s: &str) -> Params<'_> {
+    Params { s, i: 0 }
+}
+
+/// The offset of the first space in `b` from `i`, or `b.len()`;
+/// eight bytes at a time.
+#[inline(always)]
+fn find_space(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(w) = b.get(i..i + 8) {
+        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]])
+            ^ (ONES * u64::from(b' '));
+        // The lowest set high bit marks the first zero byte of `x`.
+        let zero = x.wrapping_sub(ONES) & !x & HIGH;
+        if zero != 0 {
+            return i + (zero.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() && b[i] != b' ' {
+        i += 1;
+    }
+    i
+}
+
+#[cold]
+fn syntax(reason: &'static str) -> CommandError {
+    CommandError::Syntax {
+        command: "parameter",
+        reason,
+    }
+}
+
+/// `1*20DIGIT` as a number (RFC 1870 size-value, RFC 3030
+/// chunk-size); `None` when not digits or too big for `u64`.
+#[inline]
+pub(crate) fn digits(v: &[u8]) -> Option<u64> {
+    if v.is_empty() || v.len() > 20 {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &c in v {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(d))?;
+    }
+    Some(n)
+}
+
+#[cold]
 fn bad(keyword: &'static str, reason: &'static str) -> CommandError {
     CommandError::BadParameter { keyword, reason }
 }
 
+#[cold]
 fn unknown(k: &str) -> CommandError {
     CommandError::UnknownParameter {
         keyword: clip(k, 32),
     }
 }
 
+#[inline(always)]
 fn set<T>(slot: &mut Option<T>, v: T, kw: &'static str) -> Result<(), CommandError> {
     if slot.is_some() {
         return Err(bad(kw, "given twice"));
@@ -173,6 +258,7 @@ fn set<T>(slot: &mut Option<T>, v: T, kw: &'static str) -> Result<(), CommandErr
     Ok(())
 }
 
+#[inline(always)]
 fn flag(slot: &mut bool, v: Option<&str>, kw: &'static str) -> Result<(), CommandError> {
     if v.is_some() {
         return Err(bad(kw, "takes no value"));
@@ -188,23 +274,35 @@ fn need<'a>(v: Option<&'a str>, kw: &'static str) -> Result<&'a str, CommandErro
     v.ok_or_else(|| bad(kw, "needs a value"))
 }
 
+/// ```text
+/// xtext    = *( xchar / hexchar )
+/// xchar    = any ASCII CHAR between "!" (33) and "~" (126) inclusive,
+///            except for "+" and "="
+/// hexchar  = ASCII "+" immediately followed by two upper case
+///            hexadecimal digits
+/// ```
+#[inline]
 fn check_xtext(v: &str, kw: &'static str) -> Result<(), CommandError> {
     let b = v.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'+' {
-            let hex = |c: u8| c.is_ascii_digit() || (b'A'..=b'F').contains(&c);
-            if !(b.get(i + 1).is_some_and(|&c| hex(c)) && b.get(i + 2).is_some_and(|&c| hex(c))) {
-                return Err(bad(kw, "bad xtext"));
-            }
-            i += 3;
-        } else if chars::is(b[i], XCHAR) {
+        if chars::is(b[i], XCHAR) {
             i += 1;
+        } else if b[i] == b'+'
+            && i + 2 < b.len()
+            && is_upper_hex(b[i + 1])
+            && is_upper_hex(b[i + 2])
+        {
+            i += 3;
         } else {
             return Err(bad(kw, "bad xtext"));
         }
     }
     Ok(())
+}
+
+fn is_upper_hex(c: u8) -> bool {
+    c.is_ascii_digit() || (b'A'..=b'F').contains(&c)
 }
 
 /// Decodes xtext (`"+" HEXDIG HEXDIG` escapes, RFC 3461 4); returns
@@ -243,95 +341,181 @@ pub fn xtext_encode(s: &str) -> String {
     out
 }
 
+/// Four keyword characters as one number, lower-cased (keyword
+/// characters other than letters already have the 0x20 bit).
+#[inline(always)]
+fn key4(k: &[u8]) -> u32 {
+    u32::from_le_bytes([k[0], k[1], k[2], k[3]]) | 0x2020_2020
+}
+
+const fn lit4(k: &[u8; 4]) -> u32 {
+    u32::from_le_bytes(*k) | 0x2020_2020
+}
+
 /// Parses MAIL parameters (RFC 5321 `Mail-parameters`) with the
 /// extensions listed on [`MailParams`]; anything else is
 /// [`CommandError::UnknownParameter`] (reply 555).
+///
+/// ```text
+/// size-param       = "SIZE=" 1*20DIGIT                     ; RFC 1870
+/// body-param       = "BODY=" ( "7BIT" / "8BITMIME" / "BINARYMIME" )
+///                                                 ; RFC 6152, RFC 3030
+/// smtputf8-param   = "SMTPUTF8"                            ; RFC 6531
+/// ret-param        = "RET=" ( "FULL" / "HDRS" )            ; RFC 3461
+/// envid-param      = "ENVID=" xtext    ; at most 100 chars, RFC 3461
+/// auth-param       = "AUTH=" ( xtext / "<>" )              ; RFC 4954
+/// requiretls-param = "REQUIRETLS"                          ; RFC 8689
+/// ```
+#[cfg(test)]
 pub(crate) fn parse_mail_params(s: &str) -> Result<MailParams<'_>, CommandError> {
-    let mut p = MailParams::default();
-    each_param(s, |k, v| {
-        if k.eq_ignore_ascii_case("SIZE") {
-            let v = need(v, "SIZE")?;
-            let n = v
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-                .then(|| v.parse::<u64>().ok())
-                .flatten()
-                .ok_or_else(|| bad("SIZE", "not a number"))?;
-            set(&mut p.size, n, "SIZE")
-        } else if k.eq_ignore_ascii_case("BODY") {
-            let v = need(v, "BODY")?;
-            let b = if v.eq_ignore_ascii_case("7BIT") {
-                Body::SevenBit
-            } else if v.eq_ignore_ascii_case("8BITMIME") {
-                Body::EightBitMime
-            } else if v.eq_ignore_ascii_case("BINARYMIME") {
-                Body::BinaryMime
-            } else {
-                return Err(bad("BODY", "not 7BIT, 8BITMIME or BINARYMIME"));
-            };
-            set(&mut p.body, b, "BODY")
-        } else if k.eq_ignore_ascii_case("SMTPUTF8") {
-            flag(&mut p.smtputf8, v, "SMTPUTF8")
-        } else if k.eq_ignore_ascii_case("REQUIRETLS") {
-            flag(&mut p.requiretls, v, "REQUIRETLS")
-        } else if k.eq_ignore_ascii_case("RET") {
-            let v = need(v, "RET")?;
-            let r = if v.eq_ignore_ascii_case("FULL") {
-                Ret::Full
-            } else if v.eq_ignore_ascii_case("HDRS") {
-                Ret::Headers
-            } else {
-                return Err(bad("RET", "not FULL or HDRS"));
-            };
-            set(&mut p.ret, r, "RET")
-        } else if k.eq_ignore_ascii_case("ENVID") {
-            let v = need(v, "ENVID")?;
-            check_xtext(v, "ENVID")?;
-            if v.len() > 100 {
-                return Err(bad("ENVID", "longer than 100 characters"));
+    match mail_command(s, ReversePath::Null)? {
+        Command::Mail { params, .. } => Ok(params),
+        _ => unreachable!(),
+    }
+}
+
+/// The MAIL command with `from` and the parameters in `s` (see
+/// `parse_mail_params`); refuses a non-ASCII `from` without SMTPUTF8.
+///
+/// It builds the command itself, in one expression at the end: had
+/// it returned the parameters for the caller to wrap, the compiler
+/// would copy them through the stack, which stalls on the byte-sized
+/// fields just written.
+#[inline]
+pub(crate) fn mail_command<'a>(
+    s: &'a str,
+    from: ReversePath<'a>,
+) -> Result<Command<'a>, CommandError> {
+    const SIZE: u32 = lit4(b"size");
+    const BODY: u32 = lit4(b"body");
+    const AUTH: u32 = lit4(b"auth");
+    const SMTP: u32 = lit4(b"smtp");
+    const ENVI: u32 = lit4(b"envi");
+    const REQU: u32 = lit4(b"requ");
+    // Fields live in locals until the end: the struct is written once.
+    let (mut size, mut body, mut ret) = (None, None, None);
+    let (mut envid, mut auth) = (None, None);
+    let (mut smtputf8, mut requiretls) = (false, false);
+    for kv in params(s) {
+        let (k, v) = kv?;
+        let kb = k.as_bytes();
+        match (kb.len(), if kb.len() >= 4 { key4(kb) } else { 0 }) {
+            (4, SIZE) => {
+                let v = need(v, "SIZE")?;
+                let n = digits(v.as_bytes()).ok_or_else(|| bad("SIZE", "not a number"))?;
+                set(&mut size, n, "SIZE")?;
             }
-            set(&mut p.envid, Cow::Borrowed(v), "ENVID")
-        } else if k.eq_ignore_ascii_case("AUTH") {
-            let v = need(v, "AUTH")?;
-            if v != "<>" {
-                check_xtext(v, "AUTH")?;
+            (4, BODY) => {
+                let v = need(v, "BODY")?;
+                let b = if v.eq_ignore_ascii_case("8BITMIME") {
+                    Body::EightBitMime
+                } else if v.eq_ignore_ascii_case("7BIT") {
+                    Body::SevenBit
+                } else if v.eq_ignore_ascii_case("BINARYMIME") {
+                    Body::BinaryMime
+                } else {
+                    return Err(bad("BODY", "not 7BIT, 8BITMIME or BINARYMIME"));
+                };
+                set(&mut body, b, "BODY")?;
             }
-            set(&mut p.auth, Cow::Borrowed(v), "AUTH")
-        } else {
-            Err(unknown(k))
+            (4, AUTH) => {
+                let v = need(v, "AUTH")?;
+                if v != "<>" {
+                    check_xtext(v, "AUTH")?;
+                }
+                set(&mut auth, Cow::Borrowed(v), "AUTH")?;
+            }
+            (8, SMTP) if kb[4..].eq_ignore_ascii_case(b"UTF8") => {
+                flag(&mut smtputf8, v, "SMTPUTF8")?;
+            }
+            (5, ENVI) if kb[4] | 0x20 == b'd' => {
+                let v = need(v, "ENVID")?;
+                check_xtext(v, "ENVID")?;
+                if v.len() > 100 {
+                    return Err(bad("ENVID", "longer than 100 characters"));
+                }
+                set(&mut envid, Cow::Borrowed(v), "ENVID")?;
+            }
+            (10, REQU) if kb[4..].eq_ignore_ascii_case(b"IRETLS") => {
+                flag(&mut requiretls, v, "REQUIRETLS")?;
+            }
+            (3, _) if kb.eq_ignore_ascii_case(b"RET") => {
+                let v = need(v, "RET")?;
+                let r = if v.eq_ignore_ascii_case("FULL") {
+                    Ret::Full
+                } else if v.eq_ignore_ascii_case("HDRS") {
+                    Ret::Headers
+                } else {
+                    return Err(bad("RET", "not FULL or HDRS"));
+                };
+                set(&mut ret, r, "RET")?;
+            }
+            _ => return Err(unknown(k)),
         }
-    })?;
-    Ok(p)
+    }
+    if !smtputf8 && !from.is_ascii() {
+        return Err(utf8_needs_smtputf8(&from));
+    }
+    Ok(Command::Mail {
+        from,
+        params: MailParams {
+            size,
+            body,
+            smtputf8,
+            ret,
+            envid,
+            auth,
+            requiretls,
+        },
+    })
+}
+
+#[cold]
+fn utf8_needs_smtputf8(from: &ReversePath<'_>) -> CommandError {
+    CommandError::Utf8NeedsSmtputf8 {
+        address: clip(&from.to_string(), 300),
+    }
 }
 
 /// Parses RCPT parameters: NOTIFY and ORCPT (RFC 3461).
+///
+/// ```text
+/// notify-param = "NOTIFY=" ( "NEVER" / notify-list )
+/// notify-list  = notify-item *( "," notify-item )
+/// notify-item  = "SUCCESS" / "FAILURE" / "DELAY"
+/// orcpt-param  = "ORCPT=" addr-type ";" xtext
+/// addr-type    = atom
+/// ```
+#[cfg(test)]
 pub(crate) fn parse_rcpt_params(s: &str) -> Result<RcptParams<'_>, CommandError> {
-    let mut p = RcptParams::default();
-    each_param(s, |k, v| {
+    match rcpt_command(s, ForwardPath::Postmaster)? {
+        Command::Rcpt { params, .. } => Ok(params),
+        _ => unreachable!(),
+    }
+}
+
+/// The RCPT command with `to` and the parameters in `s` (see
+/// `parse_rcpt_params`), built in place like [`mail_command`].
+#[inline]
+pub(crate) fn rcpt_command<'a>(
+    s: &'a str,
+    to: ForwardPath<'a>,
+) -> Result<Command<'a>, CommandError> {
+    let (mut notify, mut orcpt) = (None, None);
+    for kv in params(s) {
+        let (k, v) = kv?;
         if k.eq_ignore_ascii_case("NOTIFY") {
             let v = need(v, "NOTIFY")?;
-            let mut n = Notify::default();
-            if !v.eq_ignore_ascii_case("NEVER") {
-                for w in v.split(',') {
-                    let slot = if w.eq_ignore_ascii_case("SUCCESS") {
-                        &mut n.success
-                    } else if w.eq_ignore_ascii_case("FAILURE") {
-                        &mut n.failure
-                    } else if w.eq_ignore_ascii_case("DELAY") {
-                        &mut n.delay
-                    } else {
-                        return Err(bad("NOTIFY", "not NEVER or SUCCESS, FAILURE, DELAY"));
-                    };
-                    *slot = true;
-                }
-            }
-            set(&mut p.notify, n, "NOTIFY")
+            set(&mut notify, parse_notify(v.as_bytes())?, "NOTIFY")?;
         } else if k.eq_ignore_ascii_case("ORCPT") {
             let v = need(v, "ORCPT")?;
-            let (t, a) = v
-                .split_once(';')
+            let semi = v
+                .bytes()
+                .position(|c| c == b';')
                 .ok_or_else(|| bad("ORCPT", "missing ';' after the address type"))?;
-            if t.is_empty() || !t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            // ';' is ASCII: both sides are whole characters.
+            let (t, a) = (&v[..semi], &v[semi + 1..]);
+            if t.is_empty() || !t.bytes().all(|b| chars::is(b, KEYWORD)) {
                 return Err(bad("ORCPT", "bad address type"));
             }
             check_xtext(a, "ORCPT")?;
@@ -339,12 +523,33 @@ pub(crate) fn parse_rcpt_params(s: &str) -> Result<RcptParams<'_>, CommandError>
                 addr_type: Cow::Borrowed(t),
                 addr: Cow::Borrowed(a),
             };
-            set(&mut p.orcpt, o, "ORCPT")
+            set(&mut orcpt, o, "ORCPT")?;
         } else {
-            Err(unknown(k))
+            return Err(unknown(k));
         }
-    })?;
-    Ok(p)
+    }
+    Ok(Command::Rcpt {
+        to,
+        params: RcptParams { notify, orcpt },
+    })
+}
+
+#[inline]
+fn parse_notify(v: &[u8]) -> Result<Notify, CommandError> {
+    let mut n = Notify::default();
+    if v.eq_ignore_ascii_case(b"NEVER") {
+        return Ok(n);
+    }
+    for w in v.split(|&c| c == b',') {
+        let slot = match w.len() {
+            7 if w.eq_ignore_ascii_case(b"SUCCESS") => &mut n.success,
+            7 if w.eq_ignore_ascii_case(b"FAILURE") => &mut n.failure,
+            5 if w.eq_ignore_ascii_case(b"DELAY") => &mut n.delay,
+            _ => return Err(bad("NOTIFY", "not NEVER or SUCCESS, FAILURE, DELAY")),
+        };
+        *slot = true;
+    }
+    Ok(n)
 }
 
 impl fmt::Display for MailParams<'_> {
@@ -492,6 +697,29 @@ mod tests {
                 code,
                 "{s}"
             );
+        }
+    }
+
+    #[test]
+    fn space_search() {
+        for s in [
+            "",
+            " ",
+            "a",
+            "abcdefgh",
+            "abcdefgh ",
+            "abcdefghijklmnop q",
+            "ab cd",
+            "\u{e9}\u{e9}\u{e9}\u{e9} x",
+        ] {
+            let b = s.as_bytes();
+            for i in 0..=b.len() {
+                let want = b[i..]
+                    .iter()
+                    .position(|&c| c == b' ')
+                    .map_or(b.len(), |p| i + p);
+                assert_eq!(find_space(b, i), want, "{s:?} from {i}");
+            }
         }
     }
 

@@ -78,7 +78,8 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// Builds a reply; `text` is split into lines at `\n`.
+    /// Builds a reply; `text` is split into lines at `\n` (a `\r`
+    /// before it is dropped).
     ///
     /// # Panics
     ///
@@ -168,6 +169,10 @@ impl Reply {
     /// Reply-line = *( Reply-code "-" [ textstring ] CRLF )
     ///              Reply-code [ SP textstring ] CRLF
     /// ```
+    ///
+    /// A control character in the text (a CR or LF that slipped into
+    /// a line, a NUL from a peer's reply) is sent as a space: a reply
+    /// line can never be split or end early.
     pub fn encode(&self, out: &mut Vec<u8>) {
         use std::io::Write;
         let n = self.lines.len();
@@ -175,9 +180,17 @@ impl Reply {
             let sep = if i + 1 == n { ' ' } else { '-' };
             // Writing to a Vec cannot fail.
             let _ = match self.enhanced {
-                Some(e) => write!(out, "{}{sep}{e} {line}\r\n", self.code),
-                None => write!(out, "{}{sep}{line}\r\n", self.code),
+                Some(e) => write!(out, "{}{sep}{e} ", self.code),
+                None => write!(out, "{}{sep}", self.code),
             };
+            let start = out.len();
+            out.extend_from_slice(line.as_bytes());
+            for b in &mut out[start..] {
+                if (*b < 0x20 && *b != b'\t') || *b == 0x7f {
+                    *b = b' ';
+                }
+            }
+            out.extend_from_slice(b"\r\n");
         }
     }
 
@@ -530,6 +543,22 @@ mod tests {
     fn encode_multiline() {
         let r = Reply::new(250, Some(EnhancedCode::new(2, 0, 0)), "a\nb");
         assert_eq!(r.to_bytes(), b"250-2.0.0 a\r\n250 2.0.0 b\r\n");
+        let r = Reply::new(250, None, "a\r\nb");
+        assert_eq!(r.to_bytes(), b"250-a\r\n250 b\r\n");
+    }
+
+    #[test]
+    fn control_characters_never_split_a_line() {
+        // A caller's text with a stray CR, and a peer's reply with a
+        // NUL: each stays one line on the wire.
+        let r = Reply::with_lines(
+            550,
+            None,
+            vec!["no\rMAIL FROM:<x>".into(), "a\0b\tc".into()],
+        );
+        assert_eq!(r.to_bytes(), b"550-no MAIL FROM:<x>\r\n550 a b\tc\r\n");
+        let (p, _) = Reply::parse(b"250 a\x01b\r\n").unwrap();
+        assert_eq!(p.to_bytes(), b"250 a b\r\n");
     }
 
     #[test]

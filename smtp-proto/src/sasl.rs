@@ -59,14 +59,20 @@ pub enum SaslError {
     Cancelled,
 }
 
+/// `base64 / "="` as RFC 4954 writes an initial response: groups of
+/// four base64 characters (padding included), or `=` for empty.
 pub(crate) fn is_base64_or_eq(s: &str) -> bool {
     s == "="
         || (s.len().is_multiple_of(4)
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'='))
+            && s.bytes().all(|b| crate::chars::is(b, crate::chars::BASE64)))
 }
 
-/// Decodes a base64 client response; `=` is the empty response.
+/// Decodes a base64 client response (RFC 4954 4); `=` is the empty
+/// response, `*` cancels.
+///
+/// ```text
+/// client-response = base64 / "*"   ; "=" for an empty initial response
+/// ```
 ///
 /// # Errors
 ///
@@ -84,8 +90,15 @@ pub fn encode_base64(data: &[u8]) -> String {
     STANDARD.encode(data)
 }
 
-/// Splits a PLAIN message `[authzid] NUL authcid NUL passwd`
-/// (RFC 4616).
+/// Splits a PLAIN message (RFC 4616 2).
+///
+/// ```text
+/// message   = [authzid] UTF8NUL authcid UTF8NUL passwd
+/// authcid   = 1*SAFE ; MUST accept up to 255 octets
+/// authzid   = 1*SAFE ; MUST accept up to 255 octets
+/// passwd    = 1*SAFE ; MUST accept up to 255 octets
+/// UTF8NUL   = %x00
+/// ```
 ///
 /// # Errors
 ///

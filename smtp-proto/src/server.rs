@@ -7,11 +7,20 @@
 //! 2. passes received bytes to [`Server::feed`] with the current time;
 //! 3. drains [`Server::poll_event`]; events that ask for a decision
 //!    ([`Event::Mail`], [`Event::Rcpt`], [`Event::Auth`],
-//!    [`Event::Message`]) are answered with [`Server::accept`],
-//!    [`Server::reject`] or, for LMTP messages,
-//!    [`Server::decide_each`]; nothing more is read until then;
+//!    [`Event::Message`]) are answered with [`Server::accept`] (the
+//!    default 2xx), [`Server::accept_with`] (the caller's own 2xx),
+//!    [`Server::reject`] (the caller's own 4xx or 5xx) or, for LMTP
+//!    messages, [`Server::decide_each`] (one reply per recipient);
+//!    nothing more is read until then;
 //! 4. sends [`Server::take_output`] again, and closes the connection
 //!    once [`Server::is_closed`] says so.
+//!
+//! This is the whole policy interface: the session enforces the
+//! protocol (command order, limits, syntax, SMTPUTF8, SIZE) and
+//! answers protocol errors itself, always through
+//! [`CommandError::reply`] and [`SessionError::reply`]; whether a
+//! sender, a recipient, a login or a message is welcome is the
+//! caller's to say, with its own code and text.
 //!
 //! Timeouts are raised by the caller: [`Server::poll_timeout`] says
 //! when the next one falls due and [`Server::handle_timeout`] acts on
@@ -207,6 +216,9 @@ pub enum DecisionError {
     /// [`Server::reject`] needs a 4xx or 5xx reply.
     #[error("a rejection needs a 4xx or 5xx reply, not {0}")]
     NotARejection(u16),
+    /// [`Server::accept_with`] needs a 2xx reply.
+    #[error("an acceptance needs a 2xx reply, not {0}")]
+    NotAnAcceptance(u16),
     /// [`Server::decide_each`] used outside an LMTP message, or with
     /// the wrong number of replies.
     #[error("expected {expected} per-recipient replies, got {got}")]
@@ -246,6 +258,9 @@ enum Mode {
     Closed,
 }
 
+/// Longest response line in an AUTH exchange (RFC 4954 4).
+pub const MAX_AUTH_LINE: usize = 12288;
+
 /// Compact the input buffer once this much has been consumed.
 const COMPACT_AT: usize = 16 * 1024;
 
@@ -265,6 +280,8 @@ pub struct Server {
     authenticated: Option<String>,
     mail: Option<(ReversePath<'static>, MailParams<'static>)>,
     rcpts: Vec<Recipient>,
+    /// A RCPT came in this transaction, accepted or not.
+    rcpt_seen: bool,
     /// BDAT chunks of the current transaction, kept across commands.
     bdat: Option<Box<ChunkReceiver>>,
     errors: usize,
@@ -290,6 +307,7 @@ impl Server {
             authenticated: None,
             mail: None,
             rcpts: Vec::new(),
+            rcpt_seen: false,
             bdat: None,
             errors: 0,
             last_activity: now,
@@ -380,8 +398,7 @@ impl Server {
     /// with `text` and closes.
     pub fn shutdown(&mut self, text: &str) {
         if !self.is_closed() {
-            let r = Reply::new(421, Some(EnhancedCode::new(4, 3, 2)), text);
-            self.send(&r);
+            self.send(&SessionError::ShuttingDown(text.to_string()).reply());
             self.close();
         }
     }
@@ -428,6 +445,40 @@ impl Server {
                 self.send_n(&r, n);
             }
         }
+        self.process();
+        Ok(())
+    }
+
+    /// Accepts the pending MAIL, RCPT, AUTH or message with the
+    /// caller's own 2xx reply instead of the default one: a 251 for a
+    /// forwarded recipient, a queue id after a message. For an LMTP
+    /// message every recipient gets it (see [`Server::decide_each`]).
+    ///
+    /// # Errors
+    ///
+    /// [`DecisionError::NotAnAcceptance`] when `reply` is not 2xx
+    /// (nothing changes), [`DecisionError::NothingPending`].
+    pub fn accept_with(&mut self, reply: Reply) -> Result<(), DecisionError> {
+        if !reply.is_positive() {
+            return Err(DecisionError::NotAnAcceptance(reply.code()));
+        }
+        let p = self.pending.take().ok_or(DecisionError::NothingPending)?;
+        let n = match p {
+            Pending::Mail(from, params) => {
+                self.mail = Some((from, params));
+                1
+            }
+            Pending::Rcpt(r) => {
+                self.rcpts.push(r);
+                1
+            }
+            Pending::Auth(id) => {
+                self.authenticated = Some(id);
+                1
+            }
+            Pending::Message(n) => n,
+        };
+        self.send_n(&reply, n);
         self.process();
         Ok(())
     }
@@ -549,6 +600,7 @@ impl Server {
     fn reset_transaction(&mut self) {
         self.mail = None;
         self.rcpts.clear();
+        self.rcpt_seen = false;
         self.bdat = None;
     }
 
@@ -635,7 +687,14 @@ impl Server {
     /// Takes one line (if complete) in command or AUTH mode.
     fn next_line(&mut self) {
         let rest = &self.input[self.pos..];
-        let max = self.cfg.max_line;
+        let max = match self.mode {
+            // RFC 4954 4: a response in an AUTH exchange may be 12288
+            // octets, whatever the command line limit.
+            Mode::AuthPlain | Mode::AuthLoginUser | Mode::AuthLoginPassword(_) => {
+                self.cfg.max_line.max(MAX_AUTH_LINE)
+            }
+            _ => self.cfg.max_line,
+        };
         let Some(nl) = memchr::memchr(b'\n', &rest[..rest.len().min(max)]) else {
             if rest.len() >= max {
                 // Overlong: drop what we have and skip to the LF. An
@@ -780,6 +839,7 @@ impl Server {
         let Some((_, mp)) = &self.mail else {
             return self.refuse(SessionError::BadSequence("send MAIL first"));
         };
+        self.rcpt_seen = true;
         if !to.is_ascii() && !mp.smtputf8 {
             return self.refuse(SessionError::Utf8Recipient);
         }
@@ -800,10 +860,15 @@ impl Server {
         self.block(Pending::Rcpt(r), ev);
     }
 
-    /// Why a DATA or BDAT may not start, if it may not.
+    /// Why a DATA or BDAT may not start, if it may not: 503 without
+    /// MAIL or without any RCPT, 554 when every RCPT was refused (RFC
+    /// 5321 3.3 allows either; this is what Postfix answers).
     fn transfer_refusal(&self) -> Option<SessionError> {
         if self.mail.is_none() {
             return Some(SessionError::BadSequence("send MAIL first"));
+        }
+        if !self.rcpt_seen {
+            return Some(SessionError::BadSequence("send RCPT first"));
         }
         if self.rcpts.is_empty() {
             return Some(SessionError::NoValidRecipients);
@@ -884,11 +949,7 @@ impl Server {
         let message = match result {
             Ok(m) => m,
             Err(e) => {
-                let err = match e {
-                    DataError::TooLarge { max, .. } => SessionError::MessageTooLarge { max },
-                    _ => SessionError::BareLineEnding,
-                };
-                self.send_n(&err.reply(), n);
+                self.send_n(&SessionError::from(e).reply(), n);
                 self.reset_transaction();
                 return;
             }
@@ -928,6 +989,10 @@ impl Server {
     fn auth(&mut self, mechanism: &str, initial: Option<&str>) {
         if self.cfg.auth_mechanisms.is_empty() {
             return self.refuse(SessionError::NotImplemented("AUTH"));
+        }
+        if !self.extended {
+            // AUTH is an ESMTP extension: it exists only after EHLO.
+            return self.refuse(SessionError::BadSequence("send EHLO first"));
         }
         if !self.auth_offered() {
             return self.refuse(SessionError::EncryptionRequired);

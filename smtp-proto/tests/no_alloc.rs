@@ -17,6 +17,27 @@ fn parsing_valid_commands_does_not_allocate() {
         b"AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm\r\n",
         b"DATA\r\n",
         b"QUIT\r\n",
+        // The rest of the benchmark's mix (benches/parse.rs).
+        b"MAIL FROM:<bounces+123456-abcd-user=example.org@em1234.sendgrid.net> SIZE=48213 BODY=8BITMIME\r\n",
+        b"RCPT TO:<alice@example.org>\r\n",
+        b"RCPT TO:<bob.smith@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob.smith@example.org\r\n",
+        b"RSET\r\n",
+        b"MAIL FROM:<> SIZE=1024\r\n",
+        b"RCPT TO:<postmaster@example.net>\r\n",
+        b"NOOP\r\n",
+        b"HELO relay.example.net\r\n",
+        b"MAIL FROM:<user@sub.example.com> SMTPUTF8 ENVID=QQ314159 RET=HDRS\r\n",
+        b"RCPT TO:<dave+lists@mail.example.co.uk>\r\n",
+        // And more: UTF-8, literals, the other verbs.
+        "MAIL FROM:<jörg@bücher.example> SMTPUTF8\r\n".as_bytes(),
+        b"RCPT TO:<u@[192.0.2.1]>\r\n",
+        b"EHLO [IPv6:2001:db8::1:2:192.0.2.1]\r\n",
+        b"LHLO lmtp.example\r\n",
+        b"BDAT 100\r\n",
+        b"VRFY someone\r\n",
+        b"EXPN list\r\n",
+        b"HELP mail\r\n",
+        b"STARTTLS\r\n",
     ];
     let mut parsed = 0;
     let info = allocation_counter::measure(|| {

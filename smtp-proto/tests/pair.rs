@@ -142,12 +142,12 @@ fn run(scfg: ServerConfig, ccfg: ClientConfig, n: usize, to: &[&str]) -> Seen {
     seen
 }
 
-fn check_smtp(seen: &Seen, n: usize, to: &[&str], bdat: bool) {
+/// DATA and BDAT deliver the same bytes: CRLF line ends throughout.
+fn check_smtp(seen: &Seen, n: usize, to: &[&str]) {
     assert_eq!(seen.messages.len(), n);
     assert_eq!(seen.outcomes.len(), n);
     for (i, (t, o)) in seen.messages.iter().zip(&seen.outcomes).enumerate() {
-        let want = if bdat { message(i) } else { stored(i) };
-        assert_eq!(t.message, want, "message {i}");
+        assert_eq!(t.message, stored(i), "message {i}");
         assert_eq!(o.id, i as u64);
         for ((path, reply), addr) in o.recipients.iter().zip(to) {
             assert_eq!(&path.to_string(), addr);
@@ -170,7 +170,7 @@ fn pipelined_data_many_transactions() {
     let mut s = ServerConfig::new("mx.example");
     s.chunking = false;
     let seen = run(s, ClientConfig::new("client.example"), 60, TO);
-    check_smtp(&seen, 60, TO, false);
+    check_smtp(&seen, 60, TO);
 }
 
 #[test]
@@ -179,7 +179,7 @@ fn lockstep_data_without_pipelining() {
     s.pipelining = false;
     s.chunking = false;
     let seen = run(s, ClientConfig::new("client.example"), 20, TO);
-    check_smtp(&seen, 20, TO, false);
+    check_smtp(&seen, 20, TO);
 }
 
 #[test]
@@ -190,11 +190,54 @@ fn bdat_pipelined_and_lockstep() {
         30,
         TO,
     );
-    check_smtp(&seen, 30, TO, true);
+    check_smtp(&seen, 30, TO);
     let mut c = ClientConfig::new("c");
     c.pipelining = false;
     let seen = run(ServerConfig::new("mx.example"), c, 10, TO);
-    check_smtp(&seen, 10, TO, true);
+    check_smtp(&seen, 10, TO);
+}
+
+#[test]
+fn bdat_in_small_chunks() {
+    // Messages of about 100 octets in chunks of 7, 16 and 1: many
+    // BDAT commands per message, pipelined and lockstep, SMTP and LMTP.
+    for chunk in [7, 16, 1] {
+        for pipelining in [true, false] {
+            let mut c = ClientConfig::new("c");
+            c.bdat_chunk_size = chunk;
+            c.pipelining = pipelining;
+            let seen = run(ServerConfig::new("mx.example"), c, 4, TO);
+            check_smtp(&seen, 4, TO);
+
+            let mut s = ServerConfig::new("lmtp.example");
+            s.lmtp = true;
+            let mut c = ClientConfig::new("c");
+            c.lmtp = true;
+            c.bdat_chunk_size = chunk;
+            c.pipelining = pipelining;
+            let seen = run(s, c, 3, TO);
+            check_smtp(&seen, 3, TO);
+        }
+    }
+}
+
+#[test]
+fn binarymime_goes_as_it_is() {
+    let now = Instant::now();
+    let mut srv = Server::new(ServerConfig::new("mx.example"), now);
+    let mut c = ClientConfig::new("c");
+    c.bdat_chunk_size = 5;
+    let mut cli = Client::new(c, now);
+    let raw = b"\0\x01bare\nlf\r\x7f".to_vec();
+    let mut env = Envelope::new("<a@example.org>", &["<b@example.net>"], &raw).unwrap();
+    env.mail_params.body = Some(rampart_smtp_proto::Body::BinaryMime);
+    cli.send(env);
+    cli.quit();
+    let mut seen = Seen::default();
+    pump(&mut srv, &mut cli, &mut seen);
+    assert_eq!(seen.messages.len(), 1);
+    assert_eq!(seen.messages[0].message, raw);
+    assert!(seen.outcomes[0].all_delivered());
 }
 
 #[test]
@@ -247,7 +290,7 @@ fn starttls_resets_then_auth() {
     let mut c = ClientConfig::new("c");
     c.auth = Some(("tim".into(), Secret::new("secret")));
     let seen = run(s, c, 5, TO);
-    check_smtp(&seen, 5, TO, true);
+    check_smtp(&seen, 5, TO);
     assert_eq!(seen.tls_resets, 1);
     assert_eq!(seen.auths, ["tim"]);
     assert_eq!(seen.ready, 1);
@@ -266,7 +309,7 @@ fn auth_login_without_tls() {
     c.auth = Some(("ann".into(), Secret::new("secret")));
     let seen = run(s, c, 2, TO);
     assert_eq!(seen.auths, ["ann"]);
-    check_smtp(&seen, 2, TO, true);
+    check_smtp(&seen, 2, TO);
 }
 
 #[test]

@@ -93,6 +93,19 @@ const MUST_MATCH: &[&str] = &[
     "smtp.conn0",
 ];
 
+/// Traces where every reply code must be the recorded one.
+const MUST_MATCH_EXACTLY: &[&str] = &[
+    "rfc3030-bdat-0-last.conn0",
+    "rfc3030-bdat-example1.conn0",
+    "rfc3030-bdat-multipart-chunked.conn0",
+    "rfc3030-bdat-multipart.conn0",
+    "smtp-bdat-pipeline-8bitmime.conn0",
+    "smtp-mail-transactions-invalid.conn0",
+    "smtp-starttls.conn0",
+    "smtp.conn0",
+    "smtp.conn2",
+];
+
 #[test]
 fn replay_recorded_streams() {
     let (mut compared, mut class_ok, mut exact) = (0, 0, 0);
@@ -116,6 +129,9 @@ fn replay_recorded_streams() {
         println!("{stem}: ours {ours:?}\n{stem}: theirs {theirs:?}");
         if MUST_MATCH.contains(&stem.as_str()) {
             assert_eq!(same_class, n, "{stem}: ours {ours:?} theirs {theirs:?}");
+        }
+        if MUST_MATCH_EXACTLY.contains(&stem.as_str()) {
+            assert_eq!(ours[..n], theirs[..n], "{stem}");
         }
     }
     println!("replay: {compared} replies compared, {class_ok} same class, {exact} same code");

@@ -2,6 +2,7 @@
 //! command, reply, path or capability list.
 
 use proptest::prelude::*;
+use rampart_smtp_proto::data::{BareLineEnding, DataReceiver, crlf_lines, dot_stuff};
 use rampart_smtp_proto::{
     Capabilities, Capability, Command, EnhancedCode, Mailbox, Reply, parse_command,
 };
@@ -23,6 +24,7 @@ fn domain() -> impl Strategy<Value = String> {
         prop::collection::vec("[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", 1..4).prop_map(|v| v.join(".")),
         any::<[u8; 4]>().prop_map(|b| format!("[{}.{}.{}.{}]", b[0], b[1], b[2], b[3])),
         any::<[u16; 8]>().prop_map(|w| format!("[IPv6:{}]", std::net::Ipv6Addr::from(w))),
+        "[a-z][a-z0-9-]{0,6}[a-z0-9]:[!-Z^-~]{1,10}".prop_map(|g| format!("[{g}]")),
     ]
 }
 
@@ -99,6 +101,7 @@ fn command_line() -> impl Strategy<Value = String> {
         (mailbox(), mail_params()).prop_map(|(m, p)| format!("MAIL FROM:<{m}>{p}")),
         mail_params().prop_map(|p| format!("MAIL FROM:<>{p}")),
         (mailbox(), rcpt_params()).prop_map(|(m, p)| format!("RCPT TO:<{m}>{p}")),
+        (mailbox(), xtext()).prop_map(|(m, a)| format!("MAIL FROM:<{m}> AUTH={a}")),
         Just("RCPT TO:<Postmaster>".to_string()),
         (any::<u64>(), any::<bool>()).prop_map(|(n, l)| if l {
             format!("BDAT {n} LAST")
@@ -121,6 +124,52 @@ fn command_line() -> impl Strategy<Value = String> {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Any line at all: it parses, and then encodes to a line that
+    /// parses the same, or it gets one of the RFC's error replies.
+    #[test]
+    fn any_line_parses_or_gets_a_reply(line in prop::collection::vec(any::<u8>(), 0..120)) {
+        match parse_command(&line) {
+            Ok(cmd) => {
+                let mut wire = Vec::new();
+                cmd.encode(&mut wire);
+                prop_assert_eq!(parse_command(&wire), Ok(cmd));
+            }
+            Err(e) => {
+                let code = e.reply().code();
+                prop_assert!([500, 501, 502, 553, 555].contains(&code), "{}: {}", code, e);
+            }
+        }
+    }
+
+    /// Command-shaped lines with random bytes spliced in.
+    #[test]
+    fn spliced_lines_parse_or_get_a_reply(
+        line in command_line(),
+        at in any::<prop::sample::Index>(),
+        junk in prop::collection::vec(any::<u8>(), 1..4),
+    ) {
+        let mut b = line.into_bytes();
+        let i = at.index(b.len() + 1);
+        b.splice(i..i, junk);
+        if let Ok(cmd) = parse_command(&b) {
+            let mut wire = Vec::new();
+            cmd.encode(&mut wire);
+            prop_assert_eq!(parse_command(&wire), Ok(cmd));
+        }
+    }
+
+    /// Dot-stuffing then receiving gives the message back with CRLF
+    /// line ends, the same bytes a BDAT chunk carries.
+    #[test]
+    fn data_round_trip(msg in prop::collection::vec(prop::sample::select(b"ab.\r\n\0".to_vec()), 0..200)) {
+        let mut wire = Vec::new();
+        dot_stuff(&msg, &mut wire);
+        let mut rx = DataReceiver::new(1 << 20, BareLineEnding::Reject);
+        prop_assert_eq!(rx.feed(&wire), wire.len());
+        prop_assert!(rx.is_done());
+        prop_assert_eq!(rx.finish().unwrap(), crlf_lines(msg));
+    }
 
     #[test]
     fn command_round_trip(line in command_line()) {

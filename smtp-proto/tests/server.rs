@@ -3,9 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use rampart_smtp_proto::Reply;
 use rampart_smtp_proto::data::BareLineEnding;
 use rampart_smtp_proto::server::{DecisionError, Event, Server, ServerConfig};
+use rampart_smtp_proto::{EnhancedCode, Reply};
 
 /// Feeds `input` in one piece, accepts every decision, and returns
 /// the reply codes sent after the greeting, and the messages.
@@ -57,7 +57,20 @@ fn command_order_and_replies() {
         ("MAIL FROM:<a@b>\r\n", &[503]),
         ("EHLO c\r\nRCPT TO:<a@b>\r\n", &[250, 503]),
         ("EHLO c\r\nDATA\r\n", &[250, 503]),
-        ("EHLO c\r\nMAIL FROM:<a@b>\r\nDATA\r\n", &[250, 250, 554]),
+        // No RCPT at all: 503; every RCPT refused: 554 (below).
+        ("EHLO c\r\nMAIL FROM:<a@b>\r\nDATA\r\n", &[250, 250, 503]),
+        (
+            "EHLO c\r\nMAIL FROM:<a@b>\r\nBDAT 1 LAST\r\nx",
+            &[250, 250, 503],
+        ),
+        // Commands some RFC defines that we do not implement: 502.
+        (
+            "TURN\r\nETRN example.org\r\nSEND FROM:<a@b>\r\nSOML\r\nSAML\r\nATRN\r\nBURL x LAST\r\n",
+            &[502, 502, 502, 502, 502, 502, 502],
+        ),
+        ("XFOO\r\nMAILFROM:<a@b>\r\nSTARTTLSX\r\n", &[500, 500, 500]),
+        // AUTH exists only after EHLO.
+        ("AUTH PLAIN AHRpbQBzZWNyZXQ=\r\n", &[502]),
         (
             "EHLO c\r\nMAIL FROM:<a@b>\r\nMAIL FROM:<a@b>\r\n",
             &[250, 250, 503],
@@ -313,4 +326,195 @@ fn decisions_are_checked() {
     // MAIL refused, so the RCPT gets 503 without an event.
     assert_eq!(srv.poll_event(), None);
     assert_eq!(codes(&srv.take_output()), [220, 250, 550, 503]);
+}
+
+fn auth_cfg() -> ServerConfig {
+    let mut c = cfg();
+    c.auth_mechanisms = vec!["PLAIN", "LOGIN"];
+    c.auth_requires_tls = false;
+    c
+}
+
+#[test]
+fn auth_needs_ehlo_and_no_transaction() {
+    let table: &[(&str, &[u16])] = &[
+        ("AUTH PLAIN AHRpbQBzZWNyZXQ=\r\n", &[503]),
+        ("HELO c\r\nAUTH PLAIN AHRpbQBzZWNyZXQ=\r\n", &[250, 503]),
+        (
+            "EHLO c\r\nMAIL FROM:<a@b>\r\nAUTH PLAIN AHRpbQBzZWNyZXQ=\r\n",
+            &[250, 250, 503],
+        ),
+        ("EHLO c\r\nAUTH LOGIN\r\n", &[250, 334]),
+    ];
+    for (input, want) in table {
+        let (got, _) = talk(auth_cfg(), input.as_bytes());
+        assert_eq!(&got, want, "{input:?}");
+    }
+    // RFC 4954: a 12288-octet response is read, a longer one is not.
+    for (len, want) in [(12284, [250, 334, 501]), (12290, [250, 334, 500])] {
+        let mut input = b"EHLO c\r\nAUTH PLAIN\r\n".to_vec();
+        input.resize(input.len() + len, b'A');
+        input.extend_from_slice(b"\r\n");
+        let (got, _) = talk(auth_cfg(), &input);
+        assert_eq!(got, want, "{len}");
+    }
+    // A 10 MB line in the middle of an exchange ends it with 500.
+    let mut input = b"EHLO c\r\nAUTH LOGIN\r\n".to_vec();
+    input.resize(input.len() + (10 << 20), b'A');
+    input.extend_from_slice(b"\r\nNOOP\r\n");
+    let (got, _) = talk_split(auth_cfg(), &input, 65536);
+    assert_eq!(got, [250, 334, 500, 250]);
+}
+
+/// A session whose policy is given per event by `decide`.
+fn with_policy(
+    cfg: ServerConfig,
+    input: &[u8],
+    mut decide: impl FnMut(&mut Server, Event),
+) -> Vec<Reply> {
+    let now = Instant::now();
+    let mut srv = Server::new(cfg, now);
+    srv.feed(now, input);
+    while let Some(ev) = srv.poll_event() {
+        decide(&mut srv, ev);
+    }
+    let out = srv.take_output();
+    let mut rest = &out[..];
+    let mut v = Vec::new();
+    while !rest.is_empty() {
+        let (r, n) = Reply::parse(rest).unwrap();
+        v.push(r);
+        rest = &rest[n..];
+    }
+    v.remove(0);
+    v
+}
+
+#[test]
+fn policy_api_chooses_codes_and_text() {
+    let input = b"EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<x@d>\r\nRCPT TO:<fwd@d>\r\nRCPT TO:<y@d>\r\nDATA\r\nhi\r\n.\r\n";
+    let replies = with_policy(cfg(), input, |srv, ev| match ev {
+        Event::Rcpt { to, .. } if to.to_string() == "<x@d>" => srv
+            .reject(Reply::new(
+                550,
+                Some(EnhancedCode::new(5, 1, 1)),
+                "no such user",
+            ))
+            .unwrap(),
+        Event::Rcpt { to, .. } if to.to_string() == "<fwd@d>" => {
+            assert_eq!(
+                srv.accept_with(Reply::new(450, None, "no")),
+                Err(DecisionError::NotAnAcceptance(450))
+            );
+            srv.accept_with(Reply::new(251, None, "will forward to <z@e>"))
+                .unwrap()
+        }
+        Event::Message(t) => {
+            assert_eq!(t.recipients.len(), 2);
+            srv.accept_with(Reply::new(
+                250,
+                Some(EnhancedCode::new(2, 0, 0)),
+                "queued as 4711",
+            ))
+            .unwrap()
+        }
+        Event::Hello { .. } => {}
+        _ => srv.accept().unwrap(),
+    });
+    let lines: Vec<String> = replies.iter().map(|r| r.to_string()).collect();
+    assert_eq!(
+        lines,
+        [
+            "250-mx.example greets you\r\n250-SIZE 26214400\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-CHUNKING\r\n250-BINARYMIME\r\n250-SMTPUTF8\r\n250-DSN\r\n250 ENHANCEDSTATUSCODES\r\n",
+            "250 2.1.0 sender ok\r\n",
+            "550 5.1.1 no such user\r\n",
+            "251 will forward to <z@e>\r\n",
+            "250 2.1.5 recipient ok\r\n",
+            "354 end data with <CR><LF>.<CR><LF>\r\n",
+            "250 2.0.0 queued as 4711\r\n",
+        ]
+    );
+
+    // Every RCPT refused: DATA gets 554, not 503.
+    let input = b"EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<x@d>\r\nDATA\r\n";
+    let replies = with_policy(cfg(), input, |srv, ev| match ev {
+        Event::Rcpt { .. } => srv.reject(Reply::new(550, None, "no")).unwrap(),
+        Event::Hello { .. } => {}
+        _ => srv.accept().unwrap(),
+    });
+    let codes: Vec<u16> = replies.iter().map(Reply::code).collect();
+    assert_eq!(codes, [250, 250, 550, 554]);
+}
+
+#[test]
+fn lmtp_replies_once_per_recipient() {
+    let mut c = cfg();
+    c.lmtp = true;
+    let input = b"LHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<1@d>\r\nRCPT TO:<2@d>\r\nRCPT TO:<3@d>\r\nDATA\r\nhi\r\n.\r\n\
+                  MAIL FROM:<a@b>\r\nRCPT TO:<1@d>\r\nRCPT TO:<2@d>\r\nBDAT 2 LAST\r\nhi\
+                  MAIL FROM:<a@b>\r\nRCPT TO:<1@d>\r\nRCPT TO:<2@d>\r\nDATA\r\nbare\nlf\r\n.\r\n";
+    let mut messages = 0;
+    let replies = with_policy(c, input, |srv, ev| match ev {
+        Event::Message(t) => {
+            messages += 1;
+            if messages == 1 {
+                assert_eq!(t.recipients.len(), 3);
+                // One acceptance, sent once per recipient.
+                srv.accept_with(Reply::new(250, None, "delivered")).unwrap();
+                return;
+            }
+            assert_eq!(t.recipients.len(), 2);
+            assert_eq!(
+                srv.decide_each(&[Reply::new(250, None, "ok")]),
+                Err(DecisionError::WrongReplyCount {
+                    expected: 2,
+                    got: 1
+                })
+            );
+            srv.decide_each(&[
+                Reply::new(452, Some(EnhancedCode::new(4, 2, 2)), "mailbox full"),
+                Reply::new(250, None, "delivered"),
+            ])
+            .unwrap()
+        }
+        Event::Hello { .. } => {}
+        _ => srv.accept().unwrap(),
+    });
+    let codes: Vec<u16> = replies.iter().map(Reply::code).collect();
+    assert_eq!(
+        codes,
+        [
+            250, 250, 250, 250, 250, 354, 250, 250, 250, // DATA: 3 recipients
+            250, 250, 250, 452, 250, // BDAT: 2 recipients, one each
+            250, 250, 250, 354, 550, 550, // bare LF: refused for each
+        ]
+    );
+    assert_eq!(messages, 2);
+}
+
+#[test]
+fn shutdown_and_starttls_twice() {
+    let now = Instant::now();
+    let mut srv = Server::new(cfg(), now);
+    srv.take_output();
+    srv.shutdown("going down for maintenance");
+    assert!(srv.is_closed());
+    assert_eq!(
+        srv.take_output(),
+        b"421 4.3.2 going down for maintenance\r\n"
+    );
+
+    let mut c = cfg();
+    c.starttls = true;
+    let mut srv = Server::new(c, now);
+    srv.take_output();
+    srv.feed(now, b"EHLO c\r\nSTARTTLS\r\n");
+    while srv.poll_event().is_some() {}
+    srv.tls_established();
+    assert_eq!(codes(&srv.take_output()), [250, 220]);
+    srv.feed(now, b"EHLO c\r\nSTARTTLS\r\n");
+    let out = String::from_utf8(srv.take_output()).unwrap();
+    assert!(!out.contains("STARTTLS\r\n"), "not offered twice: {out}");
+    assert!(out.contains("REQUIRETLS"));
+    assert_eq!(codes(out.as_bytes()), [250, 503]);
 }
