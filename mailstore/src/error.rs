@@ -140,6 +140,13 @@ pub enum StoreError {
     /// The Sieve script does not exist.
     #[error("sieve script {0:?} does not exist")]
     NoScript(String),
+    /// The Sieve script is the active one (RFC 5804 DELETESCRIPT: it
+    /// must be deactivated first).
+    #[error("sieve script {0:?} is active; deactivate it before deleting it")]
+    ScriptActive(String),
+    /// The Sieve script exists already.
+    #[error("sieve script {0:?} already exists")]
+    ScriptExists(String),
     /// The Sieve script name is invalid.
     #[error(
         "sieve script name {0:?} is invalid: it must be 1 to 255 bytes without control characters"

@@ -1604,21 +1604,74 @@ impl Store {
         self.commit(g, &[(rec, None)])
     }
 
-    /// Deletes a Sieve script (deactivating it if active).
+    /// Deletes a Sieve script. The active script cannot be deleted
+    /// (RFC 5804); deactivate it first.
     ///
     /// # Errors
     ///
-    /// [`StoreError::NoScript`], I/O.
+    /// [`StoreError::NoScript`], [`StoreError::ScriptActive`], I/O.
     pub fn delete_script(&self, account: &str, name: &str) -> Result<()> {
         let g = self.lock();
-        if !acc(&g, account)?.scripts.contains_key(name) {
+        let a = acc(&g, account)?;
+        if !a.scripts.contains_key(name) {
             return Err(StoreError::NoScript(name.to_owned()));
+        }
+        if a.active_script.as_deref() == Some(name) {
+            return Err(StoreError::ScriptActive(name.to_owned()));
         }
         let rec = Record::DeleteScript {
             account: account.to_owned(),
             name: name.to_owned(),
         };
         self.commit(g, &[(rec, None)])
+    }
+
+    /// Renames a Sieve script (RFC 5804 RENAMESCRIPT); an active script
+    /// stays active under its new name, at every moment of a crash.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoScript`], [`StoreError::ScriptExists`],
+    /// [`StoreError::BadScriptName`], I/O.
+    pub fn rename_script(&self, account: &str, from: &str, to: &str) -> Result<()> {
+        valid_script_name(to)?;
+        let g = self.lock();
+        let a = acc(&g, account)?;
+        let script = a
+            .scripts
+            .get(from)
+            .ok_or_else(|| StoreError::NoScript(from.to_owned()))?;
+        if a.scripts.contains_key(to) {
+            return Err(StoreError::ScriptExists(to.to_owned()));
+        }
+        let active = a.active_script.as_deref() == Some(from);
+        // New copy, then (if active) the switch, then the old one goes:
+        // a torn tail leaves at worst both, the right one active.
+        let mut recs = vec![(
+            Record::PutScript {
+                account: account.to_owned(),
+                name: to.to_owned(),
+                script: script.clone(),
+            },
+            None,
+        )];
+        if active {
+            recs.push((
+                Record::ActivateScript {
+                    account: account.to_owned(),
+                    name: Some(to.to_owned()),
+                },
+                None,
+            ));
+        }
+        recs.push((
+            Record::DeleteScript {
+                account: account.to_owned(),
+                name: from.to_owned(),
+            },
+            None,
+        ));
+        self.commit(g, &recs)
     }
 
     /// Makes a script the active one, or deactivates all with `None`.
@@ -1683,12 +1736,14 @@ impl Store {
     }
 
     /// Records Sieve state (a vacation reply sent, a duplicate seen)
-    /// that lasts until `expires` (Unix seconds).
+    /// that lasts until `expires` (Unix seconds). Keys are at most 4096
+    /// bytes.
     ///
     /// # Errors
     ///
-    /// [`StoreError::NoAccount`], I/O.
+    /// [`StoreError::NoAccount`], [`StoreError::TooLarge`], I/O.
     pub fn set_mark(&self, account: &str, kind: MarkKind, key: &str, expires: i64) -> Result<()> {
+        check_mark_key(key)?;
         let g = self.lock();
         acc(&g, account)?;
         let rec = Record::Mark {
@@ -1698,6 +1753,41 @@ impl Store {
             expires,
         };
         self.commit(g, &[(rec, None)])
+    }
+
+    /// The `duplicate` test of RFC 7352 in one step: whether the mark
+    /// exists and has not expired at `now`; when it does not, it is
+    /// recorded until `expires`. Concurrent deliveries of one message
+    /// see exactly one `false`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoAccount`], [`StoreError::TooLarge`], I/O.
+    pub fn test_and_set_mark(
+        &self,
+        account: &str,
+        kind: MarkKind,
+        key: &str,
+        now: i64,
+        expires: i64,
+    ) -> Result<bool> {
+        check_mark_key(key)?;
+        let g = self.lock();
+        let a = acc(&g, account)?;
+        if a.marks
+            .get(&(kind.code(), key.to_owned()))
+            .is_some_and(|&exp| exp > now)
+        {
+            return Ok(true);
+        }
+        let rec = Record::Mark {
+            account: account.to_owned(),
+            kind: kind.code(),
+            key: key.to_owned(),
+            expires,
+        };
+        self.commit(g, &[(rec, None)])?;
+        Ok(false)
     }
 
     /// Whether a mark exists and has not expired at `now`.
@@ -1837,6 +1927,16 @@ fn parents(
         }
     }
     recs
+}
+
+fn check_mark_key(key: &str) -> Result<()> {
+    if key.len() > 4096 {
+        return Err(StoreError::TooLarge {
+            size: key.len() as u64,
+            limit: 4096,
+        });
+    }
+    Ok(())
 }
 
 fn valid_script_name(name: &str) -> Result<()> {
@@ -2928,6 +3028,37 @@ mod tests {
         assert!(s.has_mark("ann", MarkKind::Vacation, "bob@x", 99).unwrap());
         assert!(!s.has_mark("ann", MarkKind::Vacation, "bob@x", 100).unwrap());
         assert!(!s.has_mark("ann", MarkKind::Duplicate, "bob@x", 0).unwrap());
+        assert!(
+            !s.test_and_set_mark("ann", MarkKind::Duplicate, "<id@x>", 10, 20)
+                .unwrap()
+        );
+        assert!(
+            s.test_and_set_mark("ann", MarkKind::Duplicate, "<id@x>", 19, 30)
+                .unwrap()
+        );
+        // Expired: recorded afresh.
+        assert!(
+            !s.test_and_set_mark("ann", MarkKind::Duplicate, "<id@x>", 20, 40)
+                .unwrap()
+        );
+        assert!(matches!(
+            s.set_mark("ann", MarkKind::Duplicate, &"k".repeat(5000), 1),
+            Err(StoreError::TooLarge { .. })
+        ));
+        // The active script cannot be deleted (RFC 5804); renaming keeps
+        // it active.
+        assert!(matches!(
+            s.delete_script("ann", "main"),
+            Err(StoreError::ScriptActive(_))
+        ));
+        s.rename_script("ann", "main", "primary").unwrap();
+        assert_eq!(s.active_script("ann").unwrap().unwrap().0, "primary");
+        assert!(matches!(
+            s.rename_script("ann", "primary", "spare"),
+            Err(StoreError::ScriptExists(_))
+        ));
+        s.rename_script("ann", "primary", "main").unwrap();
+        s.activate_script("ann", None).unwrap();
         s.delete_script("ann", "main").unwrap();
         let r = reopen(&dev);
         assert_eq!(r.scripts("ann").unwrap(), vec![("spare".to_owned(), false)]);
