@@ -148,6 +148,9 @@ pub enum SearchKey {
     SaveDateOn(Date),
     /// SAVEDATE on or after the date.
     SaveDateSince(Date),
+    /// SAVEDATESUPPORTED (RFC 8514): every message, as every mailbox
+    /// keeps SAVEDATE.
+    SaveDateSupported,
     /// INTERNALDATE at least this many seconds ago (RFC 5032).
     Older(u64),
     /// INTERNALDATE at most this many seconds ago (RFC 5032).
@@ -295,6 +298,7 @@ impl SearchKey {
             SearchKey::SaveDateBefore(d) => day(m.save_date()) < *d,
             SearchKey::SaveDateOn(d) => day(m.save_date()) == *d,
             SearchKey::SaveDateSince(d) => day(m.save_date()) >= *d,
+            SearchKey::SaveDateSupported => true,
             SearchKey::Older(s) => cx.now.saturating_sub(m.internal_date()) >= *s as i64,
             SearchKey::Younger(s) => cx.now.saturating_sub(m.internal_date()) <= *s as i64,
             SearchKey::Larger(n) => m.size() > *n,

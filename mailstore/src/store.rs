@@ -2343,6 +2343,7 @@ mod tests {
                 SearchKey::SaveDateSince(Date::from_ymd(2023, 11, 14).unwrap()),
                 vec![1, 2, 3, 4, 5, 6],
             ),
+            (SearchKey::SaveDateSupported, vec![1, 2, 3, 4, 5, 6]),
             (SearchKey::Larger(10_000), vec![]),
             (
                 SearchKey::Uid(UidSet::parse("2,5:*").unwrap()),
