@@ -458,6 +458,34 @@ fn main() {
     }
     let (_, t) = timed(|| store.checkpoint().unwrap());
     println!("checkpoint of the index ({n} messages): {t:.2?}");
+    // How long a checkpoint holds up others: the slowest STATUS (which
+    // takes the store lock) while one is written.
+    let mut seen = Flags::new();
+    seen.insert(Flag::Seen);
+    store
+        .store_flags(
+            "s",
+            &inbox,
+            &UidSet::range(1, 1),
+            FlagOp::Remove,
+            &seen,
+            None,
+        )
+        .unwrap();
+    let (worst, t) = timed(|| {
+        std::thread::scope(|s| {
+            let h = s.spawn(|| store.checkpoint().unwrap());
+            let mut worst = Duration::ZERO;
+            while !h.is_finished() {
+                let t = Instant::now();
+                store.status("s", &inbox).unwrap();
+                worst = worst.max(t.elapsed());
+            }
+            h.join().unwrap();
+            worst
+        })
+    });
+    println!("checkpoint again, with STATUS calls meanwhile: {t:.2?}, slowest STATUS {worst:.2?}");
     drop(store);
     let (store, t) = timed(|| Store::open(&sdir, StoreOptions::default()).unwrap());
     let index = std::fs::metadata(sdir.join("index")).map_or(0, |m| m.len());

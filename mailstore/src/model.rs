@@ -201,7 +201,7 @@ pub enum Change {
     Gone,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Mailbox {
     pub(crate) uidvalidity: u32,
     pub(crate) uidnext: u32,
@@ -281,7 +281,7 @@ impl Mailbox {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Account {
     pub(crate) mailboxes: BTreeMap<String, Mailbox>,
     pub(crate) quota: Quota,
@@ -306,7 +306,7 @@ impl Account {
 pub(crate) type Events = Vec<(String, String, Change)>;
 
 /// The whole store in memory: the fold of all journal records.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct State {
     pub(crate) accounts: BTreeMap<String, Account>,
     pub(crate) last_uidvalidity: u32,
