@@ -74,6 +74,33 @@ fn header_addresses(msg: &Message<'_>, name: &str) -> Vec<String> {
     out
 }
 
+/// The user's address that the message names in To, Cc, Bcc or their
+/// Resent- forms, to send the reply from (RFC 5230 4.5): the envelope
+/// recipient, another address of the user, or one of the `:addresses`.
+/// `None` when none is named (the user got the message by Bcc or alias).
+pub fn vacation_reply_from(
+    msg: &Message<'_>,
+    ctx: &ReplyContext<'_>,
+    addresses: &[String],
+) -> Option<String> {
+    for h in ["to", "cc", "bcc", "resent-to", "resent-cc", "resent-bcc"] {
+        let listed = header_addresses(msg, h);
+        if listed.is_empty() {
+            continue;
+        }
+        let bare = |a: &str| a.trim().trim_start_matches('<').trim_end_matches('>').to_string();
+        let candidates = std::iter::once(ctx.recipient)
+            .chain(ctx.user_addresses.iter().map(String::as_str))
+            .chain(addresses.iter().map(String::as_str));
+        for c in candidates {
+            if listed.iter().any(|l| same_address(l, c)) {
+                return Some(bare(c));
+            }
+        }
+    }
+    None
+}
+
 /// Why no vacation reply may be sent for this message, or `None` when
 /// one may. `addresses` are the vacation `:addresses`.
 pub fn vacation_suppressed(

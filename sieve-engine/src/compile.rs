@@ -74,6 +74,11 @@ pub(crate) fn compile_inner(
         testsuite,
         suite_required: false,
         loops: Vec::new(),
+        max_loop_depth: limits.max_loop_depth,
+        max_variables: limits.max_variables,
+        max_header_size: limits.max_header_size,
+        max_notifications: limits.max_notifications,
+        scope: std::cell::RefCell::default(),
     };
     let body = c.script(&nodes);
     if c.errors.is_empty() {
@@ -96,6 +101,19 @@ struct Compiler {
     suite_required: bool,
     /// Names of the enclosing foreverypart loops, innermost last.
     loops: Vec<Option<String>>,
+    max_loop_depth: usize,
+    max_variables: usize,
+    max_header_size: usize,
+    max_notifications: usize,
+    /// Variables declared so far (RFC 5229, RFC 6609 global).
+    scope: std::cell::RefCell<VarScope>,
+}
+
+#[derive(Default)]
+struct VarScope {
+    locals: std::collections::HashSet<String>,
+    globals: std::collections::HashSet<String>,
+    reported_count: bool,
 }
 
 type R<T> = Result<T, Diagnostic>;
@@ -240,7 +258,54 @@ impl Compiler {
             s.to_string()
         };
         let vars = self.has(Extension::Variables) && text.contains("${");
+        if vars {
+            let global = self.has(Extension::Include);
+            for r in crate::strings::var_refs(&text) {
+                if self.suite_required && r.to_ascii_lowercase().starts_with("tst.") {
+                    continue;
+                }
+                crate::strings::var_ref(r, global).map_err(|m| diag(a.line, a.col, m))?;
+            }
+        }
         Ok(VStr { text, vars })
+    }
+
+    /// Declares a variable that `set` (or extracttext, setflag) writes;
+    /// the name of the variable in the run, `global.` first for globals.
+    fn declare_var(&self, name: &str, a: &Arg) -> R<String> {
+        use crate::strings::VarRef;
+        let r = crate::strings::var_ref(name, self.has(Extension::Include))
+            .map_err(|m| diag(a.line, a.col, m))?;
+        let mut scope = self.scope.borrow_mut();
+        match r {
+            VarRef::Match(_) => Err(diag(
+                a.line,
+                a.col,
+                format!("cannot assign to match variable ${{{name}}}"),
+            )),
+            VarRef::Global(n) => Ok(format!("global.{n}")),
+            VarRef::Local(n) if scope.globals.contains(&n) => Ok(format!("global.{n}")),
+            VarRef::Local(n) => {
+                if !scope.locals.contains(&n) {
+                    if scope.locals.len() >= self.max_variables {
+                        if scope.reported_count {
+                            return Ok(n);
+                        }
+                        scope.reported_count = true;
+                        return Err(diag(
+                            a.line,
+                            a.col,
+                            format!(
+                                "more than {} variables declared in the script",
+                                self.max_variables
+                            ),
+                        ));
+                    }
+                    scope.locals.insert(n.clone());
+                }
+                Ok(n)
+            }
+        }
     }
 
     fn vlist(&self, a: &Arg) -> R<VList> {
@@ -270,6 +335,20 @@ impl Compiler {
                 self.errors.push(e);
             }
             i += 1;
+        }
+        // RFC 5703 7: extracttext is usable only with foreverypart and
+        // variables.
+        if self.has(Extension::Extracttext) {
+            let at = nodes.first().map_or((1, 1), |n| (n.line, n.col));
+            for dep in [Extension::Foreverypart, Extension::Variables] {
+                if !self.has(dep) {
+                    self.errors.push(diag(
+                        at.0,
+                        at.1,
+                        format!("extracttext needs require \"{}\"", dep.name()),
+                    ));
+                }
+            }
         }
         self.block(&nodes[i..])
     }
@@ -372,6 +451,16 @@ impl Compiler {
             let name = a.tagged("name")?.map(|v| self.vstr(v)).transpose()?;
             a.finish()?;
             let name = name.map(|v| v.text);
+            if self.loops.len() >= self.max_loop_depth {
+                return Err(diag(
+                    l,
+                    c,
+                    format!(
+                        "foreverypart loops nest deeper than {}",
+                        self.max_loop_depth
+                    ),
+                ));
+            }
             self.loops.push(name.clone());
             let body = self.sub_block(n);
             self.loops.pop();
@@ -405,7 +494,6 @@ impl Compiler {
             }
             "extracttext" => {
                 self.need(Extension::Extracttext, l, c, "extracttext")?;
-                self.need(Extension::Variables, l, c, "extracttext")?;
                 if self.loops.is_empty() {
                     return Err(diag(l, c, "extracttext outside a foreverypart loop".into()));
                 }
@@ -478,6 +566,13 @@ impl Compiler {
             "vacation" => self.vacation(&mut a, l, c)?,
             "notify" => {
                 self.need(Extension::Enotify, l, c, "notify")?;
+                if self.max_notifications == 0 {
+                    return Err(diag(
+                        l,
+                        c,
+                        "notify action: local policy prohibits the use of a notify action".into(),
+                    ));
+                }
                 let from = a.tagged("from")?.map(|v| self.vstr(v)).transpose()?;
                 let importance = a.tagged("importance")?.map(|v| self.vstr(v)).transpose()?;
                 if let Some(i) = &importance
@@ -529,10 +624,25 @@ impl Compiler {
             "addheader" => {
                 self.need(Extension::Editheader, l, c, "addheader")?;
                 let last = a.flag("last")?;
-                let name = self.vstr(a.positional("field name")?)?;
-                let value = self.vstr(a.positional("value")?)?;
+                let name_arg = a.positional("field name")?;
+                let name = self.vstr(name_arg)?;
+                let value_arg = a.positional("value")?;
+                let value = self.vstr(value_arg)?;
                 if !name.vars && !crate::strings::valid_header_name(&name.text) {
-                    return Err(diag(l, c, format!("invalid header name {:?}", name.text)));
+                    return Err(diag(
+                        name_arg.line,
+                        name_arg.col,
+                        format!("addheader command: specified field name {:?} is invalid", name.text),
+                    ));
+                }
+                if !value.vars
+                    && let Some(m) = crate::strings::header_value_problem(
+                        &name.text,
+                        &value.text,
+                        self.max_header_size,
+                    )
+                {
+                    return Err(diag(value_arg.line, value_arg.col, format!("addheader command: {m}")));
                 }
                 Cmd::AddHeader { last, name, value }
             }
@@ -540,7 +650,15 @@ impl Compiler {
                 self.need(Extension::Editheader, l, c, "deleteheader")?;
                 let index = self.index_tags_ext(&mut a, l, c, false)?;
                 let (m, _) = self.match_spec(&mut a, false, l, c)?;
-                let name = self.vstr(a.positional("field name")?)?;
+                let name_arg = a.positional("field name")?;
+                let name = self.vstr(name_arg)?;
+                if !name.vars && !crate::strings::valid_header_name(&name.text) {
+                    return Err(diag(
+                        name_arg.line,
+                        name_arg.col,
+                        format!("deleteheader command: specified field name {:?} is invalid", name.text),
+                    ));
+                }
                 let values = a.opt_positional().map(|v| self.vlist(v)).transpose()?;
                 let m = finish_regex(m, values.as_deref().unwrap_or(&[]), l, c)?;
                 Cmd::DeleteHeader {
@@ -582,7 +700,28 @@ impl Compiler {
             "global" => {
                 self.need(Extension::Include, l, c, "global")?;
                 self.need(Extension::Variables, l, c, "global")?;
-                Cmd::Global(self.vlist(a.positional("variable names")?)?)
+                let arg = a.positional("variable names")?;
+                let names = self.vlist(arg)?;
+                let mut scope = self.scope.borrow_mut();
+                for n in &names {
+                    if n.vars || !crate::strings::is_identifier(&n.text) {
+                        return Err(diag(
+                            arg.line,
+                            arg.col,
+                            format!("invalid global variable name {:?}", n.text),
+                        ));
+                    }
+                    let key = n.text.to_ascii_lowercase();
+                    if scope.locals.contains(&key) {
+                        return Err(diag(
+                            arg.line,
+                            arg.col,
+                            format!("variable {:?} is already declared as local", n.text),
+                        ));
+                    }
+                    scope.globals.insert(key);
+                }
+                Cmd::Global(names)
             }
             other => return Err(diag(l, c, format!("unknown command {other:?}"))),
         };
@@ -803,13 +942,14 @@ impl Compiler {
         mods.sort_by_key(|m| std::cmp::Reverse(m.precedence()));
         let name_arg = a.positional("variable name")?;
         let name = self.vstr(name_arg)?;
-        if !crate::strings::valid_variable_name(&name.text) {
+        if name.vars || name.text.contains("${") {
             return Err(diag(
                 name_arg.line,
                 name_arg.col,
                 format!("invalid variable name {:?}", name.text),
             ));
         }
+        let key = self.declare_var(&name.text, name_arg)?;
         let value = if with_value {
             self.vstr(a.positional("value")?)?
         } else {
@@ -818,7 +958,7 @@ impl Compiler {
                 vars: false,
             }
         };
-        Ok((name.text.to_ascii_lowercase(), value, mods))
+        Ok((key, value, mods))
     }
 
     fn index_tags(&self, a: &mut Args<'_>, l: u32, c: u32) -> R<Option<Index>> {
@@ -839,7 +979,14 @@ impl Compiler {
                 }
                 Ok(Some(Index { n, last }))
             }
-            None if last => Err(diag(l, c, ":last needs :index".into())),
+            None if last => Err(diag(
+                l,
+                c,
+                format!(
+                    "the :last tag for the {} cannot be specified without the :index tag",
+                    a.node.name
+                ),
+            )),
             None => Ok(None),
         }
     }
@@ -1252,7 +1399,13 @@ impl Compiler {
                 self.need(Extension::Ihave, l, c, "ihave")?;
                 let caps = self.vlist(a.positional("capabilities")?)?;
                 a.finish()?;
-                let all = caps.iter().all(|s| Extension::from_name(&s.text).is_some());
+                // RFC 5463 4: encoded-character and variables change how
+                // a script is read, so ihave never reports them.
+                let all = caps.iter().all(|s| {
+                    Extension::from_name(&s.text).is_some_and(|e| {
+                        !matches!(e, Extension::EncodedCharacter | Extension::Variables)
+                    })
+                });
                 if all {
                     // RFC 5463: within the guarded block the extensions
                     // are usable as if required.

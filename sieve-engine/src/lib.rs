@@ -39,6 +39,7 @@ mod ext;
 mod ir;
 mod lexer;
 mod matching;
+mod mime;
 mod parser;
 mod report;
 mod runtime;
@@ -48,14 +49,14 @@ pub mod testsuite;
 mod time;
 pub mod wizard;
 
-pub use autoreply::{ReplyContext, vacation_suppressed};
+pub use autoreply::{ReplyContext, vacation_reply_from, vacation_suppressed};
 pub use compile::{Script, compile, compile_with};
 pub use error::{CompileError, Diagnostic, RuntimeError};
 pub use ext::Extension;
 pub use report::{oracle_line, oracle_lines};
 pub use runtime::{
     Action, Envelope, Host, NoHost, Notification, Outcome, Performed, RunOptions, VacationReply,
-    run,
+    run, run_sequence,
 };
 pub use spamvirus::{SpamVirusConfig, StatusType, TestConfig};
 pub use time::DateTime;
@@ -87,12 +88,23 @@ pub struct Limits {
     pub max_actions: usize,
     /// Maximum number of redirects.
     pub max_redirects: usize,
+    /// Maximum number of notify actions (RFC 5435); 0 forbids notify.
+    pub max_notifications: usize,
+    /// Maximum size of a header field that addheader adds (RFC 5293).
+    pub max_header_size: usize,
+    /// Header fields addheader may not add (lowercase names).
+    pub editheader_forbid_add: Vec<String>,
+    /// Header fields deleteheader may not delete (lowercase names), besides
+    /// Received and Auto-Submitted, which RFC 5293 7 always protects.
+    pub editheader_forbid_delete: Vec<String>,
     /// Maximum size of an expanded string, in bytes.
     pub max_string_size: usize,
     /// Maximum size of a variable value, in bytes.
     pub max_variable_size: usize,
     /// Maximum number of variables.
     pub max_variables: usize,
+    /// Maximum nesting of foreverypart loops (RFC 5703), across includes.
+    pub max_loop_depth: usize,
     /// Maximum number of includes per run.
     pub max_includes: usize,
     /// Maximum nesting of includes.
@@ -113,9 +125,14 @@ impl Default for Limits {
             max_steps: 100_000,
             max_actions: 32,
             max_redirects: 4,
+            max_notifications: 10,
+            max_header_size: 2048,
+            editheader_forbid_add: Vec::new(),
+            editheader_forbid_delete: Vec::new(),
             max_string_size: 64 * 1024,
             max_variable_size: 4096,
             max_variables: 255,
+            max_loop_depth: 4,
             max_includes: 255,
             max_include_depth: 10,
             vacation_min_period: 86_400,

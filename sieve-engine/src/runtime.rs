@@ -5,14 +5,14 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use mail_parser::parsers::MessageStream;
-use mail_parser::{HeaderValue, Message, MimeHeaders, PartType};
+use mail_parser::{HeaderValue, Message};
 
 use crate::compile::{Script, build_regex};
 use crate::error::RuntimeError;
 use crate::ir::*;
 use crate::matching;
 use crate::time::DateTime;
-use crate::{Extension, Limits};
+use crate::Limits;
 
 /// The SMTP envelope of the message being delivered.
 #[derive(Debug, Clone, Copy, Default)]
@@ -152,8 +152,16 @@ pub struct Performed {
     pub implicit: bool,
     /// Line of the command (0 for the implicit keep).
     pub line: u32,
+    /// The command that asked for it (`keep`, `fileinto`, `redirect`,
+    /// `reject`, `ereject`, `discard`, `vacation`, `notify`), or `implicit
+    /// keep`; `fileinto "INBOX"` is a [`Action::Keep`] from `fileinto`.
+    pub command: &'static str,
     /// Why it happened: the tests that led there.
     pub why: String,
+    /// The message as editheader had changed it when the action was
+    /// taken (RFC 5293 3): what to store or send instead of the
+    /// original. `None` when the header was not changed.
+    pub edited: Option<std::sync::Arc<Vec<u8>>>,
 }
 
 /// The result of one run.
@@ -212,6 +220,7 @@ pub struct RunOptions<'a> {
     pub limits: &'a Limits,
 }
 
+#[derive(Clone)]
 struct Hdr {
     name: String,
     raw: String,
@@ -245,8 +254,12 @@ struct Run<'r, 'm> {
     owned_msg: Option<Box<Message<'static>>>,
     /// editheader changed the header (sizes then come from `headers`).
     edited: bool,
-    /// The MIME part foreverypart is visiting (index into `parts`).
+    /// The MIME part foreverypart is visiting (index into the tree).
     cur_part: Option<usize>,
+    /// The MIME structure of the current message, built on first use.
+    mime: std::cell::OnceCell<crate::mime::Tree>,
+    /// Nesting of foreverypart loops, across includes.
+    loop_depth: usize,
     /// Set while a `:mime` test runs its inner test.
     mime_ctx: Option<MimeOpts>,
     suite: Option<Box<Suite>>,
@@ -258,6 +271,9 @@ struct Run<'r, 'm> {
     implicit_keep: bool,
     keep_note: String,
     vars: HashMap<String, String>,
+    /// The global variable namespace (RFC 6609), shared with includes.
+    global_vars: HashMap<String, String>,
+    /// Names the running script declared global.
     globals: HashSet<String>,
     match_vars: Vec<String>,
     flags: Vec<String>,
@@ -281,8 +297,118 @@ pub fn run(
     host: &mut dyn Host,
     opts: RunOptions<'_>,
 ) -> Outcome {
-    let (out, _) = run_with_suite(script, msg, env, host, opts, None);
+    let (out, _) = run_with_suite(script, msg, env, host, opts, None, None);
     out
+}
+
+/// What one script of a sequence hands to the next: the header as
+/// editheader left it and the internal imap4flags flags.
+pub(crate) struct Carry {
+    headers: Vec<Hdr>,
+    edited: bool,
+    flags: Vec<String>,
+}
+
+impl Carry {
+    pub(crate) fn new(msg: &Message<'_>) -> Self {
+        Carry {
+            headers: message_headers(msg),
+            edited: false,
+            flags: Vec::new(),
+        }
+    }
+}
+
+/// Runs several scripts one after the other on one message, as a server
+/// runs the administrator's scripts around the user's (Pigeonhole's
+/// sieve_before / sieve_after). Each script sees the header edits and
+/// the imap4flags flags the previous ones left; the next script runs
+/// only while the message is kept (explicitly or implicitly). The
+/// outcome holds the merged actions of all of them, duplicates once,
+/// and the implicit keep when the last script that ran keeps it. On a
+/// run-time error the outcome is the implicit keep of the original
+/// message, with the error set.
+pub fn run_sequence(
+    scripts: &[&Script],
+    msg: &Message<'_>,
+    env: Envelope<'_>,
+    host: &mut dyn Host,
+    opts: RunOptions<'_>,
+) -> Outcome {
+    let mut carry = Carry::new(msg);
+    let mut merged = Outcome {
+        actions: Vec::new(),
+        error: None,
+        keep_note: "implicit keep: no script ran".into(),
+        trace: Vec::new(),
+    };
+    let mut implicit = None;
+    for (i, script) in scripts.iter().enumerate() {
+        let (out, _) = run_with_suite(script, msg, env, host, opts, None, Some(&mut carry));
+        merged.trace.extend(out.trace.iter().map(|t| format!("script {}: {t}", i + 1)));
+        if out.error.is_some() {
+            merged.actions = out.actions;
+            merged.keep_note = out.keep_note;
+            merged.error = out.error;
+            return merged;
+        }
+        merged.keep_note = out.keep_note.clone();
+        let mut kept = false;
+        implicit = None;
+        for p in out.actions {
+            if p.implicit {
+                kept = true;
+                implicit = Some(p);
+                continue;
+            }
+            if matches!(p.action, Action::Keep { .. }) && !p.copy {
+                kept = true;
+            }
+            merge_action(&mut merged.actions, p);
+        }
+        if !kept {
+            break;
+        }
+    }
+    if let Some(p) = implicit {
+        merge_action(&mut merged.actions, p);
+    }
+    merged
+}
+
+/// Adds an action of a later script to a result: a store into the same
+/// mailbox or a redirect to the same address happens once (the later
+/// flags win); a second reject or vacation is dropped.
+pub(crate) fn merge_action(list: &mut Vec<Performed>, p: Performed) {
+    for q in list.iter_mut() {
+        let same = match (&q.action, &p.action) {
+            (Action::Keep { .. }, Action::Keep { .. }) => true,
+            (Action::FileInto { mailbox: a, .. }, Action::FileInto { mailbox: b, .. }) => a == b,
+            (Action::Redirect { address: a }, Action::Redirect { address: b }) => {
+                a.eq_ignore_ascii_case(b)
+            }
+            (Action::Discard, Action::Discard)
+            | (Action::Reject { .. }, Action::Reject { .. })
+            | (Action::Vacation(_), Action::Vacation(_)) => true,
+            _ => false,
+        };
+        if same {
+            match (&mut q.action, &p.action) {
+                (Action::Keep { flags }, Action::Keep { flags: new })
+                | (Action::FileInto { flags, .. }, Action::FileInto { flags: new, .. }) => {
+                    *flags = new.clone();
+                    q.edited = p.edited.clone().or(q.edited.take());
+                }
+                _ => {}
+            }
+            if p.command == "keep" {
+                q.command = "keep";
+            }
+            q.copy &= p.copy;
+            return;
+        }
+    }
+    list.push(p);
 }
 
 fn message_headers(msg: &Message<'_>) -> Vec<Hdr> {
@@ -310,13 +436,19 @@ pub(crate) fn run_with_suite(
     host: &mut dyn Host,
     opts: RunOptions<'_>,
     suite: Option<Box<Suite>>,
+    carry: Option<&mut Carry>,
 ) -> (Outcome, Option<Box<Suite>>) {
-    let headers = message_headers(msg);
+    let (headers, edited, flags) = match &carry {
+        Some(c) => (c.headers.clone(), c.edited, c.flags.clone()),
+        None => (message_headers(msg), false, Vec::new()),
+    };
     let mut r = Run {
         msg,
         owned_msg: None,
-        edited: false,
+        edited,
         cur_part: None,
+        mime: std::cell::OnceCell::new(),
+        loop_depth: 0,
         mime_ctx: None,
         suite,
         env: Env {
@@ -331,9 +463,10 @@ pub(crate) fn run_with_suite(
         implicit_keep: true,
         keep_note: String::new(),
         vars: HashMap::new(),
+        global_vars: HashMap::new(),
         globals: HashSet::new(),
         match_vars: Vec::new(),
-        flags: Vec::new(),
+        flags,
         steps: 0,
         trace: Vec::new(),
         why: Vec::new(),
@@ -358,14 +491,17 @@ pub(crate) fn run_with_suite(
                 } else {
                     r.keep_note.clone()
                 };
+                let edited = r.snapshot();
                 out.actions.push(Performed {
                     action: Action::Keep {
                         flags: r.flags.clone(),
                     },
+                    command: "implicit keep",
                     copy: false,
                     implicit: true,
                     line: 0,
                     why: "implicit keep".into(),
+                    edited,
                 });
             } else {
                 out.keep_note = r.keep_note.clone();
@@ -375,37 +511,22 @@ pub(crate) fn run_with_suite(
             out.keep_note = format!("implicit keep because the script failed: {e}");
             out.actions.push(Performed {
                 action: Action::Keep { flags: Vec::new() },
+                command: "implicit keep",
                 copy: false,
                 implicit: true,
                 line: 0,
                 why: "run-time error".into(),
+                edited: None,
             });
             out.error = Some(e);
         }
     }
-    (out, r.suite.take())
-}
-
-/// The MIME parts below part `root`, depth first, in message order.
-fn descendants(msg: &Message<'_>, root: usize) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut stack = vec![root];
-    while let Some(p) = stack.pop() {
-        if let Some(PartType::Multipart(ids)) = msg.parts.get(p).map(|x| &x.body) {
-            for id in ids.iter().rev() {
-                let id = *id as usize;
-                // mail-parser numbers children after their parent; this
-                // also rules out cycles.
-                if id > p && id < msg.parts.len() && out.len() < msg.parts.len() {
-                    stack.push(id);
-                }
-            }
-        }
-        if p != root {
-            out.push(p);
-        }
+    if let Some(c) = carry {
+        c.headers = std::mem::take(&mut r.headers);
+        c.edited = r.edited;
+        c.flags = std::mem::take(&mut r.flags);
     }
-    out
+    (out, r.suite.take())
 }
 
 fn raw_slice(msg: &Message<'_>, start: u32, end: u32) -> String {
@@ -482,6 +603,20 @@ fn normalize_flags(list: &[String]) -> Vec<String> {
     out
 }
 
+/// `INBOX` is case-insensitive (RFC 3501 5.1), also as the first
+/// level of a hierarchy: `Inbox.Sent` is `INBOX.Sent`.
+pub(crate) fn normalize_mailbox(name: &str) -> String {
+    let b = name.as_bytes();
+    if b.len() >= 5
+        && name[..5].eq_ignore_ascii_case("inbox")
+        && (b.len() == 5 || b[5] == b'.' || b[5] == b'/')
+    {
+        format!("INBOX{}", &name[5..])
+    } else {
+        name.to_string()
+    }
+}
+
 fn normalize_address(a: &str) -> String {
     let a = a.trim();
     let a = a
@@ -495,11 +630,19 @@ fn normalize_address(a: &str) -> String {
 }
 
 impl Run<'_, '_> {
+    /// The message with the header edits so far, when there are any.
+    pub(crate) fn snapshot(&self) -> Option<std::sync::Arc<Vec<u8>>> {
+        self.edited.then(|| std::sync::Arc::new(self.current_raw()))
+    }
+
     /// The largest variable value: the limit, or the test harness setting.
     fn var_limit(&self) -> usize {
         self.suite
             .as_ref()
-            .and_then(|s| s.setting_usize("sieve_variables_max_variable_size"))
+            .and_then(|s| {
+                s.setting_usize("sieve_variables_max_variable_size")
+                    .or_else(|| s.setting_usize("sieve_variables_max_value_size"))
+            })
             .unwrap_or(self.opts.limits.max_variable_size)
     }
 
@@ -564,15 +707,51 @@ impl Run<'_, '_> {
         if !crate::strings::valid_variable_name(name) {
             return None;
         }
+        if let Some(s) = &self.suite
+            && let Some(item) = name.strip_prefix("tst.")
+        {
+            return Some(s.tst_variable(item));
+        }
+        Some(self.get_var(name).unwrap_or(""))
+    }
+
+    /// Where a variable lives: the global namespace for `global.NAME`
+    /// and for names the current script declared global (RFC 6609).
+    fn var_slot(&self, name: &str) -> (bool, String) {
         let key = name.to_ascii_lowercase();
-        Some(self.vars.get(&key).map_or("", String::as_str))
+        match key.strip_prefix("global.") {
+            Some(g) => (true, g.to_string()),
+            None if self.globals.contains(&key) => (true, key),
+            None => (false, key),
+        }
+    }
+
+    fn get_var(&self, name: &str) -> Option<&str> {
+        match self.var_slot(name) {
+            (true, k) => self.global_vars.get(&k),
+            (false, k) => self.vars.get(&k),
+        }
+        .map(String::as_str)
+    }
+
+    fn set_var(&mut self, name: &str, value: String) {
+        match self.var_slot(name) {
+            (true, k) => self.global_vars.insert(k, value),
+            (false, k) => self.vars.insert(k, value),
+        };
     }
 
     fn list(&self, l: &[VStr]) -> Vec<String> {
         l.iter().map(|s| self.expand(s).into_owned()).collect()
     }
 
-    fn add_action(&mut self, line: u32, action: Action, copy: bool) -> R<()> {
+    fn add_action(
+        &mut self,
+        line: u32,
+        command: &'static str,
+        action: Action,
+        copy: bool,
+    ) -> R<()> {
         let why = if self.why.is_empty() {
             "unconditional".to_string()
         } else {
@@ -628,7 +807,9 @@ impl Run<'_, '_> {
                 "second vacation at line {line}"
             )));
         }
-        // Duplicates: the same mailbox or the same address once.
+        // Duplicates: the same mailbox or the same address once; for a
+        // store the last flags win (RFC 5232 3).
+        let edited = self.snapshot();
         let dup = self
             .actions
             .iter_mut()
@@ -637,7 +818,9 @@ impl Run<'_, '_> {
                 (Action::FileInto { mailbox: a, .. }, Action::FileInto { mailbox: b, .. }) => {
                     a == b
                 }
-                (Action::Redirect { address: a }, Action::Redirect { address: b }) => a == b,
+                (Action::Redirect { address: a }, Action::Redirect { address: b }) => {
+                    a.eq_ignore_ascii_case(b)
+                }
                 (Action::Discard, Action::Discard) => true,
                 _ => false,
             });
@@ -645,6 +828,20 @@ impl Run<'_, '_> {
         if let Some(p) = dup {
             if !copy {
                 p.copy = false;
+            }
+            match (&mut p.action, action.clone()) {
+                (Action::Keep { flags }, Action::Keep { flags: new }) => *flags = new,
+                (Action::FileInto { flags, create, .. }, Action::FileInto { flags: new, create: c, .. }) => {
+                    *flags = new;
+                    *create |= c;
+                }
+                _ => {}
+            }
+            if edited.is_some() {
+                p.edited = edited;
+            }
+            if command == "keep" {
+                p.command = command;
             }
         } else {
             if matches!(action, Action::Redirect { .. }) {
@@ -662,12 +859,36 @@ impl Run<'_, '_> {
             if self.actions.len() >= self.opts.limits.max_actions {
                 return Err(RuntimeError::TooManyActions(self.opts.limits.max_actions));
             }
+            if matches!(action, Action::Notify(_)) {
+                let n = self
+                    .actions
+                    .iter()
+                    .filter(|p| matches!(p.action, Action::Notify(_)))
+                    .count();
+                if self.opts.limits.max_notifications == 0 {
+                    return Err(RuntimeError::Invalid {
+                        line,
+                        message: "local policy prohibits the use of a notify action".into(),
+                    });
+                }
+                if n >= self.opts.limits.max_notifications {
+                    return Err(RuntimeError::Invalid {
+                        line,
+                        message: format!(
+                            "number of notify actions exceeds policy limit ({})",
+                            self.opts.limits.max_notifications
+                        ),
+                    });
+                }
+            }
             self.actions.push(Performed {
                 action: action.clone(),
+                command,
                 copy,
                 implicit: false,
                 line,
                 why,
+                edited,
             });
         }
         if cancels && self.implicit_keep {
@@ -726,9 +947,9 @@ impl Run<'_, '_> {
             Cmd::Return => return Ok(Flow::Return),
             Cmd::Keep { flags } => {
                 let flags = self.flag_arg(flags.as_deref());
-                self.add_action(line, Action::Keep { flags }, false)?;
+                self.add_action(line, "keep", Action::Keep { flags }, false)?;
             }
-            Cmd::Discard => self.add_action(line, Action::Discard, false)?,
+            Cmd::Discard => self.add_action(line, "discard", Action::Discard, false)?,
             Cmd::FileInto {
                 mailbox,
                 copy,
@@ -736,7 +957,15 @@ impl Run<'_, '_> {
                 flags,
                 special_use,
             } => {
-                let mailbox = self.expand(mailbox).into_owned();
+                let mailbox = normalize_mailbox(&self.expand(mailbox));
+                if mailbox.contains('\u{FFFD}') || mailbox.is_empty() {
+                    return Err(RuntimeError::Invalid {
+                        line,
+                        message: format!(
+                            "invalid folder name {mailbox:?} specified for fileinto (not valid UTF-8)"
+                        ),
+                    });
+                }
                 let flags = self.flag_arg(flags.as_deref());
                 let special_use = special_use.as_ref().map(|s| self.expand(s).into_owned());
                 let action = if mailbox.eq_ignore_ascii_case("INBOX") && special_use.is_none() {
@@ -749,7 +978,7 @@ impl Run<'_, '_> {
                         special_use,
                     }
                 };
-                self.add_action(line, action, *copy)?;
+                self.add_action(line, "fileinto", action, *copy)?;
             }
             Cmd::Redirect { address, copy } => {
                 let a = self.expand(address);
@@ -761,12 +990,13 @@ impl Run<'_, '_> {
                 }
                 let address =
                     crate::strings::parse_mailbox(&a).unwrap_or_else(|| normalize_address(&a));
-                self.add_action(line, Action::Redirect { address }, *copy)?;
+                self.add_action(line, "redirect", Action::Redirect { address }, *copy)?;
             }
             Cmd::Reject { reason, extended } => {
                 let reason = self.expand(reason).into_owned();
                 self.add_action(
                     line,
+                    if *extended { "ereject" } else { "reject" },
                     Action::Reject {
                         reason,
                         extended: *extended,
@@ -776,7 +1006,7 @@ impl Run<'_, '_> {
             }
             Cmd::Vacation(v) => {
                 let reply = self.vacation(v);
-                self.add_action(line, Action::Vacation(reply), true)?;
+                self.add_action(line, "vacation", Action::Vacation(reply), true)?;
             }
             Cmd::Notify(n) => {
                 let importance = n
@@ -792,33 +1022,22 @@ impl Run<'_, '_> {
                     options: self.list(&n.options),
                     message: n.message.as_ref().map(|s| self.expand(s).into_owned()),
                 };
-                self.add_action(line, Action::Notify(note), true)?;
+                self.add_action(line, "notify", Action::Notify(note), true)?;
             }
             Cmd::Set { name, value, mods } => {
                 let mut v = self.expand(value).into_owned();
-                for m in mods {
-                    v = apply_mod(*m, v);
-                }
-                truncate(&mut v, self.var_limit());
-                if !self.vars.contains_key(name)
-                    && self.vars.len() >= self.opts.limits.max_variables
-                {
-                    return Err(RuntimeError::Invalid {
-                        line,
-                        message: format!("more than {} variables", self.opts.limits.max_variables),
-                    });
-                }
-                self.vars.insert(name.clone(), v);
+                v = apply_mods(mods, v, self.var_limit());
+                self.set_var(name, v);
             }
             Cmd::Flags { op, var, flags } => {
                 let given = normalize_flags(&self.list(flags));
                 let current = match var {
                     Some(v) => {
-                        let name = self.expand(v).to_ascii_lowercase();
+                        let name = self.expand(v).into_owned();
                         let cur =
-                            normalize_flags(&[self.vars.get(&name).cloned().unwrap_or_default()]);
+                            normalize_flags(&[self.get_var(&name).unwrap_or_default().to_string()]);
                         let new = apply_flags(*op, cur, given);
-                        self.vars.insert(name, new.join(" "));
+                        self.set_var(&name, new.join(" "));
                         return Ok(Flow::Go);
                     }
                     None => std::mem::take(&mut self.flags),
@@ -831,10 +1050,29 @@ impl Run<'_, '_> {
                 if !crate::strings::valid_header_name(&name) {
                     return Err(RuntimeError::Invalid {
                         line,
-                        message: format!("invalid header name {name:?}"),
+                        message: format!("addheader: specified field name {name:?} is invalid"),
                     });
                 }
-                let h = Hdr::new(name, format!(" {value}"));
+                if let Some(m) = crate::strings::header_value_problem(
+                    &name,
+                    &value,
+                    self.opts.limits.max_header_size,
+                ) {
+                    return Err(RuntimeError::Invalid {
+                        line,
+                        message: format!("addheader: {m}"),
+                    });
+                }
+                if self
+                    .opts
+                    .limits
+                    .editheader_forbid_add
+                    .iter()
+                    .any(|f| f.eq_ignore_ascii_case(&name))
+                {
+                    return Ok(Flow::Go);
+                }
+                let h = Hdr::new(name, format!(" {}", crate::strings::fold_header_value(&value)));
                 self.edited = true;
                 if *last {
                     self.headers.push(h);
@@ -849,7 +1087,20 @@ impl Run<'_, '_> {
                 values,
             } => {
                 let name = self.expand(name).into_owned();
-                if is_protected_header(&name) {
+                if !crate::strings::valid_header_name(&name) {
+                    return Err(RuntimeError::Invalid {
+                        line,
+                        message: format!("deleteheader: specified field name {name:?} is invalid"),
+                    });
+                }
+                if is_protected_header(&name)
+                    || self
+                        .opts
+                        .limits
+                        .editheader_forbid_delete
+                        .iter()
+                        .any(|f| f.eq_ignore_ascii_case(&name))
+                {
                     return Ok(Flow::Go);
                 }
                 let positions: Vec<usize> = (0..self.headers.len())
@@ -889,48 +1140,61 @@ impl Run<'_, '_> {
             Cmd::Suite(call) => return self.suite_cmd(call, script),
             Cmd::Break(name) => return Ok(Flow::Break(name.clone())),
             Cmd::ForEveryPart { name, body } => {
-                let root = self.cur_part.unwrap_or(0);
-                let parts = descendants(msg!(self), root);
+                // RFC 5703 3: the outermost loop visits the message and
+                // every part in it; a nested loop the parts below the
+                // part its enclosing loop visits.
+                let parts = match self.cur_part {
+                    None => {
+                        let t = self.tree();
+                        let mut v = vec![0];
+                        v.extend(t.descendants(0));
+                        v.retain(|p| *p < t.parts.len());
+                        v
+                    }
+                    Some(c) => self.tree().descendants(c),
+                };
+                if self.loop_depth >= self.opts.limits.max_loop_depth {
+                    return Err(RuntimeError::Invalid {
+                        line,
+                        message: format!(
+                            "foreverypart loops nest deeper than {}",
+                            self.opts.limits.max_loop_depth
+                        ),
+                    });
+                }
                 let saved = self.cur_part;
-                let mut flow = Flow::Go;
+                self.loop_depth += 1;
+                let mut flow = Ok(Flow::Go);
                 for p in parts {
                     self.cur_part = Some(p);
                     match self.block(body, script) {
                         Ok(Flow::Go) => {}
                         Ok(Flow::Break(None)) => break,
                         Ok(Flow::Break(Some(n))) if name.as_deref() == Some(n.as_str()) => break,
-                        Ok(f) => {
+                        f => {
                             flow = f;
                             break;
                         }
-                        Err(e) => {
-                            self.cur_part = saved;
-                            return Err(e);
-                        }
                     }
                 }
+                self.loop_depth -= 1;
                 self.cur_part = saved;
-                return Ok(flow);
+                return flow;
             }
             Cmd::ExtractText { name, mods, first } => {
-                let msg = msg!(self);
                 let mut v = self
                     .cur_part
-                    .and_then(|i| msg.parts.get(i))
-                    .map(|p| match &p.body {
-                        PartType::Text(t) => t.to_string(),
-                        PartType::Html(h) => crate::strings::html_to_text(h),
-                        _ => String::new(),
-                    })
+                    .and_then(|i| self.tree().parts.get(i))
+                    .and_then(crate::mime::Part::plain_text)
                     .unwrap_or_default();
                 if let Some(n) = first {
-                    v = v.chars().take(*n as usize).collect();
+                    v = v
+                        .chars()
+                        .take(usize::try_from(*n).unwrap_or(usize::MAX))
+                        .collect();
                 }
-                for m in mods {
-                    v = apply_mod(*m, v);
-                }
-                truncate(&mut v, self.var_limit());
-                self.vars.insert(name.clone(), v);
+                v = apply_mods(mods, v, self.var_limit());
+                self.set_var(name, v);
             }
             Cmd::Global(names) => {
                 for n in self.list(names) {
@@ -979,24 +1243,15 @@ impl Run<'_, '_> {
         };
         let sub = crate::compile::compile_with(&text, self.opts.limits)
             .map_err(|e| fail(&e.to_string()))?;
-        // RFC 6609: only variables declared global are shared.
-        let saved: HashMap<String, String> = std::mem::take(&mut self.vars);
+        // RFC 6609: an included script has its own variables; only the
+        // global namespace is shared.
+        let saved = std::mem::take(&mut self.vars);
         let saved_globals = std::mem::take(&mut self.globals);
-        for (k, v) in &saved {
-            if saved_globals.contains(k) || sub.requires.contains(&Extension::Include) {
-                self.vars.insert(k.clone(), v.clone());
-            }
-        }
         self.include_depth += 1;
         let res = self.block(&sub.body, &sub);
         self.include_depth -= 1;
-        let inner = std::mem::replace(&mut self.vars, saved);
-        let inner_globals = std::mem::replace(&mut self.globals, saved_globals);
-        for g in inner_globals.iter().chain(self.globals.clone().iter()) {
-            if let Some(v) = inner.get(g) {
-                self.vars.insert(g.clone(), v.clone());
-            }
-        }
+        self.vars = saved;
+        self.globals = saved_globals;
         match res? {
             Flow::Stop => Ok(Flow::Stop),
             _ => Ok(Flow::Go),
@@ -1039,11 +1294,11 @@ impl Run<'_, '_> {
         let Some(opts) = &self.mime_ctx else {
             return Vec::new();
         };
-        let msg = msg!(self);
+        let tree = self.tree();
         let cur = self.cur_part.unwrap_or(0);
         let mut parts = vec![cur];
         if opts.anychild {
-            parts.extend(descendants(msg, cur));
+            parts.extend(tree.descendants(cur));
         }
         let mut out = Vec::new();
         for p in parts {
@@ -1054,17 +1309,13 @@ impl Run<'_, '_> {
                     .map(|h| h.raw.clone())
                     .collect()
             } else {
-                msg.parts
+                tree.parts
                     .get(p)
                     .map(|part| {
                         part.headers
                             .iter()
-                            .filter(|h| {
-                                names
-                                    .iter()
-                                    .any(|n| h.name.as_str().eq_ignore_ascii_case(n))
-                            })
-                            .map(|h| raw_slice(msg, h.offset_start, h.offset_end))
+                            .filter(|(n, _)| names.iter().any(|w| n.eq_ignore_ascii_case(w)))
+                            .map(|(_, v)| v.clone())
                             .collect()
                     })
                     .unwrap_or_default()
@@ -1283,11 +1534,8 @@ impl Run<'_, '_> {
             } => {
                 let types = self.list(content_types);
                 let values = self.body_values(*transform, &types);
-                if matches!(m.mt, MatchType::Count(_)) {
-                    false
-                } else {
-                    self.matches(m, &values, keys)?
-                }
+                // The body test leaves the match variables alone.
+                self.matches_with(m, &values, keys, false)?
             }
             Test::String { sources, keys, m } => {
                 let values: Vec<String> = self.list(sources);
@@ -1305,10 +1553,7 @@ impl Run<'_, '_> {
                             .list(vs)
                             .iter()
                             .map(|n| {
-                                self.vars
-                                    .get(&n.to_ascii_lowercase())
-                                    .cloned()
-                                    .unwrap_or_default()
+                                self.get_var(n).unwrap_or_default().to_string()
                             })
                             .collect();
                         normalize_flags(&all)
@@ -1479,67 +1724,94 @@ impl Run<'_, '_> {
         })
     }
 
+    /// The MIME structure of the current message.
+    pub(crate) fn tree(&self) -> &crate::mime::Tree {
+        self.mime
+            .get_or_init(|| crate::mime::Tree::build(msg!(self)))
+    }
+
+    /// What a body test compares (RFC 5173 5): the raw body, the text
+    /// of the text parts, or the parts of the given content types.
     fn body_values(&self, transform: BodyTransform, types: &[String]) -> Vec<String> {
-        match transform {
-            BodyTransform::Raw => {
-                let msg = msg!(self);
-                let p = msg.parts.first();
-                let start = p.map_or(0, |p| p.offset_body as usize);
-                let b = msg.raw_message.get(start..).unwrap_or_default();
-                if b.is_empty() {
-                    return Vec::new();
-                }
-                vec![String::from_utf8_lossy(b).into_owned()]
+        use crate::mime::{Content, Kind};
+        if transform == BodyTransform::Raw {
+            let msg = msg!(self);
+            let p = msg.parts.first();
+            let start = p.map_or(0, |p| p.offset_body as usize);
+            let b = msg.raw_message.get(start..).unwrap_or_default();
+            if b.is_empty() {
+                return Vec::new();
             }
-            BodyTransform::Text | BodyTransform::Content => {
-                let mut out = Vec::new();
-                for part in &msg!(self).parts {
-                    let (ty, sub) = match part.content_type() {
-                        Some(ct) => (
-                            ct.c_type.to_ascii_lowercase(),
-                            ct.c_subtype.as_deref().unwrap_or("").to_ascii_lowercase(),
-                        ),
-                        None => ("text".to_string(), "plain".to_string()),
-                    };
-                    let wanted = match transform {
-                        BodyTransform::Text => ty == "text",
-                        _ => types.iter().any(|t| {
-                            let t = t.to_ascii_lowercase();
-                            t.is_empty()
-                                || t == ty
-                                || t.split_once('/').is_some_and(|(a, b)| a == ty && b == sub)
-                        }),
-                    };
-                    if !wanted {
-                        continue;
+            return vec![String::from_utf8_lossy(b).into_owned()];
+        }
+        // RFC 5173 5.2: "type/subtype", "type" or "" (every type); a
+        // type with a leading, trailing or second slash matches nothing.
+        let specs: Vec<(String, Option<String>)> = types
+            .iter()
+            .filter_map(|t| {
+                let t = t.to_ascii_lowercase();
+                match t.split_once('/') {
+                    None => Some((t, None)),
+                    Some((a, b)) if !a.is_empty() && !b.is_empty() && !b.contains('/') => {
+                        Some((a.to_string(), Some(b.to_string())))
                     }
-                    match &part.body {
-                        PartType::Text(t) => out.push(t.to_string()),
-                        // :text compares what a reader sees, not markup.
-                        PartType::Html(h) if transform == BodyTransform::Text => {
-                            out.push(crate::strings::html_to_text(h))
-                        }
-                        PartType::Html(h) => out.push(h.to_string()),
-                        PartType::Binary(b) | PartType::InlineBinary(b)
-                            if transform == BodyTransform::Content =>
-                        {
-                            out.push(String::from_utf8_lossy(b).into_owned());
-                        }
-                        _ => {}
-                    }
+                    Some(_) => None,
                 }
-                // A part without content is no body to match.
-                out.retain(|v| !v.is_empty());
-                out
+            })
+            .collect();
+        let mut out = Vec::new();
+        for part in &self.tree().parts {
+            if transform == BodyTransform::Text {
+                // Text parts and the text of HTML; containers only
+                // through their children.
+                if part.valid_type
+                    && (part.ctype == "text" || part.is_html())
+                    && let Some(t) = part.plain_text()
+                {
+                    out.push(t);
+                }
+                continue;
+            }
+            let wanted = part.valid_type
+                && specs.iter().any(|(t, s)| {
+                    t.is_empty()
+                        || (*t == part.ctype && s.as_ref().is_none_or(|s| *s == part.subtype))
+                });
+            if !wanted {
+                continue;
+            }
+            match &part.kind {
+                Kind::Multipart { prologue, epilogue } => {
+                    out.push(prologue.clone());
+                    out.push(epilogue.clone());
+                }
+                Kind::Message { header } => out.push(header.clone()),
+                Kind::Leaf(Some(Content::Text(t))) => out.push(t.clone()),
+                Kind::Leaf(Some(Content::Binary(b))) => {
+                    out.push(String::from_utf8_lossy(b).into_owned())
+                }
+                Kind::Leaf(None) => {}
             }
         }
+        // A part without content is no body to match.
+        out.retain(|v| !v.trim().is_empty());
+        out
     }
 
     /// Tries the values against the keys under a match type. Fills the
     /// match variables on a `:matches` / `:regex` hit.
     fn matches(&mut self, m: &Match, values: &[String], keys: &[VStr]) -> R<bool> {
+        self.matches_with(m, values, keys, true)
+    }
+
+    fn matches_with(
+        &mut self,
+        m: &Match,
+        values: &[String],
+        keys: &[VStr],
+        capture: bool,
+    ) -> R<bool> {
         let keys: Vec<Cow<'_, str>> = keys.iter().map(|k| self.expand(k)).collect();
-        let capture = true;
         let found: Option<(String, String)> = match &m.mt {
             MatchType::Count(rel) => {
                 let n = values.len().to_string();
@@ -1686,6 +1958,63 @@ fn apply_flags(op: FlagOp, mut cur: Vec<String>, given: Vec<String>) -> Vec<Stri
             cur
         }
     }
+}
+
+/// Applies the set modifiers in order and cuts the value to `max`
+/// bytes; a cut never splits a character, nor an escape that
+/// :quotewildcard, :quoteregex or :encodeurl made.
+fn apply_mods(mods: &[SetMod], mut v: String, max: usize) -> String {
+    for m in mods {
+        v = apply_mod(*m, v);
+    }
+    if v.len() <= max {
+        return v;
+    }
+    truncate(&mut v, max);
+    if mods.iter().any(|m| matches!(m, SetMod::QuoteWildcard | SetMod::QuoteRegex)) {
+        let trailing = v.bytes().rev().take_while(|b| *b == b'\\').count();
+        if trailing % 2 == 1 {
+            v.pop();
+        }
+    }
+    if mods.contains(&SetMod::EncodeUrl) {
+        let b = v.as_bytes();
+        let n = b.len();
+        if n >= 1 && b[n - 1] == b'%' {
+            v.truncate(n - 1);
+        } else if n >= 2 && b[n - 2] == b'%' {
+            v.truncate(n - 2);
+        }
+        // Nor the escapes of one UTF-8 character.
+        let b = v.as_bytes();
+        let mut end = b.len();
+        let mut conts = 0;
+        while end >= 3 && b[end - 3] == b'%' {
+            let Ok(x) = u8::from_str_radix(&v[end - 2..end], 16) else {
+                break;
+            };
+            if x & 0xC0 == 0x80 {
+                conts += 1;
+                end -= 3;
+                continue;
+            }
+            let want = if x >= 0xF0 {
+                3
+            } else if x >= 0xE0 {
+                2
+            } else if x >= 0xC0 {
+                1
+            } else {
+                0
+            };
+            if want != conts {
+                let cut = end - 3;
+                v.truncate(cut);
+            }
+            break;
+        }
+    }
+    v
 }
 
 fn apply_mod(m: SetMod, v: String) -> String {

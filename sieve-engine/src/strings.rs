@@ -50,7 +50,9 @@ pub(crate) fn decode_encoded_characters(s: &str) -> Result<String, String> {
         out.push(b[i]);
         i += 1;
     }
-    String::from_utf8(out).map_err(|_| "encoded characters do not form valid utf-8".to_string())
+    // Octets that are no UTF-8 become U+FFFD; a mailbox name or other
+    // value that must be UTF-8 is then refused where it is used.
+    Ok(String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 fn decode_hex_body(body: &str, hex: bool) -> Result<Option<Vec<u8>>, String> {
@@ -91,26 +93,133 @@ fn decode_hex_body(body: &str, hex: bool) -> Result<Option<Vec<u8>>, String> {
             }
         }
     }
-    Ok(if any || body.trim().is_empty() {
-        Some(out)
-    } else {
-        None
-    })
+    // RFC 5228 2.4.2.4: at least one hex pair or code point.
+    Ok(if any { Some(out) } else { None })
 }
 
 /// `identifier *("." identifier)` (RFC 5229 variable-name).
 pub(crate) fn valid_variable_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.split('.').all(|p| {
-            let mut c = p.bytes();
-            matches!(c.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
-                && c.all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        })
+    !s.is_empty() && s.split('.').all(is_identifier)
+}
+
+/// `identifier = (ALPHA / "_") *(ALPHA / DIGIT / "_")`.
+pub(crate) fn is_identifier(p: &str) -> bool {
+    let mut c = p.bytes();
+    matches!(c.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
+        && c.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Longest variable name (Pigeonhole's limit).
+pub(crate) const MAX_VARIABLE_NAME: usize = 64;
+/// Highest match variable index (`${32}`).
+pub(crate) const MAX_MATCH_INDEX: usize = 32;
+
+/// What a variable name refers to (RFC 5229 3, RFC 6609 3.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum VarRef {
+    /// A variable of the current script (lowercased name).
+    Local(String),
+    /// `global.NAME`: the global namespace of include (lowercased NAME).
+    Global(String),
+    /// `${N}`: a match variable.
+    Match(usize),
+}
+
+/// Classifies a variable name; `global` tells whether the `global`
+/// namespace exists (include is required). The error says what is wrong.
+pub(crate) fn var_ref(name: &str, global: bool) -> Result<VarRef, String> {
+    if !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()) {
+        let n: usize = name.trim_start_matches('0').parse().unwrap_or(usize::MAX);
+        let n = if name.bytes().all(|b| b == b'0') { 0 } else { n };
+        if n > MAX_MATCH_INDEX {
+            return Err(format!(
+                "match value index {name} exceeds the maximum of {MAX_MATCH_INDEX}"
+            ));
+        }
+        return Ok(VarRef::Match(n));
+    }
+    let parts: Vec<&str> = name.split('.').collect();
+    if !parts.iter().all(|p| is_identifier(p)) {
+        return Err(format!("invalid variable name {name:?}"));
+    }
+    if parts.len() == 1 {
+        if name.len() > MAX_VARIABLE_NAME {
+            return Err(format!(
+                "variable name {name:?} is longer than {MAX_VARIABLE_NAME} characters"
+            ));
+        }
+        return Ok(VarRef::Local(name.to_ascii_lowercase()));
+    }
+    if global && parts[0].eq_ignore_ascii_case("global") {
+        if parts.len() == 2 && parts[1].len() <= MAX_VARIABLE_NAME {
+            return Ok(VarRef::Global(parts[1].to_ascii_lowercase()));
+        }
+        return Err(format!("invalid variable name {name:?} in the global namespace"));
+    }
+    Err(format!("unknown variable namespace {:?} in {name:?}", parts[0]))
+}
+
+/// The names inside `${...}` in a string that have the form of a
+/// variable reference (RFC 5229 3): identifiers with dots, or digits.
+pub(crate) fn var_refs(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("${") {
+        let after = &rest[i + 2..];
+        match after.find('}') {
+            Some(e) => {
+                let n = &after[..e];
+                let shaped = (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                    || valid_variable_name(n);
+                if shaped {
+                    out.push(n);
+                    rest = &after[e + 1..];
+                } else {
+                    rest = after;
+                }
+            }
+            None => break,
+        }
+    }
+    out
 }
 
 /// RFC 5322 field-name: printable ASCII except colon.
 pub(crate) fn valid_header_name(s: &str) -> bool {
     !s.is_empty() && s.len() <= 997 && s.bytes().all(|b| (33..=126).contains(&b) && b != b':')
+}
+
+/// Why addheader may not add this value (RFC 5293 4): a NUL or a bare
+/// CR/LF that folding cannot mend, or a field over `max` bytes.
+pub(crate) fn header_value_problem(name: &str, value: &str, max: usize) -> Option<String> {
+    if value.contains('\0') {
+        return Some(format!("specified value {value:?} for field {name:?} is invalid"));
+    }
+    if name.len() + 2 + value.len() > max {
+        return Some(format!(
+            "specified header field {name:?} is too large (more than {max} bytes)"
+        ));
+    }
+    None
+}
+
+/// A value as a header field body: line breaks become folding.
+pub(crate) fn fold_header_value(value: &str) -> String {
+    if !value.contains(['\r', '\n']) {
+        return value.to_string();
+    }
+    let mut out = String::with_capacity(value.len() + 8);
+    for (i, line) in value.split('\n').enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if i > 0 {
+            out.push_str("\r\n");
+            if !line.starts_with([' ', '\t']) {
+                out.push(' ');
+            }
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 /// A loose check of an RFC 5321 mailbox for redirect: `local@domain`

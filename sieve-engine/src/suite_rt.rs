@@ -30,6 +30,13 @@ struct Sent {
     raw: Vec<u8>,
 }
 
+/// A message in one of the harness's folders, with its IMAP flags.
+#[derive(Debug, Clone)]
+struct Stored {
+    raw: Vec<u8>,
+    flags: Vec<String>,
+}
+
 /// The harness state that lives through one testsuite file.
 #[derive(Debug, Default)]
 pub(crate) struct Suite {
@@ -47,9 +54,13 @@ pub(crate) struct Suite {
     compiled: Option<Script>,
     errors: Vec<String>,
     smtp: Vec<Sent>,
-    folders: HashMap<String, Vec<Vec<u8>>>,
+    folders: HashMap<String, Vec<Stored>>,
     binaries: HashMap<String, Script>,
     orig_to: Option<String>,
+    /// How many actions of the current result were executed already
+    /// (`test_result_execute` keeps the result; later runs append).
+    executed: usize,
+    keep_executed: bool,
 }
 
 impl Suite {
@@ -130,13 +141,85 @@ impl Suite {
         if failed { Err(()) } else { Ok(()) }
     }
 
+    /// `${tst.path}` (the test file's directory) and `${tst.name}`.
+    pub(crate) fn tst_variable(&self, item: &str) -> &str {
+        match item {
+            "path" => self.dir.to_str().unwrap_or(""),
+            "name" => self.current.as_deref().unwrap_or(""),
+            _ => "",
+        }
+    }
+
+    /// The limits for scripts under test: the defaults with the
+    /// Pigeonhole settings the test file set.
+    pub(crate) fn limits(&self) -> crate::Limits {
+        let mut l = crate::Limits::default();
+        let num = |k: &str| self.setting_usize(k);
+        if let Some(v) = num("sieve_max_actions") {
+            l.max_actions = v;
+        }
+        if let Some(v) = num("sieve_max_redirects") {
+            l.max_redirects = v;
+        }
+        if let Some(v) =
+            num("sieve_variables_max_variable_size").or_else(|| num("sieve_variables_max_value_size"))
+        {
+            l.max_variable_size = v;
+        }
+        if let Some(v) = num("sieve_variables_max_scope_size") {
+            l.max_variables = v;
+        }
+        if let Some(v) = num("sieve_notify_max_notifications") {
+            l.max_notifications = v;
+        }
+        if let Some(v) = num("sieve_editheader_max_header_size") {
+            l.max_header_size = v;
+        }
+        if let Some(v) = num("sieve_include_max_includes") {
+            l.max_includes = v;
+        }
+        if let Some(v) = num("sieve_include_max_nesting_depth") {
+            l.max_include_depth = v;
+        }
+        if let Some(v) = num("sieve_max_script_size") {
+            l.max_script_size = v;
+        }
+        // sieve_editheader_header = NAMES, with per-name forbid_add /
+        // forbid_delete; Subject can never be protected.
+        if let Some(names) = self.settings.get("sieve_editheader_header") {
+            for n in names.split_whitespace() {
+                let yes = |what: &str| {
+                    self.settings
+                        .get(&format!("sieve_editheader_header/{n}/{what}"))
+                        .is_some_and(|v| v.trim() == "yes")
+                };
+                let name = self
+                    .settings
+                    .get(&format!("sieve_editheader_header/{n}/name"))
+                    .map_or(n, |v| v.trim())
+                    .to_ascii_lowercase();
+                if name == "subject" {
+                    continue;
+                }
+                if yes("forbid_add") {
+                    l.editheader_forbid_add.push(name.clone());
+                }
+                if yes("forbid_delete") {
+                    l.editheader_forbid_delete.push(name);
+                }
+            }
+        }
+        l
+    }
+
     /// A numeric setting from `test_config_set`.
     pub(crate) fn setting_usize(&self, key: &str) -> Option<usize> {
         self.settings.get(key)?.trim().parse().ok()
     }
 
     pub(crate) fn mailbox_exists(&self, name: &str) -> bool {
-        name.eq_ignore_ascii_case("INBOX") || self.folders.contains_key(name)
+        let name = super::normalize_mailbox(name);
+        name == "INBOX" || self.folders.contains_key(&name)
     }
 }
 
@@ -166,8 +249,9 @@ fn invalid(line: u32, message: String) -> RuntimeError {
 }
 
 /// The action names Pigeonhole's `test_result_action` compares.
-fn action_name(a: &Action) -> &'static str {
-    match a {
+fn action_name(p: &Performed) -> &'static str {
+    match &p.action {
+        Action::Keep { .. } if p.command == "fileinto" => "store",
         Action::Keep { .. } => "keep",
         Action::FileInto { .. } => "store",
         Action::Redirect { .. } => "redirect",
@@ -214,6 +298,10 @@ impl Run<'_, '_> {
         self.implicit_keep = true;
         self.keep_note.clear();
         self.flags.clear();
+        if let Some(s) = self.suite.as_deref_mut() {
+            s.executed = 0;
+            s.keep_executed = false;
+        }
     }
 
     /// The current message with the header edits of editheader applied.
@@ -246,6 +334,7 @@ impl Run<'_, '_> {
             self.headers.clear();
         }
         self.owned_msg = Some(Box::new(parsed));
+        self.mime = std::cell::OnceCell::new();
         Ok(())
     }
 
@@ -343,7 +432,8 @@ impl Run<'_, '_> {
                 self.suite_mut()?.smtp.clear();
             }
             "test_mailbox_create" => {
-                self.suite_mut()?.folders.entry(arg(0)).or_default();
+                let name = super::normalize_mailbox(&arg(0));
+                self.suite_mut()?.folders.entry(name).or_default();
             }
             "test_binary_save" => {
                 let suite = self.suite_mut()?;
@@ -394,7 +484,9 @@ impl Run<'_, '_> {
                         return Ok(false);
                     }
                 };
-                match crate::compile::compile_with(&src, self.opts.limits) {
+                let limits = suite.limits();
+                // Scripts under test may use the testsuite commands too.
+                match crate::compile::compile_inner(&src, &limits, true) {
                     Ok(s) => {
                         let suite = self.suite_mut()?;
                         // Pigeonhole resolves includes when it compiles.
@@ -438,7 +530,7 @@ impl Run<'_, '_> {
                     };
                     // Scripts under test get the default limits; the test
                     // file itself runs with generous ones.
-                    let limits = crate::Limits::default();
+                    let limits = suite.limits();
                     let opts = super::RunOptions {
                         now: self.opts.now,
                         limits: &limits,
@@ -452,19 +544,88 @@ impl Run<'_, '_> {
                     return Ok(false);
                 }
                 if !append {
-                    self.actions.clear();
+                    self.reset_result();
                     self.implicit_keep = false;
-                }
-                for p in out.actions {
-                    if p.implicit {
-                        self.implicit_keep = true;
-                    } else {
-                        self.actions.push(p);
+                    for p in out.actions {
+                        if p.implicit {
+                            self.implicit_keep = true;
+                        } else {
+                            self.actions.push(p);
+                        }
                     }
+                } else {
+                    // As a later script of a sequence: duplicates once,
+                    // the implicit keep only if no script cancelled it.
+                    let mut keep = false;
+                    for p in out.actions {
+                        if p.implicit {
+                            keep = true;
+                        } else {
+                            super::merge_action(&mut self.actions, p);
+                        }
+                    }
+                    self.implicit_keep &= keep;
                 }
                 Ok(true)
             }
             "test_result_execute" => self.execute_result(),
+            "test_multiscript" => {
+                // Runs the scripts in sequence and executes the result.
+                let paths: Vec<String> = call
+                    .args
+                    .iter()
+                    .flat_map(|a| match a {
+                        SuiteArg::Str(s) => vec![self.expand(s).into_owned()],
+                        SuiteArg::List(l) => l.iter().map(|s| self.expand(s).into_owned()).collect(),
+                        _ => Vec::new(),
+                    })
+                    .collect();
+                let Some(suite) = self.suite.take() else {
+                    return Err(invalid(0, "testsuite test outside the harness".into()));
+                };
+                let limits = suite.limits();
+                let mut scripts = Vec::new();
+                let mut errors = Vec::new();
+                for p in &paths {
+                    let src = std::fs::read(suite.dir.join(p))
+                        .map(|b| String::from_utf8_lossy(&b).into_owned());
+                    match src.map_err(|e| e.to_string()).and_then(|src| {
+                        crate::compile::compile_inner(&src, &limits, true).map_err(|e| e.to_string())
+                    }) {
+                        Ok(s) => scripts.push(s),
+                        Err(e) => errors.push(format!("{p}: {e}")),
+                    }
+                }
+                let out = if errors.is_empty() {
+                    let refs: Vec<&Script> = scripts.iter().collect();
+                    let mut host = SuiteHost { suite: &suite };
+                    let env = super::Envelope {
+                        from: &self.env.from,
+                        to: &self.env.to,
+                        auth: self.env.auth.as_deref(),
+                    };
+                    let opts = super::RunOptions {
+                        now: self.opts.now,
+                        limits: &limits,
+                    };
+                    Some(super::run_sequence(&refs, msg!(self), env, &mut host, opts))
+                } else {
+                    None
+                };
+                self.suite = Some(suite);
+                let Some(out) = out else {
+                    self.suite_mut()?.errors = errors;
+                    return Ok(false);
+                };
+                if let Some(e) = &out.error {
+                    self.suite_mut()?.errors = vec![e.to_string()];
+                }
+                self.reset_result();
+                self.actions = out.actions;
+                self.implicit_keep = false;
+                let ok = self.execute_result()?;
+                Ok(ok && out.error.is_none())
+            }
             "test_message" => {
                 let n = Self::suite_number(call).unwrap_or(0) as usize;
                 let suite = self.suite_mut()?;
@@ -476,12 +637,13 @@ impl Run<'_, '_> {
                     self.env.from = sent.from;
                     self.env.to = sent.to;
                 } else {
-                    let folder = strings.first().cloned().unwrap_or_default();
-                    let Some(raw) = suite.folders.get(&folder).and_then(|f| f.get(n)).cloned()
-                    else {
+                    let folder = super::normalize_mailbox(&strings.first().cloned().unwrap_or_default());
+                    let Some(m) = suite.folders.get(&folder).and_then(|f| f.get(n)).cloned() else {
                         return Ok(false);
                     };
-                    self.set_message(&raw, 0)?;
+                    self.set_message(&m.raw, 0)?;
+                    // hasflag now sees the flags the message was stored with.
+                    self.flags = m.flags;
                 }
                 Ok(true)
             }
@@ -501,14 +663,12 @@ impl Run<'_, '_> {
             }
             "test_result_action" => {
                 let Some(m) = &call.m else { return Ok(false) };
-                let mut names: Vec<String> = self
+                // The implicit keep is not in the result until it runs.
+                let names: Vec<String> = self
                     .actions
                     .iter()
-                    .map(|p| action_name(&p.action).to_string())
+                    .map(|p| action_name(p).to_string())
                     .collect();
-                if self.implicit_keep {
-                    names.push("keep".into());
-                }
                 let values = match call.index {
                     Some(i) => names
                         .get((i as usize).wrapping_sub(1))
@@ -525,23 +685,33 @@ impl Run<'_, '_> {
     }
 
     /// Carries out the result: stores into the suite's folders and
-    /// records outgoing messages, then starts a fresh result.
+    /// records outgoing messages, then starts a fresh result. When a store
+    /// fails, the original message goes to INBOX instead (the implicit
+    /// keep that never loses mail).
     fn execute_result(&mut self) -> R<bool> {
-        let raw = self.current_raw();
+        let final_raw = self.current_raw();
+        let original_raw = msg!(self).raw_message.to_vec();
         let mut exec_errors: Vec<String> = Vec::new();
-        let mut actions: Vec<Performed> = std::mem::take(&mut self.actions);
-        if self.implicit_keep {
+        let (done, keep_done) = self
+            .suite
+            .as_deref()
+            .map_or((0, false), |s| (s.executed, s.keep_executed));
+        let mut actions: Vec<Performed> = self.actions.iter().skip(done).cloned().collect();
+        if self.implicit_keep && !keep_done {
             actions.push(Performed {
                 action: Action::Keep {
                     flags: self.flags.clone(),
                 },
+                command: "implicit keep",
                 copy: false,
                 implicit: true,
                 line: 0,
                 why: String::new(),
+                edited: self.edited.then(|| std::sync::Arc::new(final_raw.clone())),
             });
         }
         let sender = self.env.from.clone();
+        let sender_bare = sender.trim().trim_matches(['<', '>']).to_string();
         let recipient = self.env.to.clone();
         let subject = msg!(self).subject().unwrap_or_default().to_string();
         let msgid = msg!(self).message_id().map(str::to_string);
@@ -551,63 +721,147 @@ impl Run<'_, '_> {
                 .find(|h| h.name.eq_ignore_ascii_case(name))
                 .map(|h| h.raw.split_whitespace().collect::<Vec<_>>().join(" "))
         };
-        let orig_from = header_raw("from").map(|raw| {
-            let addrs = super::parse_addresses(&raw);
-            (raw, addrs)
-        });
+        let header_all = |name: &str| -> Vec<String> {
+            self.headers
+                .iter()
+                .filter(|h| h.name.eq_ignore_ascii_case(name))
+                .map(|h| h.raw.trim().to_string())
+                .collect()
+        };
         let orig_refs = header_raw("references");
+        let sender_headers: Vec<String> = ["sender", "resent-from", "from"]
+            .iter()
+            .filter_map(|h| header_raw(h))
+            .collect();
+        let redirected_from = header_all("x-sieve-redirected-from");
+        let has_attachment = has_attachment(msg!(self));
         let suite = self
             .suite
             .as_deref_mut()
             .ok_or_else(|| invalid(0, "no harness".into()))?;
-        let setting = |k: &str| suite.settings.get(k).cloned();
-        let user_email = setting("sieve_user_email");
+        let setting = |k: &str| suite.settings.get(k).map(|v| v.trim().to_string());
+        let user_email = setting("sieve_user_email").filter(|s| !s.is_empty());
+        let orig_to = suite.orig_to.clone();
         let mut user_addresses: Vec<String> = user_email.iter().cloned().collect();
         if setting("sieve_vacation_use_original_recipient").as_deref() == Some("yes")
-            && let Some(o) = &suite.orig_to
+            && let Some(o) = &orig_to
         {
             user_addresses.push(o.clone());
         }
-        let check_recipient = setting("sieve_vacation_check_recipient").as_deref() != Some("no");
+        let check_recipient = setting("sieve_vacation_check_recipient").as_deref() != Some("no")
+            && setting("sieve_vacation_dont_check_recipient").as_deref() != Some("yes");
         let default_subject = setting("sieve_vacation_default_subject").filter(|s| !s.is_empty());
         let template = setting("sieve_vacation_default_subject_template").filter(|s| !s.is_empty());
+        let send_from_recipient =
+            setting("sieve_vacation_send_from_recipient").as_deref() == Some("yes");
+        let ignore_envelope =
+            setting("sieve_vacation_to_header_ignore_envelope").as_deref() == Some("yes");
+        let domain = recipient
+            .rsplit_once('@')
+            .map_or("example.com", |(_, d)| d.trim_end_matches('>'))
+            .to_string();
+        let postmaster = format!("postmaster@{domain}");
+        // The envelope sender of mail the result sends on the user's
+        // behalf, as Pigeonhole's sieve_redirect_envelope_from and
+        // sieve_notify_mailto_envelope_from settings choose it; the null
+        // sender stays null.
+        let out_sender = |setting: Option<String>, fallback: &str| -> String {
+            if sender_bare.is_empty() {
+                return String::new();
+            }
+            match setting.as_deref().map(str::trim) {
+                Some("sender") => sender_bare.clone(),
+                Some("recipient") => recipient.clone(),
+                Some("orig_recipient") => orig_to.clone().unwrap_or_else(|| recipient.clone()),
+                Some("user_email") => user_email.clone().unwrap_or_else(|| recipient.clone()),
+                Some(v) if v.starts_with('<') && v.ends_with('>') => {
+                    v[1..v.len() - 1].trim().to_string()
+                }
+                _ => fallback.to_string(),
+            }
+        };
+        let redirect_from = out_sender(setting("sieve_redirect_envelope_from"), &sender_bare);
+        let me = user_email.clone().unwrap_or_else(|| recipient.clone());
         let msg = msg!(self);
+        let mut notified: Vec<String> = Vec::new();
+        let mut stored_ok = true;
+        let mut stores: Vec<(String, Stored)> = Vec::new();
         for p in actions {
+            let raw = p.edited.as_deref().cloned().unwrap_or_else(|| {
+                if self.edited { final_raw.clone() } else { original_raw.clone() }
+            });
             match p.action {
-                Action::Keep { .. } => suite
-                    .folders
-                    .entry("INBOX".into())
-                    .or_default()
-                    .push(raw.clone()),
+                Action::Keep { flags } => stores.push((
+                    "INBOX".into(),
+                    Stored {
+                        raw,
+                        flags: with_attachment_flag(flags, has_attachment),
+                    },
+                )),
                 Action::FileInto {
-                    mailbox, create, ..
+                    mailbox,
+                    create,
+                    flags,
+                    ..
                 } => {
-                    // Like a real store: a missing mailbox is an error
-                    // unless :create asked for it.
-                    if !create && !suite.folders.contains_key(&mailbox) {
+                    let mailbox = super::normalize_mailbox(&mailbox);
+                    // Like a real store: a bad name or a missing mailbox
+                    // is an error unless :create asked for it.
+                    if !valid_mailbox_name(&mailbox) {
+                        exec_errors.push(format!(
+                            "failed to store into mailbox '{mailbox}': Invalid mailbox name"
+                        ));
+                        stored_ok = false;
+                        continue;
+                    }
+                    if !create && mailbox != "INBOX" && !suite.folders.contains_key(&mailbox) {
                         exec_errors.push(format!(
                             "failed to store into mailbox '{mailbox}': \
                              Mailbox doesn't exist: {mailbox}"
                         ));
+                        stored_ok = false;
                         continue;
                     }
-                    suite.folders.entry(mailbox).or_default().push(raw.clone())
+                    stores.push((
+                        mailbox,
+                        Stored {
+                            raw,
+                            flags: with_attachment_flag(flags, has_attachment),
+                        },
+                    ));
                 }
-                Action::Redirect { address } => suite.smtp.push(Sent {
-                    from: sender.clone(),
-                    to: address,
-                    raw: raw.clone(),
-                }),
-                Action::Reject { reason, .. } => suite.smtp.push(Sent {
-                    from: String::new(),
-                    to: sender.clone(),
-                    raw: format!(
-                        "From: Mail Delivery Subsystem <MAILER-DAEMON@localhost>\r\n\
-                         To: <{sender}>\r\nSubject: Rejected: {subject}\r\n\
-                         Auto-Submitted: auto-replied (rejected)\r\n\r\n{reason}\r\n"
-                    )
-                    .into_bytes(),
-                }),
+                Action::Redirect { address } => {
+                    // Loop protection: this user redirected it before.
+                    if redirected_from
+                        .iter()
+                        .any(|h| super::parse_addresses(h).iter().any(|a| a.eq_ignore_ascii_case(&me)))
+                    {
+                        continue;
+                    }
+                    let mut out = format!("X-Sieve-Redirected-From: {me}\r\n").into_bytes();
+                    out.extend_from_slice(&raw);
+                    suite.smtp.push(Sent {
+                        from: redirect_from.clone(),
+                        to: address,
+                        raw: out,
+                    });
+                }
+                Action::Reject { reason, .. } => {
+                    if sender_bare.is_empty() {
+                        continue;
+                    }
+                    suite.smtp.push(Sent {
+                        from: String::new(),
+                        to: sender_bare.clone(),
+                        raw: format!(
+                            "X-Sieve: Rampart Sieve\r\nFrom: Postmaster <{postmaster}>\r\n\
+                             To: <{sender_bare}>\r\nSubject: Rejected: {subject}\r\n\
+                             Auto-Submitted: auto-replied (rejected)\r\n\
+                             Precedence: bulk\r\n\r\n{reason}\r\n"
+                        )
+                        .into_bytes(),
+                    })
+                }
                 Action::Vacation(v) => {
                     let ctx = crate::autoreply::ReplyContext {
                         sender: &sender,
@@ -618,29 +872,36 @@ impl Run<'_, '_> {
                     if crate::autoreply::vacation_suppressed(msg, &ctx, &v.addresses).is_some() {
                         continue;
                     }
-                    let from = v
+                    // RFC 5230 4.5: reply from the address the message
+                    // was sent to.
+                    let matched = crate::autoreply::vacation_reply_from(msg, &ctx, &v.addresses);
+                    let header_from = v
                         .from
                         .clone()
+                        .filter(|f| !f.is_empty())
+                        .or_else(|| matched.clone())
                         .or(user_email.clone())
                         .unwrap_or_else(|| recipient.clone());
-                    let subj = match (&v.subject, &template, &default_subject) {
-                        (Some(s), _, _) => s.clone(),
-                        (None, Some(t), _) => t.replace("%{subject}", &subject),
-                        (None, None, Some(d)) if subject.is_empty() => d.clone(),
-                        (None, None, _) if subject.is_empty() => "Automated reply".into(),
-                        (None, None, _) => shorten(&format!("Auto: {subject}"), 256),
+                    let env_from = if send_from_recipient {
+                        matched.clone().unwrap_or_else(|| recipient.clone())
+                    } else {
+                        String::new()
                     };
-                    // Reply to the From header when it names the sender,
-                    // keeping its display name.
-                    let bare = sender.trim().trim_matches(['<', '>']);
-                    let to = orig_from
-                        .as_ref()
-                        .filter(|(_, addrs)| addrs.iter().any(|a| a.eq_ignore_ascii_case(bare)))
-                        .map_or_else(|| format!("<{bare}>"), |(raw, _)| raw.clone());
+                    let subj = match (&v.subject, &template, &default_subject) {
+                        (Some(s), _, _) if !s.is_empty() => s.clone(),
+                        (_, Some(t), _) if !subject.is_empty() => {
+                            t.replace("%{subject}", &subject).replace("%s", &subject)
+                        }
+                        (_, _, Some(d)) if subject.is_empty() => d.clone(),
+                        _ if subject.is_empty() => "Automated reply".into(),
+                        _ => format!("Auto: {subject}"),
+                    };
+                    let subj = shorten(&subj, 256);
+                    let to = reply_to_header(&sender_headers, &sender_bare, ignore_envelope);
                     let mut head = format!(
-                        "X-Sieve: Rampart Sieve\r\nFrom: {from}\r\nTo: {to}\r\n\
-                         Subject: {subj}\r\n\
-                         Auto-Submitted: auto-replied (vacation)\r\nPrecedence: bulk\r\n"
+                        "X-Sieve: Rampart Sieve\r\nFrom: {header_from}\r\nTo: {to}\r\n\
+                         Subject: {}\r\n",
+                        encode_header_text(&subj)
                     );
                     if let Some(id) = &msgid {
                         let refs = match &orig_refs {
@@ -648,18 +909,25 @@ impl Run<'_, '_> {
                             None => format!("<{id}>"),
                         };
                         head.push_str(&format!("In-Reply-To: <{id}>\r\nReferences: {refs}\r\n"));
+                    } else if let Some(r) = &orig_refs {
+                        head.push_str(&format!("References: {r}\r\n"));
                     }
+                    head.push_str(
+                        "Auto-Submitted: auto-replied (vacation)\r\nPrecedence: bulk\r\n\
+                         X-Auto-Response-Suppress: All\r\n",
+                    );
                     let raw = if v.mime {
-                        format!("{head}MIME-Version: 1.0\r\n{}", v.reason)
+                        format!("{head}MIME-Version: 1.0\r\n{}\r\n", v.reason)
                     } else {
                         format!(
-                            "{head}MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{}\r\n",
+                            "{head}MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\
+                             Content-Transfer-Encoding: 8bit\r\n\r\n{}\r\n",
                             v.reason
                         )
                     };
                     suite.smtp.push(Sent {
-                        from: String::new(),
-                        to: sender.clone(),
+                        from: env_from,
+                        to: sender_bare.clone(),
                         raw: raw.into_bytes(),
                     });
                 }
@@ -669,20 +937,55 @@ impl Run<'_, '_> {
                         continue;
                     }
                     let uri = crate::report::Mailto::parse(&n.method);
+                    // Each address gets one notification per result.
+                    let mut fresh = |list: &[String]| -> Vec<String> {
+                        let mut out = Vec::new();
+                        for a in list {
+                            let bare = super::parse_addresses(a)
+                                .into_iter()
+                                .next()
+                                .unwrap_or_else(|| a.trim().to_string());
+                            if !notified.iter().any(|x| x.eq_ignore_ascii_case(&bare)) {
+                                notified.push(bare);
+                                out.push(a.clone());
+                            }
+                        }
+                        out
+                    };
+                    let to_list = fresh(&uri.to);
+                    let cc_list = fresh(&uri.cc);
+                    if to_list.is_empty() && cc_list.is_empty() {
+                        continue;
+                    }
                     let subj = n
                         .message
                         .clone()
                         .or(uri.subject.clone())
-                        .unwrap_or_else(|| format!("[SIEVE] New mail from {sender}"));
+                        .unwrap_or_else(|| format!("[SIEVE] New mail from {sender_bare}"));
                     let subj = shorten(&subj, 256);
-                    let from = n.from.clone().unwrap_or_else(|| recipient.clone());
-                    let domain = recipient.rsplit_once('@').map_or("localhost", |(_, d)| d);
-                    let mut head = format!(
-                        "X-Sieve: Rampart Sieve\r\nFrom: {from}\r\nTo: {}\r\n",
-                        uri.to.join(", ")
-                    );
-                    if !uri.cc.is_empty() {
-                        head.push_str(&format!("Cc: {}\r\n", uri.cc.join(", ")));
+                    let from_hdr = n
+                        .from
+                        .clone()
+                        .or(user_email.clone())
+                        .unwrap_or_else(|| postmaster.clone());
+                    let fallback = n
+                        .from
+                        .as_deref()
+                        .map(|f| {
+                            super::parse_addresses(f)
+                                .into_iter()
+                                .next()
+                                .unwrap_or_else(|| f.trim().to_string())
+                        })
+                        .unwrap_or_else(|| postmaster.clone());
+                    let env_from =
+                        out_sender(setting("sieve_notify_mailto_envelope_from"), &fallback);
+                    let mut head = format!("X-Sieve: Rampart Sieve\r\nFrom: {from_hdr}\r\n");
+                    if !to_list.is_empty() {
+                        head.push_str(&format!("To: {}\r\n", to_list.join(", ")));
+                    }
+                    if !cc_list.is_empty() {
+                        head.push_str(&format!("Cc: {}\r\n", cc_list.join(", ")));
                     }
                     let (priority, importance) = match n.importance {
                         1 => ("1 (Highest)", "high"),
@@ -690,13 +993,18 @@ impl Run<'_, '_> {
                         _ => ("3 (Normal)", "normal"),
                     };
                     head.push_str(&format!(
-                        "Subject: {subj}\r\nX-Priority: {priority}\r\nImportance: {importance}\r\n\
-                         Auto-Submitted: auto-notified\r\n\r\nNotification\r\n"
+                        "Subject: {}\r\nX-Priority: {priority}\r\nImportance: {importance}\r\n\
+                         Auto-Submitted: auto-notified\r\nPrecedence: bulk\r\n\r\nNotification\r\n",
+                        encode_header_text(&subj)
                     ));
-                    for to in uri.to.iter().chain(&uri.cc) {
+                    for to in to_list.iter().chain(&cc_list) {
+                        let bare = super::parse_addresses(to)
+                            .into_iter()
+                            .next()
+                            .unwrap_or_else(|| to.trim().to_string());
                         suite.smtp.push(Sent {
-                            from: format!("postmaster@{domain}"),
-                            to: to.clone(),
+                            from: env_from.clone(),
+                            to: bare,
                             raw: head.clone().into_bytes(),
                         });
                     }
@@ -704,13 +1012,110 @@ impl Run<'_, '_> {
                 Action::Discard => {}
             }
         }
+        if stored_ok {
+            for (mb, st) in stores {
+                suite.folders.entry(mb).or_default().push(st);
+            }
+        } else {
+            // A failed store: the message is kept, unchanged.
+            suite.folders.entry("INBOX".into()).or_default().push(Stored {
+                raw: original_raw,
+                flags: with_attachment_flag(Vec::new(), has_attachment),
+            });
+        }
         let ok = exec_errors.is_empty();
         if !ok {
             suite.errors = exec_errors;
         }
-        self.reset_result();
+        suite.executed = self.actions.len();
+        suite.keep_executed |= self.implicit_keep;
         Ok(ok)
     }
+}
+
+/// Dovecot's attachment detection marks stored mail with
+/// `$HasAttachment` or `$HasNoAttachment`.
+fn with_attachment_flag(mut flags: Vec<String>, has: bool) -> Vec<String> {
+    let kw = if has { "$HasAttachment" } else { "$HasNoAttachment" };
+    if !flags.iter().any(|f| f.eq_ignore_ascii_case(kw)) {
+        flags.push(kw.into());
+    }
+    flags
+}
+
+fn has_attachment(msg: &Message<'_>) -> bool {
+    use mail_parser::MimeHeaders;
+    msg.parts.iter().skip(1).any(|p| {
+        p.content_disposition()
+            .is_some_and(|d| d.c_type.eq_ignore_ascii_case("attachment"))
+    })
+}
+
+/// A mailbox name the store accepts: UTF-8, no empty hierarchy level.
+fn valid_mailbox_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.contains('\u{FFFD}')
+        && !name.chars().any(char::is_control)
+        && name.split(['.', '/']).all(|p| !p.is_empty())
+}
+
+/// The To header of a vacation reply: the sender header that names the
+/// envelope sender (or the first one, when the envelope is ignored),
+/// with its display name; else the bare envelope sender.
+fn reply_to_header(headers: &[String], sender: &str, ignore_envelope: bool) -> String {
+    for h in headers {
+        let mut buf = h.trim_end_matches(['\r', '\n']).to_string();
+        buf.push_str("\r\n");
+        let v = mail_parser::parsers::MessageStream::new(buf.as_bytes()).parse_address();
+        if let mail_parser::HeaderValue::Address(list) = v {
+            for a in list.iter() {
+                let Some(addr) = a.address() else { continue };
+                if !addr.contains('@') {
+                    continue;
+                }
+                if ignore_envelope || addr.eq_ignore_ascii_case(sender) {
+                    return match a.name() {
+                        Some(n) if !n.is_empty() => {
+                            format!("\"{}\" <{addr}>", n.replace('\\', "\\\\").replace('"', "\\\""))
+                        }
+                        _ => format!("<{addr}>"),
+                    };
+                }
+            }
+        }
+    }
+    format!("<{sender}>")
+}
+
+/// RFC 2047 encoded-words for a header text with non-ASCII characters.
+fn encode_header_text(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_string();
+    }
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    for ch in s.chars() {
+        let mut enc = String::new();
+        let mut buf = [0u8; 4];
+        for b in ch.encode_utf8(&mut buf).bytes() {
+            if b.is_ascii_alphanumeric() {
+                enc.push(b as char);
+            } else if b == b' ' {
+                enc.push('_');
+            } else {
+                enc.push_str(&format!("={b:02X}"));
+            }
+        }
+        if cur.len() + enc.len() > 60 {
+            words.push(format!("=?utf-8?q?{cur}?="));
+            cur.clear();
+        }
+        cur.push_str(&enc);
+    }
+    if !cur.is_empty() {
+        words.push(format!("=?utf-8?q?{cur}?="));
+    }
+    words.join("\r\n ")
 }
 
 /// The includes with constant names in a script body, in order:
@@ -756,17 +1161,15 @@ fn header_is_auto(msg: &Message<'_>) -> bool {
     })
 }
 
-/// Cuts a header text to about `max` bytes at a character boundary and
-/// marks the cut with an ellipsis.
+/// Cuts a header text to `max` characters, the last one an ellipsis
+/// (as Pigeonhole's str_sanitize_utf8).
 fn shorten(s: &str, max: usize) -> String {
-    if s.len() <= max {
+    if s.chars().count() <= max {
         return s.to_string();
     }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}\u{2026}", &s[..end])
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('\u{2026}');
+    out
 }
 
 /// The key list of `test_error` / `test_result_action`.

@@ -120,7 +120,7 @@ pub fn run_source(src: &str, dir: &Path) -> FileReport {
         now: DateTime::utc(1_700_000_000),
         limits: &limits,
     };
-    let (out, suite) = run_with_suite(&script, &msg, env, &mut NoHost, opts, Some(suite));
+    let (out, suite) = run_with_suite(&script, &msg, env, &mut NoHost, opts, Some(suite), None);
     let suite = suite.unwrap_or_default();
     let error = match (suite.file_failure, out.error) {
         (Some(f), _) => Some(format!("test_fail outside a test: {f}")),
