@@ -29,7 +29,10 @@ fn base() -> &'static (Vec<u8>, PathBuf) {
         let store = Store::open(&dir, options()).expect("new store");
         store.create_account("ann").expect("account");
         let inbox = MailboxName::new("INBOX").expect("name");
-        for body in [&b"Subject: one\r\n\r\nfirst\r\n"[..], b"Subject: two\r\n\r\nsecond\r\n"] {
+        for body in [
+            &b"Subject: one\r\n\r\nfirst\r\n"[..],
+            b"Subject: two\r\n\r\nsecond\r\n",
+        ] {
             store
                 .append("ann", &inbox, body, &Flags::new(), None)
                 .expect("append");
