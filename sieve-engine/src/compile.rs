@@ -573,7 +573,18 @@ impl Compiler {
                         "notify action: local policy prohibits the use of a notify action".into(),
                     ));
                 }
-                let from = a.tagged("from")?.map(|v| self.vstr(v)).transpose()?;
+                let from_arg = a.tagged("from")?;
+                let from = from_arg.map(|v| self.vstr(v)).transpose()?;
+                if let (Some(f), Some(arg)) = (&from, from_arg)
+                    && !f.vars
+                    && crate::strings::parse_mailbox(&f.text).is_none()
+                {
+                    return Err(diag(
+                        arg.line,
+                        arg.col,
+                        format!("notify command: specified :from address {:?} is invalid", f.text),
+                    ));
+                }
                 let importance = a.tagged("importance")?.map(|v| self.vstr(v)).transpose()?;
                 if let Some(i) = &importance
                     && !i.vars
@@ -586,14 +597,17 @@ impl Compiler {
                     .map(|v| self.vlist(v))
                     .transpose()?
                     .unwrap_or_default();
+                for o in options.iter().filter(|o| !o.vars) {
+                    crate::report::check_notify_option(&o.text)
+                        .map_err(|m| diag(l, c, format!("notify command: {m}")))?;
+                }
                 let message = a.tagged("message")?.map(|v| self.vstr(v)).transpose()?;
-                let method = self.vstr(a.positional("method")?)?;
-                if !method.vars && !method.text.to_ascii_lowercase().starts_with("mailto:") {
-                    return Err(diag(
-                        l,
-                        c,
-                        format!("unsupported notification method {:?}", method.text),
-                    ));
+                let method_arg = a.positional("method")?;
+                let method = self.vstr(method_arg)?;
+                if !method.vars {
+                    crate::report::check_notify_uri(&method.text).map_err(|m| {
+                        diag(method_arg.line, method_arg.col, format!("notify command: {m}"))
+                    })?;
                 }
                 Cmd::Notify(Box::new(Notify {
                     from,

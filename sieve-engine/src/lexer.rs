@@ -249,6 +249,8 @@ impl Lexer<'_> {
                         return Err(self.err(line, col, "unterminated quoted string".into()));
                     }
                 },
+                // Line breaks are CRLF, as in multi-line strings.
+                Some(b'\n') if out.last() != Some(&b'\r') => out.extend_from_slice(b"\r\n"),
                 Some(c) => out.push(c),
             }
         }
@@ -294,7 +296,9 @@ impl Lexer<'_> {
                 }
                 break;
             }
-            if l.first() == Some(&b'.') {
+            // Dot-stuffing: ".." at the start of a line stands for "."; a
+            // single leading dot before other text stays.
+            if l.starts_with(b"..") {
                 l = &l[1..];
             }
             out.extend_from_slice(l);

@@ -109,6 +109,9 @@ pub struct Limits {
     pub max_includes: usize,
     /// Maximum nesting of includes.
     pub max_include_depth: usize,
+    /// The characters that separate user and detail in an address
+    /// (RFC 5233 subaddress; Dovecot's recipient_delimiter): "+".
+    pub recipient_delimiter: String,
     /// Shortest vacation period, seconds.
     pub vacation_min_period: u64,
     /// Longest vacation period, seconds.
@@ -135,6 +138,7 @@ impl Default for Limits {
             max_loop_depth: 4,
             max_includes: 255,
             max_include_depth: 10,
+            recipient_delimiter: "+".into(),
             vacation_min_period: 86_400,
             vacation_max_period: u64::MAX,
             duplicate_default_period: 7 * 86_400,

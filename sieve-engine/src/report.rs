@@ -128,6 +128,90 @@ impl Mailto {
     }
 }
 
+/// Checks a notification method URI: `mailto:` (RFC 6068) is the only
+/// method; its recipients must be addresses and its header names valid.
+/// The error says what is wrong.
+pub(crate) fn check_notify_uri(uri: &str) -> Result<(), String> {
+    let Some((scheme, rest)) = uri.split_once(':') else {
+        return Err(format!("invalid notify method URI {uri:?}"));
+    };
+    if !scheme.eq_ignore_ascii_case("mailto") {
+        return Err(format!("unsupported notify method {scheme:?}"));
+    }
+    let bad = |what: &str| Err(format!("invalid mailto URI {uri:?}: {what}"));
+    // RFC 6068 2: unreserved / pct-encoded / some-delims, less the ones
+    // that separate the parts.
+    let qchar = |c: char, extra: &str| {
+        c.is_ascii_alphanumeric() || "-._~%!$'()*+,:@".contains(c) || extra.contains(c)
+    };
+    let (to, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if !to.chars().all(|c| qchar(c, "")) || !valid_pct(to) {
+        return bad("invalid character in the recipient part");
+    }
+    let recipients = |list: &str| -> bool {
+        percent_decode(list)
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .all(|a| crate::strings::parse_mailbox(a).is_some())
+    };
+    if !recipients(to) {
+        return bad("invalid recipient");
+    }
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        if !k.chars().all(|c| qchar(c, "")) || !v.chars().all(|c| qchar(c, "=/?")) {
+            return bad("invalid character in a header field");
+        }
+        if !valid_pct(k) || !valid_pct(v) {
+            return bad("invalid percent encoding");
+        }
+        let name = percent_decode(k);
+        if !crate::strings::valid_header_name(&name) {
+            return bad("invalid header field name");
+        }
+        if matches!(name.to_ascii_lowercase().as_str(), "to" | "cc" | "bcc") && !recipients(v) {
+            return bad("invalid recipient in a header field");
+        }
+    }
+    Ok(())
+}
+
+fn valid_pct(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            if !(b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+            {
+                return false;
+            }
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    true
+}
+
+/// A notify `:options` item: `name=value` (RFC 5435 3.7).
+pub(crate) fn check_notify_option(o: &str) -> Result<(), String> {
+    let Some((name, value)) = o.split_once('=') else {
+        return Err(format!("invalid notify option {o:?}: no '='"));
+    };
+    let mut c = name.chars();
+    let ok_name = c.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && c.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if !ok_name {
+        return Err(format!("invalid notify option name {name:?}"));
+    }
+    if value.contains(['\r', '\n']) {
+        return Err(format!("invalid value for notify option {name:?}"));
+    }
+    Ok(())
+}
+
 fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());

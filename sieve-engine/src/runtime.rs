@@ -176,6 +176,10 @@ pub struct Outcome {
     pub keep_note: String,
     /// Each test evaluated, with its line and result, in order.
     pub trace: Vec<String>,
+    /// Problems that did not stop the run, for example a `:regex` key
+    /// built from variables that is not a valid pattern (it matched
+    /// nothing).
+    pub warnings: Vec<String>,
 }
 
 enum Flow {
@@ -279,6 +283,7 @@ struct Run<'r, 'm> {
     flags: Vec<String>,
     steps: u64,
     trace: Vec<String>,
+    warnings: Vec<String>,
     why: Vec<String>,
     last_hit: Option<String>,
     include_depth: usize,
@@ -341,11 +346,13 @@ pub fn run_sequence(
         error: None,
         keep_note: "implicit keep: no script ran".into(),
         trace: Vec::new(),
+        warnings: Vec::new(),
     };
     let mut implicit = None;
     for (i, script) in scripts.iter().enumerate() {
         let (out, _) = run_with_suite(script, msg, env, host, opts, None, Some(&mut carry));
         merged.trace.extend(out.trace.iter().map(|t| format!("script {}: {t}", i + 1)));
+        merged.warnings.extend(out.warnings.iter().cloned());
         if out.error.is_some() {
             merged.actions = out.actions;
             merged.keep_note = out.keep_note;
@@ -469,6 +476,7 @@ pub(crate) fn run_with_suite(
         flags,
         steps: 0,
         trace: Vec::new(),
+        warnings: Vec::new(),
         why: Vec::new(),
         last_hit: None,
         include_depth: 0,
@@ -481,6 +489,7 @@ pub(crate) fn run_with_suite(
         error: None,
         keep_note: String::new(),
         trace: std::mem::take(&mut r.trace),
+        warnings: Vec::new(),
     };
     match res {
         Ok(_) => {
@@ -521,6 +530,7 @@ pub(crate) fn run_with_suite(
             out.error = Some(e);
         }
     }
+    out.warnings = std::mem::take(&mut r.warnings);
     if let Some(c) = carry {
         c.headers = std::mem::take(&mut r.headers);
         c.edited = r.edited;
@@ -565,17 +575,19 @@ fn parse_addresses(raw: &str) -> Vec<String> {
 }
 
 /// RFC 5228 2.7.4 and RFC 5233: the part of an address to compare.
-fn address_part(addr: &str, part: AddrPart) -> Option<String> {
+fn address_part(addr: &str, part: AddrPart, delims: &str) -> Option<String> {
     let (local, domain) = match addr.rfind('@') {
         Some(i) => (&addr[..i], &addr[i + 1..]),
         None => (addr, ""),
     };
+    // RFC 5233: user and detail split at the first separator character.
+    let split = local.find(|c: char| delims.contains(c));
     match part {
         AddrPart::All => Some(addr.to_string()),
         AddrPart::Local => Some(local.to_string()),
         AddrPart::Domain => Some(domain.to_string()),
-        AddrPart::User => Some(local.split_once('+').map_or(local, |(u, _)| u).to_string()),
-        AddrPart::Detail => local.split_once('+').map(|(_, d)| d.to_string()),
+        AddrPart::User => Some(split.map_or(local, |i| &local[..i]).to_string()),
+        AddrPart::Detail => split.map(|i| local[i + 1..].to_string()),
     }
 }
 
@@ -630,6 +642,22 @@ fn normalize_address(a: &str) -> String {
 }
 
 impl Run<'_, '_> {
+    /// The subaddress separators (RFC 5233): the setting, or the harness's.
+    fn delimiters(&self) -> String {
+        self.suite
+            .as_ref()
+            .and_then(|s| s.setting("recipient_delimiter"))
+            .unwrap_or_else(|| self.opts.limits.recipient_delimiter.clone())
+    }
+
+    /// The limits as the test harness configured them, else the run's.
+    fn policy(&self) -> std::borrow::Cow<'_, Limits> {
+        match &self.suite {
+            Some(s) => std::borrow::Cow::Owned(s.limits()),
+            None => std::borrow::Cow::Borrowed(self.opts.limits),
+        }
+    }
+
     /// The message with the header edits so far, when there are any.
     pub(crate) fn snapshot(&self) -> Option<std::sync::Arc<Vec<u8>>> {
         self.edited.then(|| std::sync::Arc::new(self.current_raw()))
@@ -1009,6 +1037,13 @@ impl Run<'_, '_> {
                 self.add_action(line, "vacation", Action::Vacation(reply), true)?;
             }
             Cmd::Notify(n) => {
+                let method = self.expand(&n.method).into_owned();
+                if let Err(m) = crate::report::check_notify_uri(&method) {
+                    return Err(RuntimeError::Invalid {
+                        line,
+                        message: format!("notify action: {m}"),
+                    });
+                }
                 let importance = n
                     .importance
                     .as_ref()
@@ -1064,8 +1099,7 @@ impl Run<'_, '_> {
                     });
                 }
                 if self
-                    .opts
-                    .limits
+                    .policy()
                     .editheader_forbid_add
                     .iter()
                     .any(|f| f.eq_ignore_ascii_case(&name))
@@ -1095,8 +1129,7 @@ impl Run<'_, '_> {
                 }
                 if is_protected_header(&name)
                     || self
-                        .opts
-                        .limits
+                        .policy()
                         .editheader_forbid_delete
                         .iter()
                         .any(|f| f.eq_ignore_ascii_case(&name))
@@ -1485,6 +1518,7 @@ impl Run<'_, '_> {
                 m,
                 index,
             } => {
+                let delims = self.delimiters();
                 let names = self.list(names);
                 let addrs: Vec<String> = if self.mime_ctx.is_some() {
                     self.mime_values(&names, true)
@@ -1496,7 +1530,7 @@ impl Run<'_, '_> {
                 };
                 let values: Vec<String> = addrs
                     .into_iter()
-                    .filter_map(|a| address_part(&a, *part))
+                    .filter_map(|a| address_part(&a, *part, &delims))
                     .collect();
                 self.matches(m, &values, keys)?
             }
@@ -1506,6 +1540,7 @@ impl Run<'_, '_> {
                 keys,
                 m,
             } => {
+                let delims = self.delimiters();
                 let mut values = Vec::new();
                 for n in self.list(names) {
                     let v = match n.to_ascii_lowercase().as_str() {
@@ -1519,7 +1554,7 @@ impl Run<'_, '_> {
                         // Every part of the null reverse-path is empty.
                         if v.is_empty() {
                             values.push(v);
-                        } else if let Some(p) = address_part(&normalize_address(&v), *part) {
+                        } else if let Some(p) = address_part(&normalize_address(&v), *part, &delims) {
                             values.push(p);
                         }
                     }
@@ -1639,9 +1674,15 @@ impl Run<'_, '_> {
             }
             Test::Environment { name, keys, m } => {
                 let name = self.expand(name).to_ascii_lowercase();
-                let v = self
-                    .host
-                    .environment(&name)
+                // The test harness delivers like a mail store (RFC 5183
+                // location "MS").
+                let harness = self
+                    .suite
+                    .is_some()
+                    .then(|| (name == "location").then(|| "MS".to_string()))
+                    .flatten();
+                let v = harness
+                    .or_else(|| self.host.environment(&name))
                     .or_else(|| default_environment(&name));
                 match v {
                     Some(v) => self.matches(m, &[v], keys)?,
@@ -1705,7 +1746,7 @@ impl Run<'_, '_> {
             Test::ValidNotifyMethod(uris) => {
                 let uris = self.list(uris);
                 uris.iter()
-                    .all(|u| u.to_ascii_lowercase().starts_with("mailto:") && u.contains('@'))
+                    .all(|u| crate::report::check_notify_uri(u).is_ok())
             }
             Test::NotifyMethodCapability {
                 uri,
@@ -1811,6 +1852,16 @@ impl Run<'_, '_> {
         keys: &[VStr],
         capture: bool,
     ) -> R<bool> {
+        // The CPU limit counts the work of a match, not only the test: one
+        // step per KiB compared with each key.
+        let bytes: usize = values.iter().map(String::len).sum();
+        let cost = (bytes.saturating_mul(keys.len()) / 1024) as u64;
+        if cost > 0 {
+            self.steps = self.steps.saturating_add(cost);
+            if self.steps > self.opts.limits.max_steps {
+                return Err(RuntimeError::CpuLimit(self.opts.limits.max_steps));
+            }
+        }
         let keys: Vec<Cow<'_, str>> = keys.iter().map(|k| self.expand(k)).collect();
         let found: Option<(String, String)> = match &m.mt {
             MatchType::Count(rel) => {
@@ -1841,36 +1892,46 @@ impl Run<'_, '_> {
                 found
             }
             MatchType::Regex(pre) => {
-                let built: Vec<regex_automata::meta::Regex>;
-                let res: &[regex_automata::meta::Regex] = match pre {
-                    Some(v) => v,
+                // A pattern that does not compile at run time matches
+                // nothing; the run goes on with a warning.
+                let mut built: Vec<(regex_automata::meta::Regex, String)> = Vec::new();
+                let pairs: Vec<(&regex_automata::meta::Regex, &str)> = match pre {
+                    Some(v) => v.iter().zip(keys.iter().map(|k| k.as_ref())).collect(),
                     None => {
-                        built = keys
-                            .iter()
-                            .map(|k| build_regex(k, m.cmp))
-                            .collect::<Result<_, _>>()
-                            .map_err(|message| RuntimeError::Invalid { line: 0, message })?;
-                        &built
+                        for k in &keys {
+                            match build_regex(k, m.cmp) {
+                                Ok(re) => built.push((re, k.to_string())),
+                                Err(e) => self.warnings.push(e),
+                            }
+                        }
+                        built.iter().map(|(r, k)| (r, k.as_str())).collect()
                     }
                 };
                 let mut found = None;
+                let mut new_caps = None;
                 'outer2: for v in values {
-                    for (re, k) in res.iter().zip(&keys) {
+                    for (re, k) in &pairs {
                         let mut caps = re.create_captures();
                         re.captures(v.as_str(), &mut caps);
                         if caps.is_match() {
                             if capture {
-                                self.match_vars = (0..caps.group_len())
-                                    .map(|i| {
-                                        caps.get_group(i)
-                                            .map_or(String::new(), |s| v[s.range()].to_string())
-                                    })
-                                    .collect();
+                                new_caps = Some(
+                                    (0..caps.group_len())
+                                        .map(|i| {
+                                            caps.get_group(i).map_or(String::new(), |s| {
+                                                v.get(s.range()).unwrap_or_default().to_string()
+                                            })
+                                        })
+                                        .collect(),
+                                );
                             }
                             found = Some((v.clone(), k.to_string()));
                             break 'outer2;
                         }
                     }
+                }
+                if let Some(c) = new_caps {
+                    self.match_vars = c;
                 }
                 found
             }

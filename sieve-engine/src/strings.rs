@@ -327,8 +327,20 @@ pub(crate) fn parse_path(s: &str) -> Option<String> {
     if inner.contains(['<', '>']) || inner.chars().any(char::is_whitespace) {
         return None;
     }
-    let valid_domain =
-        |d: &str| !d.is_empty() && !d.contains('@') && d.split('.').all(|l| !l.is_empty());
+    let valid_domain = |d: &str| {
+        (d.starts_with('[') && d.ends_with(']') && d.len() > 2)
+            || (!d.is_empty()
+                && d.split('.').all(|l| {
+                    !l.is_empty()
+                        && l.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+                }))
+    };
+    // Leading, trailing and repeated dots are tolerated, as Pigeonhole
+    // does for the local parts some Japanese providers hand out.
+    let valid_local = |l: &str| {
+        (!l.is_empty() && l.chars().all(|c| c == '.' || is_atext(c)))
+            || (l.len() >= 2 && l.starts_with('"') && l.ends_with('"'))
+    };
     let mailbox = if inner.starts_with('@') {
         let (route, mailbox) = inner.split_once(':')?;
         for hop in route.split(',') {
@@ -344,10 +356,9 @@ pub(crate) fn parse_path(s: &str) -> Option<String> {
         return (inner.is_empty()).then(String::new);
     }
     match mailbox.rsplit_once('@') {
-        None => Some(mailbox.to_string()),
+        None => valid_local(mailbox).then(|| mailbox.to_string()),
         Some((local, domain)) => {
-            (!local.is_empty() && !local.contains('@') && valid_domain(domain))
-                .then(|| mailbox.to_string())
+            (valid_local(local) && valid_domain(domain)).then(|| mailbox.to_string())
         }
     }
 }

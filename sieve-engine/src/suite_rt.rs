@@ -184,6 +184,9 @@ impl Suite {
         if let Some(v) = num("sieve_max_script_size") {
             l.max_script_size = v;
         }
+        if let Some(v) = self.settings.get("recipient_delimiter") {
+            l.recipient_delimiter = v.clone();
+        }
         // sieve_editheader_header = NAMES, with per-name forbid_add /
         // forbid_delete; Subject can never be protected.
         if let Some(names) = self.settings.get("sieve_editheader_header") {
@@ -210,6 +213,11 @@ impl Suite {
             }
         }
         l
+    }
+
+    /// A setting from `test_config_set`.
+    pub(crate) fn setting(&self, key: &str) -> Option<String> {
+        self.settings.get(key).cloned()
     }
 
     /// A numeric setting from `test_config_set`.
@@ -241,6 +249,9 @@ impl Host for SuiteHost<'_> {
     }
     fn virustest(&mut self, message: &Message<'_>) -> Option<String> {
         self.suite.config.virustest(message)
+    }
+    fn environment(&mut self, name: &str) -> Option<String> {
+        (name == "location").then(|| "MS".to_string())
     }
 }
 
@@ -543,6 +554,7 @@ impl Run<'_, '_> {
                     suite.errors = vec![e.to_string()];
                     return Ok(false);
                 }
+                self.suite_mut()?.errors = out.warnings.clone();
                 if !append {
                     self.reset_result();
                     self.implicit_keep = false;
@@ -832,9 +844,11 @@ impl Run<'_, '_> {
                 }
                 Action::Redirect { address } => {
                     // Loop protection: this user redirected it before.
-                    if redirected_from
-                        .iter()
-                        .any(|h| super::parse_addresses(h).iter().any(|a| a.eq_ignore_ascii_case(&me)))
+                    if redirected_from.iter().any(|h| {
+                        super::parse_addresses(h).iter().any(|a| {
+                            a.eq_ignore_ascii_case(&me) || a.eq_ignore_ascii_case(&recipient)
+                        })
+                    })
                     {
                         continue;
                     }
