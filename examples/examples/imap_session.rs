@@ -8,6 +8,7 @@
 use mail_parser::MessageParser;
 use rampart_imap_proto::command::{CommandBody, FetchAttr, FetchItems};
 use rampart_imap_proto::fetch;
+use rampart_imap_proto::frame::FramerConfig;
 use rampart_imap_proto::response::{
     Code, Data, FetchValue, Response, ResponseOptions, Status, StatusKind,
 };
@@ -25,7 +26,10 @@ fn show(dir: &str, bytes: &[u8]) {
 }
 
 fn main() {
-    let mut server = Server::new();
+    // The greeting announces LITERAL+, so the framer must accept
+    // non-synchronizing literals of any size (the default is LITERAL-:
+    // up to 4096 bytes).
+    let mut server = Server::with_config(FramerConfig::SERVER.literal_plus());
     let mut out = Vec::new();
     Response::Untagged(
         Status::new(StatusKind::Ok, "ready").with_code(Code::Capability(vec![

@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 
 use crate::error::{ParseError, ParseErrorKind};
-use crate::lex::{Cur, Enc, LiteralMode, ascii};
+use crate::lex::{Cur, Enc, KwBuf, LiteralMode, ParseOptions, ascii, upper};
 use crate::types::{
     Date, DateTime, Flag, Mailbox, Section, SequenceSet, Tag, encode_atom, encode_flag_list,
     encode_list_mailbox, match_kw, parse_flag_list, parse_list_mailbox,
@@ -50,11 +50,16 @@ pub enum SelectParam<'a> {
 }
 
 /// A STATUS item (RFC 9051, CONDSTORE, STATUS=SIZE, APPENDLIMIT,
-/// OBJECTID).
+/// OBJECTID, QUOTA).
 ///
 /// ```abnf
 /// status-att      = "MESSAGES" / "UIDNEXT" / "UIDVALIDITY" /
 ///                   "UNSEEN" / "DELETED" / "SIZE"
+/// status-att      =/ "RECENT"                ; RFC 3501
+/// status-att      =/ "HIGHESTMODSEQ"         ; RFC 7162
+/// status-att      =/ "APPENDLIMIT"           ; RFC 7889
+/// status-att      =/ "MAILBOXID"             ; RFC 8474
+/// status-att      =/ "DELETED-STORAGE"       ; RFC 9208
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StatusItem {
@@ -78,9 +83,11 @@ pub enum StatusItem {
     AppendLimit,
     /// `MAILBOXID`
     MailboxId,
+    /// `DELETED-STORAGE` (QUOTA)
+    DeletedStorage,
 }
 
-const STATUS_NAMES: [(&[u8], StatusItem); 10] = [
+const STATUS_NAMES: [(&[u8], StatusItem); 11] = [
     (b"MESSAGES", StatusItem::Messages),
     (b"UIDNEXT", StatusItem::UidNext),
     (b"UIDVALIDITY", StatusItem::UidValidity),
@@ -91,6 +98,7 @@ const STATUS_NAMES: [(&[u8], StatusItem); 10] = [
     (b"HIGHESTMODSEQ", StatusItem::HighestModSeq),
     (b"APPENDLIMIT", StatusItem::AppendLimit),
     (b"MAILBOXID", StatusItem::MailboxId),
+    (b"DELETED-STORAGE", StatusItem::DeletedStorage),
 ];
 
 impl StatusItem {
@@ -103,6 +111,7 @@ impl StatusItem {
         ascii(n.unwrap_or_default())
     }
 
+    /// One `status-att` (see the type for the rule).
     pub(crate) fn parse(c: &mut Cur<'_>) -> Result<Self, ParseError> {
         let at = c.p;
         let w = c.word();
@@ -619,10 +628,24 @@ pub enum CommandBody<'a> {
         /// The search (its charset is mandatory).
         search: Search<'a>,
     },
+
+    // Any state.
+    /// An experimental command, `X` followed by an atom (RFC 3501
+    /// `x-command`). Its arguments are kept as sent, literals inline;
+    /// a server that does not know it answers BAD.
+    X {
+        /// The command name, `X` included (`XPIG-LATIN`).
+        name: &'a str,
+        /// Everything between the name and the final CRLF, the leading
+        /// space excluded; empty when there are no arguments.
+        args: &'a [u8],
+    },
 }
 
 impl CommandBody<'_> {
-    /// The command name as it goes on the wire (without `UID`).
+    /// The command name as it goes on the wire (without `UID`); `X`
+    /// for every experimental command (its own name is in
+    /// [`CommandBody::X`]).
     pub fn name(&self) -> &'static str {
         use CommandBody as C;
         match self {
@@ -661,6 +684,7 @@ impl CommandBody<'_> {
             C::Move { .. } => "MOVE",
             C::Sort { .. } => "SORT",
             C::Thread { .. } => "THREAD",
+            C::X { .. } => "X",
         }
     }
 }
@@ -679,7 +703,28 @@ impl CommandBody<'_> {
 /// assert!(matches!(c.body, CommandBody::Login { .. }));
 /// ```
 pub fn parse_command(input: &[u8]) -> Result<Command<'_>, ParseError> {
-    let mut c = Cur::new(input);
+    parse_command_with(input, ParseOptions::default())
+}
+
+/// [`parse_command`] with options: once the client enabled UTF8=ACCEPT
+/// or IMAP4rev2, mailbox names are read as plain UTF-8.
+///
+/// # Errors
+///
+/// As [`parse_command`].
+///
+/// ```
+/// use rampart_imap_proto::ParseOptions;
+/// use rampart_imap_proto::command::{parse_command, parse_command_with, CommandBody};
+/// let wire = b"a1 SELECT \"R&D\"\r\n";
+/// // In modified UTF-7 "&D" starts a shift sequence that never ends.
+/// assert!(parse_command(wire).is_err());
+/// let c = parse_command_with(wire, ParseOptions { utf8: true }).unwrap();
+/// let CommandBody::Select(m, _) = c.body else { panic!() };
+/// assert_eq!(m.as_str(), "R&D");
+/// ```
+pub fn parse_command_with(input: &[u8], opts: ParseOptions) -> Result<Command<'_>, ParseError> {
+    let mut c = Cur::with_options(input, opts);
     let tag = Tag::parse(&mut c)?;
     c.sp()?;
     let body = parse_body(&mut c)?;
@@ -703,22 +748,58 @@ fn unknown(at: usize, w: &[u8]) -> ParseError {
     }
 }
 
-/// Uppercases a short keyword into a stack buffer for matching.
-fn upper(w: &[u8], buf: &mut [u8; 16]) -> usize {
-    if w.len() > buf.len() {
-        return 0;
-    }
-    for (d, s) in buf.iter_mut().zip(w) {
-        *d = s.to_ascii_uppercase();
-    }
-    w.len()
-}
-
+/// The command after its tag.
+///
+/// ```abnf
+/// command-any     = "CAPABILITY" / "LOGOUT" / "NOOP" / x-command / id
+/// command-auth    = append / create / delete / enable / examine / list /
+///                   namespace-command / rename / select / status /
+///                   subscribe / unsubscribe / idle / getquota /
+///                   getquotaroot / setquota / lsub
+/// command-nonauth = login / authenticate / "STARTTLS"
+/// command-select  = "CLOSE" / "UNSELECT" / "EXPUNGE" / copy / move /
+///                   fetch / store / search / uid / "CHECK" / sort /
+///                   thread
+/// uid             = "UID" SP (copy / move / fetch / search / store /
+///                   uid-expunge / sort / thread)
+/// uid-expunge     = "EXPUNGE" SP sequence-set           ; RFC 4315
+/// x-command       = "X" atom <experimental command arguments>
+/// id              = "ID" SP id-params-list              ; RFC 2971
+/// id-params-list  = "(" *(string SP nstring) ")" / nil
+/// authenticate    = "AUTHENTICATE" SP auth-type [SP initial-resp]
+///                   *(CRLF base64)                      ; RFC 4959
+/// initial-resp    = (base64 / "=")
+/// login           = "LOGIN" SP userid SP password
+/// enable          = "ENABLE" 1*(SP capability)         ; RFC 5161
+/// select          = "SELECT" SP mailbox [select-params]
+/// examine         = "EXAMINE" SP mailbox [select-params]
+/// select-params   = SP "(" select-param *(SP select-param) ")"
+/// create          = "CREATE" SP mailbox [create-params]
+/// create-params   = SP "(" create-param *(SP create-param) ")"
+/// create-param    = "USE" SP "(" [use-attr *(SP use-attr)] ")"
+///                                                       ; RFC 6154
+/// delete          = "DELETE" SP mailbox
+/// rename          = "RENAME" SP mailbox SP mailbox
+/// subscribe       = "SUBSCRIBE" SP mailbox
+/// unsubscribe     = "UNSUBSCRIBE" SP mailbox
+/// lsub            = "LSUB" SP mailbox SP list-mailbox   ; RFC 3501
+/// namespace-command = "NAMESPACE"                       ; RFC 2342
+/// status          = "STATUS" SP mailbox SP
+///                   "(" status-att *(SP status-att) ")"
+/// idle            = "IDLE" CRLF "DONE"                  ; RFC 2177
+/// getquota        = "GETQUOTA" SP quota-root-name       ; RFC 9208
+/// getquotaroot    = "GETQUOTAROOT" SP mailbox
+/// setquota        = "SETQUOTA" SP quota-root-name
+///                   SP setquota-list
+/// setquota-list   = "(" [setquota-resource
+///                   *(SP setquota-resource)] ")"
+/// setquota-resource = resource-name SP resource-limit
+/// ```
 fn parse_body<'a>(c: &mut Cur<'a>) -> Result<CommandBody<'a>, ParseError> {
     use CommandBody as C;
     let at = c.p;
     let w = c.word();
-    let mut buf = [0u8; 16];
+    let mut buf: KwBuf = [0u8; 24];
     let n = upper(w, &mut buf);
     let body = match &buf[..n] {
         b"CAPABILITY" => C::Capability,
@@ -751,7 +832,8 @@ fn parse_body<'a>(c: &mut Cur<'a>) -> Result<CommandBody<'a>, ParseError> {
                 if s.is_empty() {
                     return Err(c.expected("base64 initial response"));
                 }
-                Some(ascii(s))
+                // "=" is the empty initial response.
+                Some(if s == b"=" { "" } else { ascii(s) })
             } else {
                 None
             };
@@ -799,14 +881,13 @@ fn parse_body<'a>(c: &mut Cur<'a>) -> Result<CommandBody<'a>, ParseError> {
                 if !c.eat_kw(b"USE (") {
                     return Err(c.expected("USE"));
                 }
-                loop {
+                while !c.eat(b')') {
+                    if !uses.is_empty() {
+                        c.sp()?;
+                    }
                     c.expect(b'\\', "special-use attribute")?;
                     uses.push(c.atom()?);
-                    if !c.eat(b' ') {
-                        break;
-                    }
                 }
-                c.expect(b')', "closing parenthesis")?;
                 c.expect(b')', "closing parenthesis")?;
             }
             C::Create(m, uses)
@@ -867,6 +948,20 @@ fn parse_body<'a>(c: &mut Cur<'a>) -> Result<CommandBody<'a>, ParseError> {
         b"SEARCH" | b"FETCH" | b"STORE" | b"COPY" | b"MOVE" | b"SORT" | b"THREAD" => {
             let kw = buf;
             parse_selected(c, &kw[..n], false)?
+        }
+        _ if w.len() > 1 && w[0].eq_ignore_ascii_case(&b'X') => {
+            c.p = at;
+            let name = c.atom()?;
+            let args = if c.eat(b' ') {
+                // Up to the final CRLF, literals and all.
+                let end = c.b.len().saturating_sub(2).max(c.p);
+                let a = &c.b[c.p..end];
+                c.p = end;
+                a
+            } else {
+                &[]
+            };
+            C::X { name, args }
         }
         _ => return Err(unknown(at, w)),
     };
@@ -989,6 +1084,14 @@ fn parse_list<'a>(c: &mut Cur<'a>) -> Result<CommandBody<'a>, ParseError> {
     })
 }
 
+/// ```abnf
+/// append          = "APPEND" SP mailbox 1*append-message
+///                                                 ; RFC 3502 MULTIAPPEND
+/// append-message  = [SP flag-list] [SP date-time] SP append-data
+/// append-data     = literal / literal8 / append-data-ext
+///                                                 ; literal8: RFC 3516
+/// append-data     =/ "UTF8" SP "(" literal8 ")"   ; RFC 6855
+/// ```
 fn parse_append<'a>(c: &mut Cur<'a>) -> Result<CommandBody<'a>, ParseError> {
     let m = sp_mailbox(c)?;
     let mut msgs = Vec::new();
@@ -1026,6 +1129,27 @@ fn parse_append<'a>(c: &mut Cur<'a>) -> Result<CommandBody<'a>, ParseError> {
     Ok(CommandBody::Append(m, msgs))
 }
 
+/// The commands of the selected state that have a UID variant.
+///
+/// ```abnf
+/// fetch           = "FETCH" SP sequence-set SP ("ALL" / "FULL" / "FAST" /
+///                   fetch-att / "(" fetch-att *(SP fetch-att) ")")
+///                   [fetch-modifiers]
+/// fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")"
+/// fetch-modifier  =/ chgsince-fetch-mod / "VANISHED"  ; RFC 7162
+/// chgsince-fetch-mod = "CHANGEDSINCE" SP mod-sequence-value
+/// copy            = "COPY" SP sequence-set SP mailbox
+/// move            = "MOVE" SP sequence-set SP mailbox ; RFC 6851
+/// sort            = ["UID" SP] "SORT" SP sort-criteria SP search-criteria
+/// sort-criteria   = "(" sort-criterion *(SP sort-criterion) ")"
+/// sort-criterion  = ["REVERSE" SP] sort-key
+/// sort-key        = "ARRIVAL" / "CC" / "DATE" / "FROM" / "SIZE" /
+///                   "SUBJECT" / "TO"                  ; RFC 5256
+/// sort-key        =/ "DISPLAYFROM" / "DISPLAYTO"      ; RFC 5957
+/// thread          = ["UID" SP] "THREAD" SP thread-alg SP search-criteria
+/// thread-alg      = "ORDEREDSUBJECT" / "REFERENCES" / thread-alg-ext
+/// search-criteria = charset 1*(SP search-key)
+/// ```
 fn parse_selected<'a>(
     c: &mut Cur<'a>,
     kw: &[u8],
@@ -1155,6 +1279,10 @@ fn parse_store<'a>(c: &mut Cur<'a>, uid: bool) -> Result<CommandBody<'a>, ParseE
     })
 }
 
+/// ```abnf
+/// fetch-items     = "ALL" / "FULL" / "FAST" /
+///                   fetch-att / "(" fetch-att *(SP fetch-att) ")"
+/// ```
 fn parse_fetch_items<'a>(c: &mut Cur<'a>) -> Result<FetchItems<'a>, ParseError> {
     if c.peek() == Some(b'(') {
         return Ok(FetchItems::Attrs {
@@ -1176,6 +1304,9 @@ fn parse_fetch_items<'a>(c: &mut Cur<'a>) -> Result<FetchItems<'a>, ParseError> 
     })
 }
 
+/// ```abnf
+/// partial         = "<" number64 "." nz-number64 ">"
+/// ```
 fn parse_partial(c: &mut Cur<'_>) -> Result<Option<(u64, u64)>, ParseError> {
     if !c.eat(b'<') {
         return Ok(None);
@@ -1190,11 +1321,27 @@ fn parse_partial(c: &mut Cur<'_>) -> Result<Option<(u64, u64)>, ParseError> {
     Ok(Some((a, b)))
 }
 
+/// ```abnf
+/// fetch-att       = "ENVELOPE" / "FLAGS" / "INTERNALDATE" /
+///                   "RFC822.SIZE" /
+///                   "BODY" ["STRUCTURE"] / "UID" /
+///                   "BODY" section [partial] /
+///                   "BODY.PEEK" section [partial] /
+///                   "BINARY" [".PEEK"] section-binary [partial] /
+///                   "BINARY.SIZE" section-binary
+/// fetch-att       =/ "RFC822" / "RFC822.HEADER" / "RFC822.TEXT"
+///                                                 ; RFC 3501
+/// fetch-att       =/ "MODSEQ"                     ; RFC 7162
+/// fetch-att       =/ "EMAILID" / "THREADID"       ; RFC 8474
+/// fetch-att       =/ "SAVEDATE"                   ; RFC 8514
+/// fetch-att       =/ "PREVIEW" [SP "(" preview-mod *(SP preview-mod) ")"]
+/// preview-mod     = "LAZY"                        ; RFC 8970
+/// ```
 fn parse_fetch_attr<'a>(c: &mut Cur<'a>) -> Result<FetchAttr<'a>, ParseError> {
     use FetchAttr as F;
     let at = c.p;
     let w = c.word();
-    let mut buf = [0u8; 16];
+    let mut buf: KwBuf = [0u8; 24];
     let n = upper(w, &mut buf);
     Ok(match &buf[..n] {
         b"ENVELOPE" => F::Envelope,
@@ -1281,6 +1428,33 @@ fn parse_search<'a>(c: &mut Cur<'a>, sort: bool) -> Result<Search<'a>, ParseErro
     Ok(Search { ret, charset, keys })
 }
 
+/// ```abnf
+/// search-key      = "ALL" / "ANSWERED" / "BCC" SP astring /
+///                   "BEFORE" SP date / "BODY" SP astring /
+///                   "CC" SP astring / "DELETED" / "FLAGGED" /
+///                   "FROM" SP astring / "KEYWORD" SP flag-keyword /
+///                   "ON" SP date / "SEEN" /
+///                   "SINCE" SP date / "SUBJECT" SP astring /
+///                   "TEXT" SP astring / "TO" SP astring /
+///                   "UNANSWERED" / "UNDELETED" / "UNFLAGGED" /
+///                   "UNKEYWORD" SP flag-keyword / "UNSEEN" /
+///                   "DRAFT" / "HEADER" SP header-fld-name SP astring /
+///                   "LARGER" SP number64 / "NOT" SP search-key /
+///                   "OR" SP search-key SP search-key /
+///                   "SENTBEFORE" SP date / "SENTON" SP date /
+///                   "SENTSINCE" SP date / "SMALLER" SP number64 /
+///                   "UID" SP sequence-set / "UNDRAFT" / sequence-set /
+///                   "(" search-key *(SP search-key) ")"
+/// search-key      =/ "NEW" / "OLD" / "RECENT"      ; RFC 3501
+/// search-key      =/ search-modsequence            ; RFC 7162
+/// search-modsequence = "MODSEQ" [search-modseq-ext] SP
+///                   mod-sequence-valzer
+/// search-modseq-ext = SP entry-name SP entry-type-req
+/// search-key      =/ "EMAILID" SP objectid /
+///                   "THREADID" SP objectid        ; RFC 8474
+/// search-key      =/ "OLDER" SP nz-number /
+///                   "YOUNGER" SP nz-number        ; RFC 5032
+/// ```
 fn parse_search_key<'a>(c: &mut Cur<'a>) -> Result<SearchKey<'a>, ParseError> {
     use SearchKey as K;
     match c.peek() {
@@ -1290,7 +1464,7 @@ fn parse_search_key<'a>(c: &mut Cur<'a>) -> Result<SearchKey<'a>, ParseError> {
     }
     let at = c.p;
     let w = c.word();
-    let mut buf = [0u8; 16];
+    let mut buf: KwBuf = [0u8; 24];
     let n = upper(w, &mut buf);
     let kw = &buf[..n];
     // Keys without argument.
@@ -1451,6 +1625,16 @@ fn encode_body(e: &mut Enc, b: &CommandBody<'_>) {
     };
     if uid {
         e.raw(b"UID ");
+    }
+    if let C::X { name, args } = b {
+        encode_atom(e, name);
+        if !args.is_empty() {
+            e.sp();
+            let start = e.out.len();
+            e.raw(args);
+            raw_waits(e, start);
+        }
+        return;
     }
     e.raw(b.name().as_bytes());
     match b {
@@ -1721,6 +1905,30 @@ fn encode_body(e: &mut Enc, b: &CommandBody<'_>) {
             e.sp();
             encode_search(e, search, true);
         }
+        C::X { .. } => {}
+    }
+}
+
+/// Records the wait points of synchronizing literals inside raw bytes
+/// written from `start` on (the arguments of an `X` command), as the
+/// server's framer will see them.
+fn raw_waits(e: &mut Enc, start: usize) {
+    if !e.client {
+        return;
+    }
+    let mut p = start;
+    while let Some(i) = memchr::memchr(b'\n', &e.out[p..]) {
+        let line_end = p + i + 1;
+        p = line_end;
+        if let Some((n, sync)) = crate::frame::literal_header(&e.out[..line_end]) {
+            if sync {
+                e.waits.push(line_end);
+            }
+            p = line_end.saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
+            if p >= e.out.len() {
+                break;
+            }
+        }
     }
 }
 
@@ -1970,7 +2178,29 @@ pub fn parse_auth_line(input: &[u8]) -> Result<Option<&str>, ParseError> {
     Ok(Some(ascii(s)))
 }
 
-/// Whether a line is the `DONE` that ends IDLE (`idle = "IDLE" CRLF "DONE"`).
+/// Whether a line is the `DONE` that ends IDLE.
+///
+/// ```abnf
+/// idle            = "IDLE" CRLF "DONE"
+/// ```
 pub fn is_idle_done(input: &[u8]) -> bool {
     input.len() == 6 && input[..4].eq_ignore_ascii_case(b"DONE") && &input[4..] == b"\r\n"
 }
+
+/// The client's answer to an AUTHENTICATE challenge: a base64 line, or
+/// `*` (for `None`) to cancel. An empty response goes out as an empty
+/// line. The inverse of [`parse_auth_line`].
+///
+/// ```
+/// use rampart_imap_proto::command::{encode_auth_line, parse_auth_line};
+/// assert_eq!(encode_auth_line(Some("dGVzdA==")), b"dGVzdA==\r\n");
+/// assert_eq!(parse_auth_line(&encode_auth_line(None)).unwrap(), None);
+/// ```
+pub fn encode_auth_line(response: Option<&str>) -> Vec<u8> {
+    let mut out = response.unwrap_or("*").as_bytes().to_vec();
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// The line a client sends to end IDLE.
+pub const IDLE_DONE: &[u8] = b"DONE\r\n";

@@ -37,12 +37,18 @@ pub enum ParseErrorKind {
     /// A literal (not `literal8`) contains a NUL byte.
     #[error("NUL byte in literal")]
     NulInLiteral,
-    /// Text that must be UTF-8 is not.
+    /// Text that the grammar requires to be UTF-8 (a quoted string,
+    /// response text) is not: a syntax error, answered with `BAD`.
     #[error("invalid UTF-8")]
     InvalidUtf8,
-    /// A mailbox name is not valid modified UTF-7.
+    /// A mailbox name is not valid modified UTF-7. The command is
+    /// well-formed but names no possible mailbox: answered with `NO`.
     #[error("invalid modified UTF-7 mailbox name {0:?}")]
     InvalidUtf7(String),
+    /// A mailbox name sent as a literal is not UTF-8 (answered with
+    /// `NO`, like [`ParseErrorKind::InvalidUtf7`]).
+    #[error("mailbox name is not UTF-8")]
+    MailboxNotUtf8,
     /// A date or time is out of range.
     #[error("invalid date {0:?}")]
     InvalidDate(String),
@@ -52,9 +58,11 @@ pub enum ParseErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum FrameError {
-    /// A literal announced more bytes than the configured limit. For a
-    /// synchronizing literal nothing was sent yet; for a
-    /// non-synchronizing one the framer discards the bytes as they come.
+    /// A literal announced more bytes than the configured limit (for a
+    /// non-synchronizing literal, the LITERAL- limit of 4096 bytes unless
+    /// LITERAL+ is on). For a synchronizing literal nothing was sent
+    /// yet; for a non-synchronizing one the framer discards the bytes as
+    /// they come.
     #[error("literal of {announced} bytes exceeds the limit of {limit} bytes")]
     LiteralTooLarge {
         /// The announced size.

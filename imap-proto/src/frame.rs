@@ -11,13 +11,19 @@
 use memchr::memchr;
 
 use crate::error::FrameError;
-use crate::lex::is_tag_char;
+use crate::lex::{LITERAL_MINUS_MAX, is_tag_char};
 
 /// Limits and side of a [`Framer`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FramerConfig {
     /// Largest literal accepted, in bytes.
     pub max_literal: u64,
+    /// Largest non-synchronizing literal (`{N+}`) a client may send
+    /// (server side only). 4096 under LITERAL- and IMAP4rev2 (RFC 7888
+    /// section 5, RFC 9051 section 4.3); a server announcing LITERAL+
+    /// sets it to `max_literal`. A larger one is refused with
+    /// [`FrameError::LiteralTooLarge`] and its bytes discarded.
+    pub max_nonsync_literal: u64,
     /// Longest line (between literals) accepted, in bytes, CRLF included.
     pub max_line: usize,
     /// Largest whole message accepted (lines plus literals), in bytes.
@@ -28,9 +34,11 @@ pub struct FramerConfig {
 }
 
 impl FramerConfig {
-    /// Server defaults: 64 KiB lines, 64 MiB literals and messages.
+    /// Server defaults: 64 KiB lines, 64 MiB literals and messages,
+    /// non-synchronizing literals up to 4096 bytes (LITERAL-).
     pub const SERVER: FramerConfig = FramerConfig {
         max_literal: 64 << 20,
+        max_nonsync_literal: LITERAL_MINUS_MAX,
         max_line: 64 << 10,
         max_message: 64 << 20,
         server: true,
@@ -41,6 +49,17 @@ impl FramerConfig {
         server: false,
         ..Self::SERVER
     };
+}
+
+impl FramerConfig {
+    /// The same limits with LITERAL+ announced: non-synchronizing
+    /// literals as large as synchronizing ones.
+    pub const fn literal_plus(self) -> FramerConfig {
+        FramerConfig {
+            max_nonsync_literal: self.max_literal,
+            ..self
+        }
+    }
 }
 
 impl Default for FramerConfig {
@@ -130,6 +149,18 @@ impl Framer {
             state: State::Line,
             consumed: 0,
         }
+    }
+
+    /// The limits in force.
+    pub fn config(&self) -> FramerConfig {
+        self.cfg
+    }
+
+    /// Changes the limits for the messages to come, for example to the
+    /// user's APPENDLIMIT once logged in (RFC 7889: a literal over it is
+    /// refused with `NO [TOOBIG]` before it is sent).
+    pub fn set_config(&mut self, cfg: FramerConfig) {
+        self.cfg = cfg;
     }
 
     /// Appends received bytes. Bytes of a refused literal are dropped
@@ -238,7 +269,13 @@ impl Framer {
             let error = FrameError::LineTooLong {
                 limit: self.cfg.max_line,
             };
-            return self.reject(error, State::Line, line_end);
+            // A non-synchronizing literal announced at its end is on
+            // its way: skip it too, or its bytes would read as commands.
+            let next = match literal_header(&self.buf[self.line_start..line_end]) {
+                Some((n, false)) => State::Discard { remaining: n },
+                _ => State::Line,
+            };
+            return self.reject(error, next, line_end);
         }
         let Some((n, sync)) = literal_header(&self.buf[self.line_start..line_end]) else {
             self.line_start = 0;
@@ -246,11 +283,16 @@ impl Framer {
             return Step::Message(line_end);
         };
         let total = (line_end as u64).saturating_add(n);
-        if n > self.cfg.max_literal || total > self.cfg.max_message as u64 {
-            let error = if n > self.cfg.max_literal {
+        let limit = if sync || !self.cfg.server {
+            self.cfg.max_literal
+        } else {
+            self.cfg.max_nonsync_literal.min(self.cfg.max_literal)
+        };
+        if n > limit || total > self.cfg.max_message as u64 {
+            let error = if n > limit {
                 FrameError::LiteralTooLarge {
                     announced: n,
-                    limit: self.cfg.max_literal,
+                    limit,
                     synchronizing: sync,
                 }
             } else {
@@ -298,7 +340,7 @@ impl Framer {
 /// Finds a literal header at the end of `line` (which ends with LF):
 /// `"{" number ["+"] "}" CRLF` or `"~{" number "}" CRLF`. Returns the
 /// size and whether it is synchronizing.
-fn literal_header(line: &[u8]) -> Option<(u64, bool)> {
+pub(crate) fn literal_header(line: &[u8]) -> Option<(u64, bool)> {
     let l = line.strip_suffix(b"\n")?;
     let l = l.strip_suffix(b"\r")?;
     let l = l.strip_suffix(b"}")?;
@@ -428,6 +470,68 @@ mod tests {
                 "rej Some(\"t1\") line exceeds the limit of 100 bytes",
                 "msg t2 NOOP\r\n"
             ]
+        );
+    }
+
+    #[test]
+    fn long_line_with_nonsync_literal_skips_the_literal() {
+        let cfg = FramerConfig {
+            max_line: 20,
+            ..FramerConfig::SERVER
+        };
+        let mut f = Framer::new(cfg);
+        f.feed(b"t1 APPEND INBOX-with-a-long-name {14+}\r\nt9 DELETE INBOX\r\nt2 NOOP\r\n");
+        assert_eq!(
+            collect(&mut f),
+            [
+                "rej Some(\"t1\") line exceeds the limit of 20 bytes",
+                "msg t2 NOOP\r\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn literal_minus_limit() {
+        let mut f = Framer::new(FramerConfig::SERVER);
+        let mut input = b"A1 APPEND INBOX {4096+}\r\n".to_vec();
+        input.extend(vec![b'x'; 4096]);
+        input.extend_from_slice(b"\r\nA2 APPEND INBOX {4097+}\r\n");
+        input.extend(vec![b'y'; 4097]);
+        input.extend_from_slice(b"\r\nA3 NOOP\r\n");
+        f.feed(&input);
+        let got = collect(&mut f);
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(got[0].starts_with("msg A1 APPEND"));
+        assert_eq!(
+            got[1],
+            "rej Some(\"A2\") literal of 4097 bytes exceeds the limit of 4096 bytes"
+        );
+        assert_eq!(got[2], "msg A3 NOOP\r\n");
+        // With LITERAL+ the same literal is accepted.
+        let plus = FramerConfig::SERVER.literal_plus();
+        let mut f = Framer::new(plus);
+        f.feed(&input);
+        let got = collect(&mut f);
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(got[1].starts_with("msg A2 APPEND"));
+    }
+
+    #[test]
+    fn limits_change_between_messages() {
+        let mut f = Framer::new(FramerConfig::SERVER);
+        f.feed(b"a1 APPEND INBOX {2000}\r\n");
+        assert_eq!(collect(&mut f), ["cont 2000"]);
+        f.feed(&[b'x'; 2000]);
+        f.feed(b"\r\n");
+        assert_eq!(collect(&mut f).len(), 1);
+        f.set_config(FramerConfig {
+            max_literal: 1000,
+            ..f.config()
+        });
+        f.feed(b"a2 APPEND INBOX {2000}\r\n");
+        assert_eq!(
+            collect(&mut f),
+            ["rej Some(\"a2\") literal of 2000 bytes exceeds the limit of 1000 bytes"]
         );
     }
 

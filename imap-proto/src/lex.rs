@@ -89,11 +89,26 @@ pub(crate) struct Cur<'a> {
     pub(crate) b: &'a [u8],
     pub(crate) p: usize,
     pub(crate) depth: u16,
+    /// Mailbox names are plain UTF-8 (UTF8=ACCEPT or IMAP4rev2
+    /// enabled), not modified UTF-7.
+    pub(crate) utf8: bool,
 }
 
 impl<'a> Cur<'a> {
     pub(crate) fn new(b: &'a [u8]) -> Self {
-        Cur { b, p: 0, depth: 0 }
+        Cur {
+            b,
+            p: 0,
+            depth: 0,
+            utf8: false,
+        }
+    }
+
+    pub(crate) fn with_options(b: &'a [u8], opts: ParseOptions) -> Self {
+        Cur {
+            utf8: opts.utf8,
+            ..Cur::new(b)
+        }
     }
 
     pub(crate) fn err(&self, kind: ParseErrorKind) -> ParseError {
@@ -243,20 +258,25 @@ impl<'a> Cur<'a> {
     /// QUOTED-CHAR     = <any TEXT-CHAR except quoted-specials> /
     ///                   "\" quoted-specials / UTF8-2 / UTF8-3 / UTF8-4
     /// ```
+    /// Bytes above 0x7f must form valid UTF-8 (RFC 9051, RFC 6855,
+    /// RFC 5804); anything else is a syntax error.
     pub(crate) fn quoted(&mut self) -> Result<Cow<'a, [u8]>, ParseError> {
         self.expect(b'"', "quoted string")?;
         let start = self.p;
         let b = self.b;
         let mut p = start;
+        let mut high = 0u8;
         // Fast path: no escapes, borrow directly.
         while p < b.len() && b[p] != b'"' && b[p] != b'\\' {
             if b[p] == b'\r' || b[p] == b'\n' || b[p] == 0 {
                 self.p = p;
                 return Err(self.expected("quoted character"));
             }
+            high |= b[p];
             p += 1;
         }
         if p < b.len() && b[p] == b'"' {
+            self.check_utf8(start, p, high)?;
             self.p = p + 1;
             return Ok(Cow::Borrowed(&b[start..p]));
         }
@@ -264,6 +284,7 @@ impl<'a> Cur<'a> {
         while p < b.len() {
             match b[p] {
                 b'"' => {
+                    self.check_utf8(start, p, high)?;
                     self.p = p + 1;
                     return Ok(Cow::Owned(out));
                 }
@@ -282,6 +303,7 @@ impl<'a> Cur<'a> {
                     return Err(self.expected("quoted character"));
                 }
                 c => {
+                    high |= c;
                     out.push(c);
                     p += 1;
                 }
@@ -289,6 +311,16 @@ impl<'a> Cur<'a> {
         }
         self.p = p;
         Err(self.expected("closing quote"))
+    }
+
+    /// Checks that the quoted bytes `start..end` are UTF-8 when any of
+    /// them (or-ed into `high`) has the top bit set.
+    fn check_utf8(&mut self, start: usize, end: usize, high: u8) -> Result<(), ParseError> {
+        if high & 0x80 != 0 && std::str::from_utf8(&self.b[start..end]).is_err() {
+            self.p = start;
+            return Err(self.err(ParseErrorKind::InvalidUtf8));
+        }
+        Ok(())
     }
 
     /// ```abnf
@@ -406,6 +438,23 @@ impl<'a> Cur<'a> {
     }
 }
 
+/// A stack buffer for an uppercased keyword.
+pub(crate) type KwBuf = [u8; 24];
+
+/// Uppercases a keyword into `buf` for matching, without allocating;
+/// returns its length, or 0 when it is longer than any keyword (so that
+/// it matches none).
+#[inline]
+pub(crate) fn upper(w: &[u8], buf: &mut KwBuf) -> usize {
+    if w.len() > buf.len() {
+        return 0;
+    }
+    for (d, s) in buf.iter_mut().zip(w) {
+        *d = s.to_ascii_uppercase();
+    }
+    w.len()
+}
+
 /// Views 7-bit bytes as `str`.
 pub(crate) fn ascii(s: &[u8]) -> &str {
     // Callers only pass bytes of 7-bit character classes.
@@ -424,6 +473,19 @@ pub(crate) fn utf8(s: Cow<'_, [u8]>, offset: usize) -> Result<Cow<'_, str>, Pars
     })
 }
 
+/// Options of the parsers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ParseOptions {
+    /// The client enabled UTF8=ACCEPT or IMAP4rev2: mailbox names are
+    /// plain UTF-8 and `&` is an ordinary character, not the start of
+    /// a modified UTF-7 shift.
+    pub utf8: bool,
+}
+
+/// Longest non-synchronizing literal under LITERAL- (RFC 7888) and
+/// IMAP4rev2 (RFC 9051 section 4.3).
+pub const LITERAL_MINUS_MAX: u64 = 4096;
+
 /// How the encoder writes literals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LiteralMode {
@@ -431,8 +493,11 @@ pub enum LiteralMode {
     /// commands) or nothing special (server responses).
     #[default]
     Sync,
-    /// `{N+}`: LITERAL+ / LITERAL-, no wait.
+    /// `{N+}` for every literal: the server announced LITERAL+.
     NonSync,
+    /// `{N+}` up to 4096 bytes, `{N}` (and a wait) above: the server
+    /// announced LITERAL- or speaks IMAP4rev2.
+    Minus,
 }
 
 /// Output buffer with the shared string encoding rules.
@@ -503,11 +568,16 @@ impl Enc {
         }
         self.out.push(b'{');
         self.num(s.len() as u64);
-        if self.lit == LiteralMode::NonSync && self.client {
+        let nonsync = match self.lit {
+            LiteralMode::Sync => false,
+            LiteralMode::NonSync => true,
+            LiteralMode::Minus => s.len() as u64 <= LITERAL_MINUS_MAX,
+        };
+        if nonsync && self.client {
             self.out.push(b'+');
         }
         self.out.extend_from_slice(b"}\r\n");
-        if self.client && self.lit == LiteralMode::Sync {
+        if self.client && !nonsync {
             self.waits.push(self.out.len());
         }
         self.out.extend_from_slice(s);
@@ -603,6 +673,37 @@ mod tests {
             b"\"\\a\"",
         ] {
             assert!(Cur::new(bad).astring().is_err(), "{bad:?}");
+        }
+        // Quoted strings carry UTF-8, and nothing else above 0x7f.
+        let ok = "\"caf\u{e9} \\\"x\\\"\"".as_bytes();
+        assert_eq!(
+            Cur::new(ok).quoted().unwrap().as_ref(),
+            "caf\u{e9} \"x\"".as_bytes()
+        );
+        for bad in [&b"\"caf\xe9\""[..], b"\"\xc3\"", b"\"a\\\"\xff\""] {
+            let e = Cur::new(bad).quoted().unwrap_err();
+            assert_eq!(e.kind, ParseErrorKind::InvalidUtf8, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn literal_modes() {
+        let big = vec![b'x'; 4097];
+        for (mode, data, want_plus, want_wait) in [
+            (LiteralMode::Sync, &b"ab"[..], false, true),
+            (LiteralMode::NonSync, &big[..], true, false),
+            (LiteralMode::Minus, &big[..4096], true, false),
+            (LiteralMode::Minus, &big[..], false, true),
+        ] {
+            let mut e = Enc {
+                lit: mode,
+                client: true,
+                ..Enc::default()
+            };
+            e.literal(data, false);
+            let head = format!("{{{}{}}}\r\n", data.len(), if want_plus { "+" } else { "" });
+            assert!(e.out.starts_with(head.as_bytes()), "{mode:?}");
+            assert_eq!(e.waits == [head.len()], want_wait, "{mode:?}");
         }
     }
 

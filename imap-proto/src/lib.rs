@@ -25,7 +25,18 @@
 //!
 //! Commands encode back to the wire with [`command::Command::encode`],
 //! which also reports where a client must wait for a continuation
-//! request before sending a synchronizing literal.
+//! request before sending a synchronizing literal (never with LITERAL+,
+//! only above 4096 bytes with LITERAL-). Once a client has enabled
+//! UTF8=ACCEPT or IMAP4rev2, parse with [`ParseOptions`] `{ utf8: true }`
+//! ([`command::parse_command_with`], [`response::parse_response_with`])
+//! so that mailbox names are read as UTF-8 rather than modified UTF-7;
+//! [`session::Server`] does this by itself.
+//!
+//! The server side in one piece is [`session::Server`]: framing, the
+//! state rules of RFC 9051 and the extensions, IDLE and AUTHENTICATE.
+//! [`fetch`] computes ENVELOPE, BODYSTRUCTURE, sections and BINARY
+//! contents from a `mail-parser` message. [`pop3`] and [`managesieve`]
+//! cover the other two protocols in the same style.
 
 pub mod command;
 pub mod error;
@@ -40,4 +51,4 @@ pub mod types;
 pub mod utf7;
 
 pub use error::{FrameError, ParseError, ParseErrorKind};
-pub use lex::{LiteralMode, MAX_DEPTH};
+pub use lex::{LITERAL_MINUS_MAX, LiteralMode, MAX_DEPTH, ParseOptions};

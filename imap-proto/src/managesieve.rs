@@ -16,7 +16,7 @@
 
 use std::borrow::Cow;
 
-use crate::error::{ParseError, ParseErrorKind};
+use crate::error::{FrameError, ParseError, ParseErrorKind};
 use crate::lex::{Cur, Enc, LiteralMode, utf8};
 
 /// A ManageSieve command.
@@ -67,8 +67,14 @@ pub enum Command<'a> {
     Unauthenticate,
 }
 
-/// `string = quoted / literal-c2s`; a synchronizing `{N}` is refused
-/// since the server never sends continuations.
+/// A client string; a synchronizing `{N}` is refused since the server
+/// never sends continuations.
+///
+/// ```abnf
+/// string          = quoted / literal-c2s / literal-s2c
+/// literal-c2s     = "{" number "+}" CRLF *OCTET
+/// quoted          = <"> *1024QUOTED-CHAR <">
+/// ```
 fn c2s_string<'a>(c: &mut Cur<'a>) -> Result<Cow<'a, [u8]>, ParseError> {
     if c.peek() == Some(b'{') {
         let close = c.rest().iter().position(|&b| b == b'}');
@@ -95,9 +101,39 @@ fn sp_text<'a>(c: &mut Cur<'a>) -> Result<Cow<'a, str>, ParseError> {
 
 /// Parses one framed command (CRLF included, literals inline).
 ///
+/// ```abnf
+/// command         = (command-any / command-auth / command-nonauth) CRLF
+/// command-any     = command-capability / command-logout / command-noop
+/// command-auth    = command-getscript / command-setactive /
+///                   command-listscripts / command-deletescript /
+///                   command-putscript / command-checkscript /
+///                   command-havespace / command-renamescript /
+///                   command-unauthenticate
+/// command-nonauth = command-authenticate / command-starttls
+/// command-authenticate = "AUTHENTICATE" SP auth-type [SP string]
+///                   *(CRLF string)
+/// command-capability = "CAPABILITY"
+/// command-havespace = "HAVESPACE" SP sieve-name SP number
+/// command-putscript = "PUTSCRIPT" SP sieve-name SP sieve-script
+/// command-checkscript = "CHECKSCRIPT" SP sieve-script
+/// command-listscripts = "LISTSCRIPTS"
+/// command-setactive = "SETACTIVE" SP active-sieve-name
+/// command-getscript = "GETSCRIPT" SP sieve-name
+/// command-deletescript = "DELETESCRIPT" SP sieve-name
+/// command-renamescript = "RENAMESCRIPT" SP old-sieve-name SP
+///                   new-sieve-name
+/// command-noop    = "NOOP" [SP string]
+/// command-unauthenticate = "UNAUTHENTICATE"
+/// command-logout  = "LOGOUT"
+/// command-starttls = "STARTTLS"
+/// auth-type       = DQUOTE auth-type-name DQUOTE
+/// sieve-name      = string
+/// sieve-script    = string
+/// ```
+///
 /// # Errors
 ///
-/// Reply `NO` with the error text.
+/// Reply `NO` with the error text (see [`parse_error_response`]).
 pub fn parse_command(input: &[u8]) -> Result<Command<'_>, ParseError> {
     let mut c = Cur::new(input);
     let at = c.p;
@@ -366,6 +402,17 @@ impl<'a> Response<'a> {
 
 /// Parses one framed response line (CRLF included, literals inline).
 ///
+/// ```abnf
+/// response-oknobye = ("OK" / "NO" / "BYE") [SP "(" resp-code ")"]
+///                    [SP string] CRLF
+/// response-getscript = [sieve-script CRLF] response-oknobye
+/// response-listscripts = *(sieve-name [SP "ACTIVE"] CRLF)
+///                    response-oknobye
+/// response-capability = *(single-capability) response-oknobye
+/// single-capability = capability-name [SP string] CRLF
+/// literal-s2c     = "{" number "}" CRLF *OCTET
+/// ```
+///
 /// # Errors
 ///
 /// Fails when the line follows neither the status nor the data grammar.
@@ -424,6 +471,9 @@ pub fn parse_response(input: &[u8]) -> Result<Response<'_>, ParseError> {
     Ok(r)
 }
 
+/// ```abnf
+/// string          = quoted / literal-c2s / literal-s2c
+/// ```
 fn s2c_string<'a>(c: &mut Cur<'a>) -> Result<Cow<'a, [u8]>, ParseError> {
     match c.peek() {
         Some(b'"') => c.quoted(),
@@ -443,7 +493,8 @@ pub enum SieveState {
     Logout,
 }
 
-/// Which commands are valid in which state.
+/// Which commands are valid in which state (TLS not considered: see
+/// [`SieveSession`]).
 ///
 /// # Errors
 ///
@@ -459,6 +510,139 @@ pub fn check(state: SieveState, cmd: &Command<'_>) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("{} not allowed in state {:?}", cmd.name(), state))
+    }
+}
+
+/// The rules of one ManageSieve connection, server side (RFC 5804
+/// sections 1.6 and 2): the states, STARTTLS at most once and only
+/// before AUTHENTICATE, UNAUTHENTICATE back to the start.
+#[derive(Debug, Clone)]
+pub struct SieveSession {
+    state: SieveState,
+    tls: bool,
+}
+
+impl Default for SieveSession {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SieveSession {
+    /// A new connection, not authenticated.
+    pub fn new() -> Self {
+        SieveSession {
+            state: SieveState::NotAuthenticated,
+            tls: false,
+        }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> SieveState {
+        self.state
+    }
+
+    /// Whether STARTTLS completed.
+    pub fn tls(&self) -> bool {
+        self.tls
+    }
+
+    /// Whether `cmd` is valid now.
+    ///
+    /// # Errors
+    ///
+    /// The `NO` text when it is not.
+    pub fn check(&self, cmd: &Command<'_>) -> Result<(), String> {
+        if matches!(cmd, Command::StartTls) && self.tls {
+            return Err("STARTTLS not allowed: TLS is already active".into());
+        }
+        check(self.state, cmd)
+    }
+
+    /// Records how `cmd` ended. After a successful STARTTLS the server
+    /// sends its capabilities again (RFC 5804 section 2.2); after
+    /// UNAUTHENTICATE the connection is as new (TLS stays).
+    pub fn complete(&mut self, cmd: &Command<'_>, ok: bool) {
+        self.state = match (cmd, ok, self.state) {
+            (Command::Logout, _, _) => SieveState::Logout,
+            (Command::StartTls, true, s) => {
+                self.tls = true;
+                s
+            }
+            (Command::Authenticate { .. }, true, SieveState::NotAuthenticated) => {
+                SieveState::Authenticated
+            }
+            (Command::Unauthenticate, true, SieveState::Authenticated) => {
+                SieveState::NotAuthenticated
+            }
+            (_, _, s) => s,
+        };
+    }
+
+    /// The server ends the connection (BYE).
+    pub fn close(&mut self) {
+        self.state = SieveState::Logout;
+    }
+}
+
+/// Parses the client's answer to a SASL challenge: a string line, or
+/// `"*"` (for `None`) to cancel (RFC 5804 section 2.1).
+///
+/// ```abnf
+/// command-authenticate = "AUTHENTICATE" SP auth-type [SP string]
+///                        *(CRLF string)
+/// ```
+///
+/// # Errors
+///
+/// Fails when the line is not one string and CRLF.
+pub fn parse_auth_response(input: &[u8]) -> Result<Option<Cow<'_, str>>, ParseError> {
+    let mut c = Cur::new(input);
+    let r = text(&mut c)?;
+    c.crlf()?;
+    c.end()?;
+    Ok(if r == "*" { None } else { Some(r) })
+}
+
+/// The inverse of [`parse_auth_response`].
+pub fn encode_auth_response(response: Option<&str>) -> Vec<u8> {
+    let mut e = Enc {
+        utf8: true,
+        lit: LiteralMode::NonSync,
+        client: true,
+        ..Enc::default()
+    };
+    e.string(response.unwrap_or("*").as_bytes());
+    e.raw(b"\r\n");
+    e.out
+}
+
+/// The reply to a command that failed to parse: `NO` with the error
+/// text (ManageSieve has no `BAD`).
+pub fn parse_error_response(err: &ParseError) -> Response<'static> {
+    Response::Status {
+        condition: Condition::No,
+        code: None,
+        text: Some(err.to_string().into()),
+    }
+}
+
+/// The reply to a message the framer refused: `NO (QUOTA/MAXSIZE)` for
+/// a literal over the limit (a script too large, RFC 5804 section
+/// 2.6), `NO` for an over-long line.
+pub fn frame_error_response(err: &FrameError) -> Response<'static> {
+    let code = matches!(
+        err,
+        FrameError::LiteralTooLarge { .. } | FrameError::MessageTooLarge { .. }
+    )
+    .then(|| Code {
+        name: "QUOTA/MAXSIZE".into(),
+        arg: None,
+    });
+    Response::Status {
+        condition: Condition::No,
+        code,
+        text: Some(err.to_string().into()),
     }
 }
 
@@ -519,6 +703,51 @@ mod tests {
             panic!()
         };
         assert_eq!(code.name, "QUOTA/MAXSIZE");
+    }
+
+    #[test]
+    fn session_and_sasl() {
+        let mut s = SieveSession::new();
+        let auth = parse_command(b"AUTHENTICATE \"PLAIN\"\r\n").unwrap();
+        assert!(s.check(&Command::StartTls).is_ok());
+        s.complete(&Command::StartTls, true);
+        assert!(s.tls());
+        assert!(s.check(&Command::StartTls).is_err());
+        assert!(s.check(&Command::ListScripts).is_err());
+        s.complete(&auth, true);
+        assert_eq!(s.state(), SieveState::Authenticated);
+        assert!(s.check(&Command::ListScripts).is_ok());
+        assert!(s.check(&auth).is_err());
+        s.complete(&Command::Unauthenticate, true);
+        assert_eq!(s.state(), SieveState::NotAuthenticated);
+        assert!(s.check(&Command::StartTls).is_err());
+        s.complete(&Command::Logout, true);
+        assert!(s.check(&Command::Capability).is_err());
+
+        // RFC 5804 section 2.1: challenges and answers are strings.
+        let ch =
+            parse_response(b"\"cmVhbG09ImVsd29vZC5pbm5vc29mdC5jb20iLG5vbmNlPSJPQTZNRzl0\"\r\n")
+                .unwrap();
+        assert!(matches!(ch, Response::Line(ref w) if w.len() == 1));
+        assert_eq!(
+            parse_auth_response(b"{8+}\r\ndGVzdA==\r\n")
+                .unwrap()
+                .as_deref(),
+            Some("dGVzdA==")
+        );
+        assert_eq!(parse_auth_response(b"\"*\"\r\n").unwrap(), None);
+        assert_eq!(encode_auth_response(Some("")), b"\"\"\r\n");
+        assert_eq!(
+            parse_auth_response(&encode_auth_response(None)).unwrap(),
+            None
+        );
+        assert!(parse_auth_response(b"dGVzdA==\r\n").is_err());
+
+        let e = parse_command(b"FROB\r\n").unwrap_err();
+        assert_eq!(
+            parse_error_response(&e).encode(),
+            b"NO \"unknown command \\\"FROB\\\" at offset 0\"\r\n"
+        );
     }
 
     #[test]

@@ -48,6 +48,18 @@ pub enum Pop3Error {
     /// A reply that is neither `+OK`, `-ERR` nor `+ `.
     #[error("malformed reply")]
     BadReply,
+    /// A line of a scan listing (LIST, STAT) or unique-id listing
+    /// (UIDL) that is not `msg SP value`.
+    #[error("malformed listing line")]
+    BadListing,
+}
+
+impl Pop3Error {
+    /// The `-ERR` reply a server sends for this error; the session goes
+    /// on in the same state.
+    pub fn reply(&self) -> Reply<'static> {
+        Reply::err(self.to_string())
+    }
 }
 
 /// A POP3 command.
@@ -121,6 +133,16 @@ fn msg_no(s: &str, cmd: &'static str) -> Result<u32, Pop3Error> {
 }
 
 /// Parses one command line (CRLF included).
+///
+/// ```abnf
+/// command      = keyword *(SP param) CRLF    ; RFC 2449 section 3
+/// keyword      = 3*4VCHAR
+/// param        = 1*VCHAR
+/// ; USER name / PASS string / APOP name digest / STAT / LIST [msg] /
+/// ; RETR msg / DELE msg / NOOP / RSET / QUIT / TOP msg n /
+/// ; UIDL [msg] (RFC 1939), CAPA (RFC 2449), STLS (RFC 2595),
+/// ; AUTH [mechanism [initial-response]] (RFC 5034)
+/// ```
 ///
 /// # Errors
 ///
@@ -418,6 +440,13 @@ fn split_code(rest: &str) -> CodeText<'_> {
 
 /// Parses a status line (CRLF included).
 ///
+/// ```abnf
+/// single-line  = status [SP text] CRLF
+/// status       = "+OK" / "-ERR"
+/// resp-code    = "[" resp-level *("/" resp-level) "]"   ; RFC 2449
+/// continue-req = "+" SP [base64] CRLF                   ; RFC 5034
+/// ```
+///
 /// # Errors
 ///
 /// Fails on a line that is not `+OK`, `-ERR` or `+ `.
@@ -443,6 +472,99 @@ pub fn parse_reply(line: &[u8]) -> Result<Reply<'_>, Pop3Error> {
     } else {
         Err(Pop3Error::BadReply)
     }
+}
+
+/// Parses the client's answer to a SASL challenge during AUTH: a base64
+/// line, or `*` (for `None`) to cancel (RFC 5034 section 4). These
+/// lines are not held to the 255-byte command limit.
+///
+/// ```abnf
+/// client-response = *base64 CRLF / "*" CRLF
+/// ```
+///
+/// # Errors
+///
+/// Fails on anything but base64 characters and CRLF.
+pub fn parse_auth_response(line: &[u8]) -> Result<Option<&str>, Pop3Error> {
+    let l = strip_crlf(line)?;
+    if l == b"*" {
+        return Ok(None);
+    }
+    if !l
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
+    {
+        return Err(Pop3Error::BadArguments("AUTH"));
+    }
+    Ok(Some(crate::lex::ascii(l)))
+}
+
+/// The inverse of [`parse_auth_response`].
+pub fn encode_auth_response(response: Option<&str>) -> Vec<u8> {
+    let mut out = response.unwrap_or("*").as_bytes().to_vec();
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// One line of a scan listing (`LIST`, and the `STAT` reply text):
+/// message number and size in octets.
+///
+/// ```abnf
+/// scan-listing = msg SP size           ; RFC 1939 sections 5 and 7
+/// ```
+///
+/// # Errors
+///
+/// [`Pop3Error::BadListing`] when the line is not two decimal numbers.
+pub fn parse_scan_listing(line: &[u8]) -> Result<(u32, u64), Pop3Error> {
+    let (a, b) = listing(line)?;
+    let msg = a.parse().map_err(|_| Pop3Error::BadListing)?;
+    if !b.bytes().all(|c| c.is_ascii_digit()) {
+        return Err(Pop3Error::BadListing);
+    }
+    Ok((msg, b.parse().map_err(|_| Pop3Error::BadListing)?))
+}
+
+/// One line of a unique-id listing (`UIDL`): message number and its
+/// unique id (1 to 70 characters from 0x21 to 0x7e).
+///
+/// ```abnf
+/// unique-id-listing = msg SP unique-id  ; RFC 1939 section 7
+/// unique-id         = 1*70(%x21-7E)
+/// ```
+///
+/// # Errors
+///
+/// [`Pop3Error::BadListing`] when the line does not follow the rule.
+pub fn parse_uid_listing(line: &[u8]) -> Result<(u32, &str), Pop3Error> {
+    let (a, b) = listing(line)?;
+    let msg = a.parse().map_err(|_| Pop3Error::BadListing)?;
+    if b.len() > 70 || !b.bytes().all(|c| c.is_ascii_graphic()) {
+        return Err(Pop3Error::BadListing);
+    }
+    Ok((msg, b))
+}
+
+/// Splits `msg SP value` (CRLF optional: the line may come from a
+/// single-line reply's text).
+fn listing(line: &[u8]) -> Result<(&str, &str), Pop3Error> {
+    let l = line.strip_suffix(b"\r\n").unwrap_or(line);
+    let l = std::str::from_utf8(l).map_err(|_| Pop3Error::BadListing)?;
+    let (a, b) = l.split_once(' ').ok_or(Pop3Error::BadListing)?;
+    if a.is_empty() || b.is_empty() || !a.bytes().all(|c| c.is_ascii_digit()) || a.starts_with('0')
+    {
+        return Err(Pop3Error::BadListing);
+    }
+    Ok((a, b))
+}
+
+/// Writes one listing line, `msg SP value CRLF`, for [`parse_scan_listing`]
+/// and [`parse_uid_listing`] (pass the size or the unique id).
+pub fn encode_listing(out: &mut Vec<u8>, msg: u32, value: &str) {
+    out.extend_from_slice(msg.to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(value.as_bytes());
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Appends a multi-line body: each line dot-stuffed, a final CRLF added
@@ -511,6 +633,16 @@ impl LineBuffer {
     /// Bytes held and not handed out yet.
     pub fn buffered(&self) -> usize {
         self.buf.len() - self.consumed
+    }
+
+    /// Takes the bytes held, leaving the buffer empty: after STLS the
+    /// server drops them (plaintext sent before the TLS handshake must
+    /// not be read as commands).
+    pub fn take_buffered(&mut self) -> Vec<u8> {
+        self.buf.drain(..self.consumed);
+        self.consumed = 0;
+        self.skipping = false;
+        std::mem::take(&mut self.buf)
     }
 
     /// The next line, or `None` when more bytes are needed.
@@ -750,6 +882,83 @@ mod tests {
         lb.feed(b"\r\nNOOP\r\n");
         assert_eq!(lb.poll(), Some(Line::Line(b"NOOP\r\n")));
         assert_eq!(events, 1);
+    }
+
+    #[test]
+    fn sasl_and_listings() {
+        // RFC 5034 section 6.
+        assert_eq!(
+            parse_command(b"AUTH PLAIN\r\n").unwrap(),
+            Command::Auth {
+                mechanism: Some("PLAIN"),
+                initial: None
+            }
+        );
+        assert_eq!(parse_reply(b"+ \r\n").unwrap(), Reply::Challenge("".into()));
+        assert_eq!(
+            parse_auth_response(b"dGVzdAB0ZXN0AHRlc3Q=\r\n").unwrap(),
+            Some("dGVzdAB0ZXN0AHRlc3Q=")
+        );
+        assert_eq!(parse_auth_response(b"*\r\n").unwrap(), None);
+        assert_eq!(parse_auth_response(b"\r\n").unwrap(), Some(""));
+        assert!(parse_auth_response(b"not base64!\r\n").is_err());
+        assert_eq!(encode_auth_response(None), b"*\r\n");
+        // RFC 1939 section 7 (LIST, STAT, UIDL).
+        assert_eq!(parse_scan_listing(b"2 200\r\n").unwrap(), (2, 200));
+        assert_eq!(parse_scan_listing(b"2 320").unwrap(), (2, 320));
+        assert_eq!(
+            parse_uid_listing(b"1 whqtswO00WBw418f9t5JxYwZ\r\n").unwrap(),
+            (1, "whqtswO00WBw418f9t5JxYwZ")
+        );
+        for bad in [
+            &b"0 200\r\n"[..],
+            b"2\r\n",
+            b"2 x\r\n",
+            b" 2 3\r\n",
+            b"a 1\r\n",
+        ] {
+            assert!(parse_scan_listing(bad).is_err(), "{bad:?}");
+        }
+        let long = format!("1 {}\r\n", "u".repeat(71));
+        assert!(parse_uid_listing(long.as_bytes()).is_err());
+        assert!(parse_uid_listing(b"1 a b\r\n").is_err());
+        let mut out = Vec::new();
+        encode_listing(&mut out, 3, "QhdPYR:00WBw1Ph7x7");
+        assert_eq!(out, b"3 QhdPYR:00WBw1Ph7x7\r\n");
+        // Errors have replies.
+        let e = parse_command(b"XYZZY\r\n").unwrap_err();
+        assert_eq!(e.reply().encode(), b"-ERR unknown command \"XYZZY\"\r\n");
+    }
+
+    #[test]
+    fn stls_and_capa() {
+        let mut s = Pop3Session::new();
+        assert!(s.check(&Command::Capa).is_ok());
+        assert!(s.check(&Command::Stls).is_ok());
+        s.complete(&Command::Stls, true);
+        assert!(s.check(&Command::Stls).is_err());
+        // Plaintext that came with STLS is dropped before the handshake.
+        let mut lb = LineBuffer::new(255);
+        lb.feed(b"STLS\r\nUSER injected\r\n");
+        assert_eq!(lb.poll(), Some(Line::Line(b"STLS\r\n")));
+        assert_eq!(lb.take_buffered(), b"USER injected\r\n");
+        assert_eq!(lb.poll(), None);
+        s.complete(&Command::User("a"), true);
+        s.complete(&Command::Pass("b"), true);
+        assert_eq!(s.state(), Pop3State::Transaction);
+        assert!(s.check(&Command::Capa).is_ok());
+        assert!(s.check(&Command::Stls).is_err());
+        assert!(
+            s.check(&Command::Auth {
+                mechanism: None,
+                initial: None
+            })
+            .is_err()
+        );
+        s.complete(&Command::Quit, true);
+        assert!(s.check(&Command::Capa).is_err());
+        s.close();
+        assert_eq!(s.state(), Pop3State::Closed);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use crate::command::{IdParam, StatusItem};
 use crate::error::{FrameError, ParseError, ParseErrorKind};
-use crate::lex::{Cur, Enc, ascii, is_atom_char};
+use crate::lex::{Cur, Enc, KwBuf, ParseOptions, ascii, is_atom_char, upper};
 use crate::types::{
     DateTime, Flag, Mailbox, Section, SequenceSet, Tag, encode_atom, encode_flag_list, match_kw,
     parse_flag_list,
@@ -175,11 +175,12 @@ macro_rules! simple_codes {
             }
         }
 
-        fn simple_code(w: &[u8]) -> Option<Code<'static>> {
-            $(if w.eq_ignore_ascii_case($s.as_bytes()) {
-                return Some(Code::$v);
-            })*
-            None
+        /// The code without arguments named `up` (uppercased).
+        fn simple_code(up: &str) -> Option<Code<'static>> {
+            match up {
+                $($s => Some(Code::$v),)*
+                _ => None,
+            }
         }
     };
 }
@@ -243,6 +244,8 @@ simple_codes! {
     UnknownCte => "UNKNOWN-CTE",
     /// `TOOBIG` (RFC 7888, RFC 7889)
     TooBig => "TOOBIG",
+    /// `USEATTR`: the special-use attribute is not supported (RFC 6154)
+    UseAttr => "USEATTR",
 }
 
 /// One LIST or LSUB reply.
@@ -266,6 +269,9 @@ pub struct ListItem<'a> {
     pub child_info: Vec<Cow<'a, [u8]>>,
     /// `OLDNAME` (RFC 9051).
     pub old_name: Option<Mailbox<'a>>,
+    /// Other extended data items: the tag and the value as sent
+    /// (`tagged-ext-val`, literals inline), written back unchanged.
+    pub extensions: Vec<(Cow<'a, [u8]>, &'a [u8])>,
 }
 
 /// The result of an ESEARCH (RFC 4731).
@@ -336,10 +342,8 @@ pub enum Data<'a> {
     Status {
         /// The mailbox.
         mailbox: Mailbox<'a>,
-        /// Numeric items.
-        items: Vec<(StatusItem, u64)>,
-        /// `MAILBOXID (id)` (OBJECTID), written last.
-        mailbox_id: Option<&'a str>,
+        /// The items, in order.
+        items: Vec<StatusValue<'a>>,
     },
     /// `SEARCH n...` (IMAP4rev1) with optional `(MODSEQ n)`
     Search(Vec<u32>, Option<u64>),
@@ -389,6 +393,35 @@ pub enum Data<'a> {
     },
     /// `ID (params)` or `ID NIL`
     Id(Option<Vec<IdParam<'a>>>),
+    /// Untagged data this crate does not know (an extension, or the
+    /// reply to an `X` command): the name and the rest of the line as
+    /// sent, literals inline, without the space after the name.
+    Other {
+        /// The response name, an atom.
+        name: &'a str,
+        /// The rest, empty when nothing follows the name.
+        rest: &'a [u8],
+    },
+}
+
+/// One item of a STATUS response.
+///
+/// ```abnf
+/// status-att-val  = ("MESSAGES" SP number) / ("UIDNEXT" SP nz-number) /
+///                   ("UIDVALIDITY" SP nz-number) /
+///                   ("UNSEEN" SP number) / ("DELETED" SP number) /
+///                   ("SIZE" SP number64)
+/// status-att-val  =/ "APPENDLIMIT" SP (number / nil)      ; RFC 7889
+/// status-att-val  =/ "MAILBOXID" SP "(" objectid ")"      ; RFC 8474
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusValue<'a> {
+    /// A numeric item (every item but `MAILBOXID`).
+    Number(StatusItem, u64),
+    /// `APPENDLIMIT NIL`: this mailbox sets no limit.
+    NoAppendLimit,
+    /// `MAILBOXID (id)`
+    MailboxId(&'a str),
 }
 
 /// One FETCH data item.
@@ -800,31 +833,23 @@ fn encode_data(e: &mut Enc, d: &Data<'_>) {
             e.raw(b"LSUB ");
             encode_list_item(e, l);
         }
-        Data::Status {
-            mailbox,
-            items,
-            mailbox_id,
-        } => {
+        Data::Status { mailbox, items } => {
             e.raw(b"STATUS ");
             mailbox.encode(e);
-            e.raw(b" (");
-            for (i, (item, v)) in items.iter().enumerate() {
-                if i > 0 {
+            e.sp();
+            e.list(items, |e, v| match v {
+                StatusValue::Number(item, n) => {
+                    e.raw(item.name().as_bytes());
                     e.sp();
+                    e.num(*n);
                 }
-                e.raw(item.name().as_bytes());
-                e.sp();
-                e.num(*v);
-            }
-            if let Some(id) = mailbox_id {
-                if !items.is_empty() {
-                    e.sp();
+                StatusValue::NoAppendLimit => e.raw(b"APPENDLIMIT NIL"),
+                StatusValue::MailboxId(id) => {
+                    e.raw(b"MAILBOXID (");
+                    encode_atom(e, id);
+                    e.byte(b')');
                 }
-                e.raw(b"MAILBOXID (");
-                encode_atom(e, id);
-                e.byte(b')');
-            }
-            e.byte(b')');
+            });
         }
         Data::Search(ids, modseq) | Data::Sort(ids, modseq) => {
             e.raw(if matches!(d, Data::Search(..)) {
@@ -923,6 +948,13 @@ fn encode_data(e: &mut Enc, d: &Data<'_>) {
                 e.astring(r);
             }
         }
+        Data::Other { name, rest } => {
+            encode_atom(e, name);
+            if !rest.is_empty() {
+                e.sp();
+                e.raw(rest);
+            }
+        }
         Data::Id(None) => e.raw(b"ID NIL"),
         Data::Id(Some(params)) => {
             e.raw(b"ID ");
@@ -954,7 +986,7 @@ fn encode_list_item(e: &mut Enc, l: &ListItem<'_>) {
     encode_delim(e, l.delimiter);
     e.sp();
     l.mailbox.encode(e);
-    if l.child_info.is_empty() && l.old_name.is_none() {
+    if l.child_info.is_empty() && l.old_name.is_none() && l.extensions.is_empty() {
         return;
     }
     e.raw(b" (");
@@ -971,6 +1003,16 @@ fn encode_list_item(e: &mut Enc, l: &ListItem<'_>) {
         e.raw(b"\"OLDNAME\" (");
         old.encode(e);
         e.byte(b')');
+        first = false;
+    }
+    for (tag, value) in &l.extensions {
+        if !first {
+            e.sp();
+        }
+        e.string(tag);
+        e.sp();
+        e.raw(value);
+        first = false;
     }
     e.byte(b')');
 }
@@ -1205,6 +1247,11 @@ fn encode_body(e: &mut Enc, b: &BodyStructure<'_>, ext: bool) {
             for p in parts {
                 encode_body(e, p, ext);
             }
+            // `1*body`: an empty multipart, which the parser never
+            // returns, still goes out well-formed.
+            if parts.is_empty() {
+                e.raw(b"(\"text\" \"plain\" NIL NIL NIL \"7bit\" 0 0)");
+            }
             e.sp();
             e.string(subtype);
         }
@@ -1296,18 +1343,31 @@ pub fn frame_error_response<'a>(tag: Option<Tag<'a>>, err: &FrameError) -> Respo
     }
 }
 
-/// The reply a server sends for a command that failed to parse: BAD,
-/// with `[LIMIT]` for nesting too deep or a number too large, `[CANNOT]`
-/// for invalid UTF-8 or modified UTF-7, `[CLIENTBUG]` otherwise.
+/// The reply a server sends for a command that failed to parse.
+///
+/// A mailbox name that is not modified UTF-7, or a literal one that is
+/// not UTF-8, is well-formed but names no possible mailbox: `NO
+/// [CANNOT]` (RFC 5530). Everything else is a syntax error: `BAD
+/// [LIMIT]` for lists nested deeper than [`crate::MAX_DEPTH`], `BAD
+/// [CLIENTBUG]` otherwise (invalid UTF-8 in a quoted string, unknown
+/// command, a number out of range, ...).
 pub fn parse_error_response<'a>(tag: Option<Tag<'a>>, err: &ParseError) -> Response<'a> {
-    let code = match err.kind {
-        ParseErrorKind::TooDeep(_) | ParseErrorKind::NumberTooLarge(_) => Code::Limit,
-        ParseErrorKind::InvalidUtf8 | ParseErrorKind::InvalidUtf7(_) => Code::Cannot,
-        _ => Code::ClientBug,
+    let (kind, code) = match err.kind {
+        ParseErrorKind::TooDeep(_) => (StatusKind::Bad, Code::Limit),
+        ParseErrorKind::InvalidUtf7(_) | ParseErrorKind::MailboxNotUtf8 => {
+            (StatusKind::No, Code::Cannot)
+        }
+        _ => (StatusKind::Bad, Code::ClientBug),
     };
     let mut text = err.to_string();
-    text.truncate(200);
-    let status = Status::new(StatusKind::Bad, text).with_code(code);
+    if text.len() > 200 {
+        let mut cut = 200;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+    }
+    let status = Status::new(kind, text).with_code(code);
     match tag {
         Some(tag) => Response::Tagged { tag, status },
         None => Response::Untagged(status),
@@ -1319,6 +1379,17 @@ pub fn parse_error_response<'a>(tag: Option<Tag<'a>>, err: &ParseError) -> Respo
 
 /// Parses one framed response (CRLF included, literals inline).
 ///
+/// ```abnf
+/// response        = *(continue-req / response-data) response-done
+/// continue-req    = "+" SP (resp-text / base64) CRLF
+/// response-data   = "*" SP (resp-cond-state / resp-cond-bye /
+///                   mailbox-data / message-data / capability-data /
+///                   enable-data) CRLF
+/// response-tagged = tag SP resp-cond-state CRLF
+/// resp-cond-auth  = ("OK" / "PREAUTH") SP resp-text
+/// resp-cond-bye   = "BYE" SP resp-text
+/// ```
+///
 /// # Errors
 ///
 /// Returns where and why the response does not follow the grammar.
@@ -1329,7 +1400,17 @@ pub fn parse_error_response<'a>(tag: Option<Tag<'a>>, err: &ParseError) -> Respo
 /// assert_eq!(r, Response::Data(Data::Exists(23)));
 /// ```
 pub fn parse_response(input: &[u8]) -> Result<Response<'_>, ParseError> {
-    let mut c = Cur::new(input);
+    parse_response_with(input, ParseOptions::default())
+}
+
+/// [`parse_response`] with options: after the client enabled
+/// UTF8=ACCEPT or IMAP4rev2, mailbox names are read as plain UTF-8.
+///
+/// # Errors
+///
+/// As [`parse_response`].
+pub fn parse_response_with(input: &[u8], opts: ParseOptions) -> Result<Response<'_>, ParseError> {
+    let mut c = Cur::with_options(input, opts);
     let r = if c.eat(b'+') {
         let (code, text) = if c.eat(b' ') {
             parse_resp_text(&mut c)?
@@ -1367,6 +1448,11 @@ pub fn parse_response(input: &[u8]) -> Result<Response<'_>, ParseError> {
     Ok(r)
 }
 
+/// ```abnf
+/// resp-cond-state = ("OK" / "NO" / "BAD") SP resp-text
+/// resp-cond-auth  = ("OK" / "PREAUTH") SP resp-text
+/// resp-cond-bye   = "BYE" SP resp-text
+/// ```
 fn status_kind(c: &mut Cur<'_>) -> Option<StatusKind> {
     let at = c.p;
     let w = c.word();
@@ -1400,7 +1486,11 @@ fn sp_resp_text<'a>(c: &mut Cur<'a>) -> Result<RespText<'a>, ParseError> {
     parse_resp_text(c)
 }
 
-/// `resp-text = ["[" resp-text-code "]" SP] [text]`
+/// ```abnf
+/// resp-text       = ["[" resp-text-code "]" SP] [text]
+/// text            = 1*TEXT-CHAR
+/// TEXT-CHAR       = <any CHAR except CR and LF>
+/// ```
 fn parse_resp_text<'a>(c: &mut Cur<'a>) -> Result<RespText<'a>, ParseError> {
     let mut code = None;
     if c.eat(b'[') {
@@ -1425,40 +1515,68 @@ fn parse_resp_text<'a>(c: &mut Cur<'a>) -> Result<RespText<'a>, ParseError> {
     Ok((code, Cow::Borrowed(t)))
 }
 
+/// ```abnf
+/// resp-text-code  = "ALERT" /
+///                   "BADCHARSET" [SP "(" charset *(SP charset) ")" ] /
+///                   capability-data / "PARSE" /
+///                   "PERMANENTFLAGS" SP "(" [flag-perm *(SP flag-perm)] ")" /
+///                   "READ-ONLY" / "READ-WRITE" / "TRYCREATE" /
+///                   "UIDNEXT" SP nz-number / "UIDVALIDITY" SP nz-number /
+///                   resp-code-apnd / resp-code-copy / "UIDNOTSTICKY" /
+///                   "UNAVAILABLE" / "AUTHENTICATIONFAILED" /
+///                   "AUTHORIZATIONFAILED" / "EXPIRED" /
+///                   "PRIVACYREQUIRED" / "CONTACTADMIN" / "NOPERM" /
+///                   "INUSE" / "EXPUNGEISSUED" / "CORRUPTION" /
+///                   "SERVERBUG" / "CLIENTBUG" / "CANNOT" /
+///                   "LIMIT" / "OVERQUOTA" / "ALREADYEXISTS" /
+///                   "NONEXISTENT" / "NOTSAVED" / "HASCHILDREN" /
+///                   "CLOSED" / "UNKNOWN-CTE" /
+///                   atom [SP 1*<any TEXT-CHAR except "]">]
+/// resp-code-apnd  = "APPENDUID" SP nz-number SP append-uid
+/// resp-code-copy  = "COPYUID" SP nz-number SP uid-set SP uid-set
+/// resp-text-code  =/ "UNSEEN" SP nz-number              ; RFC 3501
+/// resp-text-code  =/ "HIGHESTMODSEQ" SP mod-sequence-value /
+///                   "NOMODSEQ" / "MODIFIED" SP sequence-set
+///                                                       ; RFC 7162
+/// resp-text-code  =/ "MAILBOXID" SP "(" objectid ")"    ; RFC 8474
+/// resp-text-code  =/ "USEATTR"                          ; RFC 6154
+/// resp-text-code  =/ "TOOBIG"                           ; RFC 7888
+/// ```
 fn parse_code<'a>(c: &mut Cur<'a>) -> Result<Code<'a>, ParseError> {
     let at = c.p;
     let name = c.atom_until_bracket()?;
-    if let Some(code) = simple_code(name.as_bytes()) {
+    let mut buf: KwBuf = [0; 24];
+    let n = upper(name.as_bytes(), &mut buf);
+    if let Some(code) = simple_code(ascii(&buf[..n])) {
         return Ok(code);
     }
-    let up = name.to_ascii_uppercase();
-    Ok(match up.as_str() {
-        "BADCHARSET" => {
+    Ok(match &buf[..n] {
+        b"BADCHARSET" => {
             if c.eat(b' ') {
                 Code::BadCharset(c.list(false, |c| c.astring())?)
             } else {
                 Code::BadCharset(Vec::new())
             }
         }
-        "CAPABILITY" => {
+        b"CAPABILITY" => {
             let mut caps = Vec::new();
             while c.eat(b' ') {
                 caps.push(c.atom_until_bracket()?);
             }
             Code::Capability(caps)
         }
-        "PERMANENTFLAGS" => {
+        b"PERMANENTFLAGS" => {
             c.sp()?;
             Code::PermanentFlags(parse_flag_list(c)?)
         }
-        "UIDNEXT" => Code::UidNext(sp_nz(c)?),
-        "UIDVALIDITY" => Code::UidValidity(sp_nz(c)?),
-        "UNSEEN" => Code::Unseen(sp_nz(c)?),
-        "HIGHESTMODSEQ" => {
+        b"UIDNEXT" => Code::UidNext(sp_nz(c)?),
+        b"UIDVALIDITY" => Code::UidValidity(sp_nz(c)?),
+        b"UNSEEN" => Code::Unseen(sp_nz(c)?),
+        b"HIGHESTMODSEQ" => {
             c.sp()?;
             Code::HighestModSeq(c.number64()?)
         }
-        "APPENDUID" => {
+        b"APPENDUID" => {
             let validity = sp_nz(c)?;
             c.sp()?;
             Code::AppendUid {
@@ -1466,7 +1584,7 @@ fn parse_code<'a>(c: &mut Cur<'a>) -> Result<Code<'a>, ParseError> {
                 uids: SequenceSet::parse(c)?,
             }
         }
-        "COPYUID" => {
+        b"COPYUID" => {
             let validity = sp_nz(c)?;
             c.sp()?;
             let source = SequenceSet::parse(c)?;
@@ -1477,11 +1595,11 @@ fn parse_code<'a>(c: &mut Cur<'a>) -> Result<Code<'a>, ParseError> {
                 dest: SequenceSet::parse(c)?,
             }
         }
-        "MODIFIED" => {
+        b"MODIFIED" => {
             c.sp()?;
             Code::Modified(SequenceSet::parse(c)?)
         }
-        "MAILBOXID" => {
+        b"MAILBOXID" => {
             c.sp()?;
             c.expect(b'(', "opening parenthesis")?;
             let id = c.atom()?;
@@ -1519,6 +1637,12 @@ impl<'a> Cur<'a> {
     }
 }
 
+/// ```abnf
+/// capability-data = "CAPABILITY" *(SP capability) SP "IMAP4rev2"
+///                   *(SP capability)
+/// enable-data     = "ENABLED" *(SP capability)
+/// capability      = ("AUTH=" auth-type) / atom
+/// ```
 fn parse_caps<'a>(c: &mut Cur<'a>) -> Result<Vec<&'a str>, ParseError> {
     let mut caps = Vec::new();
     while c.eat(b' ') {
@@ -1527,6 +1651,34 @@ fn parse_caps<'a>(c: &mut Cur<'a>) -> Result<Vec<&'a str>, ParseError> {
     Ok(caps)
 }
 
+/// Untagged data after `* `.
+///
+/// ```abnf
+/// mailbox-data    = "FLAGS" SP flag-list / "LIST" SP mailbox-list /
+///                   esearch-response /
+///                   "STATUS" SP mailbox SP "(" [status-att-list] ")" /
+///                   number SP "EXISTS" / namespace-response
+/// mailbox-data    =/ "SEARCH" *(SP nz-number) [SP search-sort-mod-seq]
+///                   / "LSUB" SP mailbox-list / number SP "RECENT"
+///                                                       ; RFC 3501
+/// mailbox-data    =/ "SORT" *(SP nz-number) [SP search-sort-mod-seq] /
+///                   "THREAD" [SP 1*thread-list]         ; RFC 5256
+/// search-sort-mod-seq = "(" "MODSEQ" SP mod-sequence-value ")"
+/// message-data    = nz-number SP ("EXPUNGE" / ("FETCH" SP msg-att))
+/// expunged-resp   = "VANISHED" [SP "(EARLIER)"] SP known-uids
+///                                                       ; RFC 7162
+/// namespace-response = "NAMESPACE" SP namespace SP namespace SP
+///                   namespace
+/// namespace       = nil / "(" 1*namespace-descr ")"
+/// namespace-descr = "(" string SP (DQUOTE QUOTED-CHAR DQUOTE / nil)
+///                   [namespace-response-extensions] ")"
+/// quota-response  = "QUOTA" SP quota-root-name SP quota-list
+/// quota-list      = "(" quota-resource *(SP quota-resource) ")"
+/// quota-resource  = resource-name SP resource-usage SP resource-limit
+/// quotaroot-response = "QUOTAROOT" SP mailbox *(SP quota-root-name)
+///                                                       ; RFC 9208
+/// id-response     = "ID" SP id-params-list              ; RFC 2971
+/// ```
 fn parse_data<'a>(c: &mut Cur<'a>) -> Result<Data<'a>, ParseError> {
     if c.peek().is_some_and(|b| b.is_ascii_digit()) {
         let n = c.number()?;
@@ -1551,8 +1703,10 @@ fn parse_data<'a>(c: &mut Cur<'a>) -> Result<Data<'a>, ParseError> {
     }
     let at = c.p;
     let w = c.word();
-    let up = w.to_ascii_uppercase();
-    Ok(match up.as_slice() {
+    let mut buf: KwBuf = [0; 24];
+    let n = upper(w, &mut buf);
+    let up = &buf[..n];
+    Ok(match up {
         b"CAPABILITY" => Data::Capability(parse_caps(c)?),
         b"ENABLED" => Data::Enabled(parse_caps(c)?),
         b"LIST" => {
@@ -1567,22 +1721,9 @@ fn parse_data<'a>(c: &mut Cur<'a>) -> Result<Data<'a>, ParseError> {
             c.sp()?;
             let mailbox = Mailbox::parse(c)?;
             c.sp()?;
-            let mut items = Vec::new();
-            let mut mailbox_id = None;
-            c.list(true, |c| {
-                if c.eat_kw(b"MAILBOXID (") {
-                    mailbox_id = Some(c.atom()?);
-                    return c.expect(b')', "closing parenthesis");
-                }
-                let item = StatusItem::parse(c)?;
-                c.sp()?;
-                items.push((item, c.number64()?));
-                Ok(())
-            })?;
             Data::Status {
                 mailbox,
-                items,
-                mailbox_id,
+                items: c.list(true, parse_status_value)?,
             }
         }
         b"SEARCH" | b"SORT" => {
@@ -1686,7 +1827,36 @@ fn parse_data<'a>(c: &mut Cur<'a>) -> Result<Data<'a>, ParseError> {
                 })?))
             }
         }
+        _ if !w.is_empty() => {
+            c.p = at;
+            let name = c.atom()?;
+            let rest = if c.eat(b' ') {
+                let end = c.b.len().saturating_sub(2).max(c.p);
+                let r = &c.b[c.p..end];
+                c.p = end;
+                r
+            } else {
+                &[]
+            };
+            Data::Other { name, rest }
+        }
         _ => return Err(unknown(at, w)),
+    })
+}
+
+/// See [`StatusValue`] for the rule.
+fn parse_status_value<'a>(c: &mut Cur<'a>) -> Result<StatusValue<'a>, ParseError> {
+    let item = StatusItem::parse(c)?;
+    c.sp()?;
+    Ok(match item {
+        StatusItem::MailboxId => {
+            c.expect(b'(', "opening parenthesis")?;
+            let id = c.atom()?;
+            c.expect(b')', "closing parenthesis")?;
+            StatusValue::MailboxId(id)
+        }
+        StatusItem::AppendLimit if c.nil() => StatusValue::NoAppendLimit,
+        _ => StatusValue::Number(item, c.number64()?),
     })
 }
 
@@ -1697,6 +1867,9 @@ fn unknown(at: usize, w: &[u8]) -> ParseError {
     }
 }
 
+/// ```abnf
+/// delimiter       = DQUOTE QUOTED-CHAR DQUOTE / nil
+/// ```
 fn parse_delim(c: &mut Cur<'_>) -> Result<Option<char>, ParseError> {
     if c.nil() {
         return Ok(None);
@@ -1717,6 +1890,19 @@ fn parse_delim(c: &mut Cur<'_>) -> Result<Option<char>, ParseError> {
     }
 }
 
+/// ```abnf
+/// mailbox-list    = "(" [mbx-list-flags] ")" SP
+///                   (DQUOTE QUOTED-CHAR DQUOTE / nil) SP mailbox
+///                   [SP mbox-list-extended]
+/// mbx-list-flags  = *(mbx-list-oflag SP) mbx-list-sflag
+///                   *(SP mbx-list-oflag) /
+///                   mbx-list-oflag *(SP mbx-list-oflag)
+/// mbox-list-extended = "(" [mbox-list-extended-item
+///                   *(SP mbox-list-extended-item)] ")"
+/// mbox-list-extended-item = mbox-list-extended-item-tag SP
+///                   tagged-ext-val
+/// mbox-list-extended-item-tag = astring
+/// ```
 fn parse_list_item<'a>(c: &mut Cur<'a>) -> Result<ListItem<'a>, ParseError> {
     let attributes = c.list(true, |c| {
         c.expect(b'\\', "backslash of mailbox attribute")?;
@@ -1732,12 +1918,12 @@ fn parse_list_item<'a>(c: &mut Cur<'a>) -> Result<ListItem<'a>, ParseError> {
         mailbox,
         child_info: vec![],
         old_name: None,
+        extensions: vec![],
     };
     if c.eat(b' ') {
         c.expect(b'(', "extended list data")?;
         c.enter()?;
-        loop {
-            let at = c.p;
+        while !c.eat(b')') {
             let tag = c.astring()?;
             c.sp()?;
             if tag.eq_ignore_ascii_case(b"CHILDINFO") {
@@ -1747,18 +1933,54 @@ fn parse_list_item<'a>(c: &mut Cur<'a>) -> Result<ListItem<'a>, ParseError> {
                 item.old_name = Some(Mailbox::parse(c)?);
                 c.expect(b')', "closing parenthesis")?;
             } else {
-                return Err(unknown(at, &tag));
+                let start = c.p;
+                skip_tagged_ext_val(c)?;
+                item.extensions.push((tag, &c.b[start..c.p]));
             }
-            if c.eat(b')') {
-                break;
+            if c.peek() != Some(b')') {
+                c.sp()?;
             }
-            c.sp()?;
         }
         c.leave();
     }
     Ok(item)
 }
 
+/// Skips one extension value (RFC 4466).
+///
+/// ```abnf
+/// tagged-ext-val  = tagged-ext-simple / "(" [tagged-ext-comp] ")"
+/// tagged-ext-simple = sequence-set / number / number64
+/// tagged-ext-comp = astring / tagged-ext-comp *(SP tagged-ext-comp) /
+///                   "(" tagged-ext-comp ")"
+/// ```
+fn skip_tagged_ext_val(c: &mut Cur<'_>) -> Result<(), ParseError> {
+    // One astring or parenthesized list; `list` handles the spaces.
+    fn comp(c: &mut Cur<'_>) -> Result<(), ParseError> {
+        if c.peek() == Some(b'(') {
+            c.list(true, comp).map(|_| ())
+        } else {
+            c.astring().map(|_| ())
+        }
+    }
+    match c.peek() {
+        Some(b'(') => c.list(true, comp).map(|_| ()),
+        Some(b'0'..=b'9' | b'*' | b'$') => {
+            c.take_while(|b| b.is_ascii_digit() || b":,*$".contains(&b));
+            Ok(())
+        }
+        _ => Err(c.expected("extension value")),
+    }
+}
+
+/// ```abnf
+/// esearch-response = "ESEARCH" [search-correlator] [SP "UID"]
+///                   *(SP search-return-data)
+/// search-correlator = SP "(" "TAG" SP tag-string ")"
+/// search-return-data = "MIN" SP nz-number / "MAX" SP nz-number /
+///                   "ALL" SP sequence-set / "COUNT" SP number /
+///                   "MODSEQ" SP mod-sequence-value
+/// ```
 fn parse_esearch<'a>(c: &mut Cur<'a>) -> Result<ESearch<'a>, ParseError> {
     let mut s = ESearch::default();
     if c.eat_kw(b" (TAG ") {
@@ -1787,6 +2009,11 @@ fn parse_esearch<'a>(c: &mut Cur<'a>) -> Result<ESearch<'a>, ParseError> {
     Ok(s)
 }
 
+/// ```abnf
+/// thread-list     = "(" (thread-members / thread-nested) ")"
+/// thread-members  = nz-number *(SP nz-number) [SP thread-nested]
+/// thread-nested   = 2*thread-list
+/// ```
 fn parse_thread(c: &mut Cur<'_>) -> Result<Thread, ParseError> {
     c.expect(b'(', "opening parenthesis of thread")?;
     c.enter()?;
@@ -1808,6 +2035,9 @@ fn parse_thread(c: &mut Cur<'_>) -> Result<Thread, ParseError> {
     Ok(t)
 }
 
+/// ```abnf
+/// msg-att-static  =/ "BODY" section ["<" number ">"] SP nstring
+/// ```
 fn parse_partial_origin(c: &mut Cur<'_>) -> Result<Option<u64>, ParseError> {
     if !c.eat(b'<') {
         return Ok(None);
@@ -1817,7 +2047,9 @@ fn parse_partial_origin(c: &mut Cur<'_>) -> Result<Option<u64>, ParseError> {
     Ok(Some(n))
 }
 
-/// `nstring / literal8`
+/// ```abnf
+/// msg-att-static  =/ "BINARY" section-binary SP (nstring / literal8)
+/// ```
 fn parse_payload<'a>(c: &mut Cur<'a>) -> Result<Option<Cow<'a, [u8]>>, ParseError> {
     if c.peek() == Some(b'~') {
         return Ok(Some(Cow::Borrowed(c.literal()?.0)));
@@ -1825,11 +2057,35 @@ fn parse_payload<'a>(c: &mut Cur<'a>) -> Result<Option<Cow<'a, [u8]>>, ParseErro
     c.nstring()
 }
 
+/// ```abnf
+/// msg-att         = "(" (msg-att-dynamic / msg-att-static)
+///                   *(SP (msg-att-dynamic / msg-att-static)) ")"
+/// msg-att-dynamic = "FLAGS" SP "(" [flag-fetch *(SP flag-fetch)] ")"
+/// msg-att-static  = "ENVELOPE" SP envelope /
+///                   "INTERNALDATE" SP date-time /
+///                   "RFC822.SIZE" SP number64 /
+///                   "BODY" ["STRUCTURE"] SP body /
+///                   "BODY" section ["<" number ">"] SP nstring /
+///                   "BINARY" section-binary SP (nstring / literal8) /
+///                   "BINARY.SIZE" section-binary SP number /
+///                   "UID" SP uniqueid
+/// msg-att-static  =/ "RFC822" ["." ("HEADER" / "TEXT")] SP nstring
+///                                                       ; RFC 3501
+/// msg-att-dynamic =/ "MODSEQ" SP "(" permsg-modsequence ")"
+///                                                       ; RFC 7162
+/// msg-att-static  =/ "EMAILID" SP "(" objectid ")" /
+///                   "THREADID" SP ( "(" objectid ")" / nil )
+///                                                       ; RFC 8474
+/// msg-att-static  =/ "SAVEDATE" SP (date-time / nil)    ; RFC 8514
+/// msg-att-static  =/ "PREVIEW" SP nstring               ; RFC 8970
+/// ```
 fn parse_fetch_value<'a>(c: &mut Cur<'a>) -> Result<FetchValue<'a>, ParseError> {
     let at = c.p;
     let w = c.word();
-    let up = w.to_ascii_uppercase();
-    Ok(match up.as_slice() {
+    let mut buf: KwBuf = [0; 24];
+    let n = upper(w, &mut buf);
+    let up = &buf[..n];
+    Ok(match up {
         b"FLAGS" => {
             c.sp()?;
             FetchValue::Flags(parse_flag_list(c)?)
@@ -1931,6 +2187,15 @@ fn parse_fetch_value<'a>(c: &mut Cur<'a>) -> Result<FetchValue<'a>, ParseError> 
     })
 }
 
+/// ```abnf
+/// env-from        = "(" 1*address ")" / nil
+/// address         = "(" addr-name SP addr-adl SP addr-mailbox SP
+///                   addr-host ")"
+/// addr-name       = nstring
+/// addr-adl        = nstring
+/// addr-mailbox    = nstring
+/// addr-host       = nstring
+/// ```
 fn parse_addresses<'a>(c: &mut Cur<'a>) -> Result<Vec<Address<'a>>, ParseError> {
     if c.nil() {
         return Ok(Vec::new());
@@ -1964,6 +2229,15 @@ fn parse_addresses<'a>(c: &mut Cur<'a>) -> Result<Vec<Address<'a>>, ParseError> 
     Ok(v)
 }
 
+/// ```abnf
+/// envelope        = "(" env-date SP env-subject SP env-from SP
+///                   env-sender SP env-reply-to SP env-to SP env-cc SP
+///                   env-bcc SP env-in-reply-to SP env-message-id ")"
+/// env-date        = nstring
+/// env-subject     = nstring
+/// env-in-reply-to = nstring
+/// env-message-id  = nstring
+/// ```
 fn parse_envelope<'a>(c: &mut Cur<'a>) -> Result<Envelope<'a>, ParseError> {
     c.expect(b'(', "envelope")?;
     c.enter()?;
@@ -1996,6 +2270,9 @@ fn parse_envelope<'a>(c: &mut Cur<'a>) -> Result<Envelope<'a>, ParseError> {
     })
 }
 
+/// ```abnf
+/// body-fld-param  = "(" string SP string *(SP string SP string) ")" / nil
+/// ```
 fn parse_params<'a>(c: &mut Cur<'a>) -> Result<Vec<Param<'a>>, ParseError> {
     if c.nil() {
         return Ok(Vec::new());
@@ -2007,7 +2284,12 @@ fn parse_params<'a>(c: &mut Cur<'a>) -> Result<Vec<Param<'a>>, ParseError> {
     })
 }
 
-/// Skips one `body-extension` (nested lists bounded by the depth limit).
+/// Skips one extension (nested lists bounded by the depth limit).
+///
+/// ```abnf
+/// body-extension  = nstring / number64 /
+///                   "(" body-extension *(SP body-extension) ")"
+/// ```
 fn skip_body_extension(c: &mut Cur<'_>) -> Result<(), ParseError> {
     match c.peek() {
         Some(b'(') => c.list(false, skip_body_extension).map(|_| ()),
@@ -2016,6 +2298,25 @@ fn skip_body_extension(c: &mut Cur<'_>) -> Result<(), ParseError> {
     }
 }
 
+/// ```abnf
+/// body            = "(" (body-type-1part / body-type-mpart) ")"
+/// body-type-1part = (body-type-basic / body-type-msg / body-type-text)
+///                   [SP body-ext-1part]
+/// body-type-basic = media-basic SP body-fields
+/// body-type-msg   = media-message SP body-fields SP envelope
+///                   SP body SP body-fld-lines
+/// body-type-text  = media-text SP body-fields SP body-fld-lines
+/// body-type-mpart = 1*body SP media-subtype [SP body-ext-mpart]
+/// body-fields     = body-fld-param SP body-fld-id SP body-fld-desc SP
+///                   body-fld-enc SP body-fld-octets
+/// body-ext-1part  = body-fld-md5 [SP body-fld-dsp [SP body-fld-lang
+///                   [SP body-fld-loc *(SP body-extension)]]]
+/// body-ext-mpart  = body-fld-param [SP body-fld-dsp [SP body-fld-lang
+///                   [SP body-fld-loc *(SP body-extension)]]]
+/// body-fld-dsp    = "(" string SP body-fld-param ")" / nil
+/// body-fld-lang   = nstring / "(" string *(SP string) ")"
+/// body-fld-loc    = nstring
+/// ```
 fn parse_body<'a>(c: &mut Cur<'a>) -> Result<BodyStructure<'a>, ParseError> {
     c.expect(b'(', "body structure")?;
     c.enter()?;

@@ -22,10 +22,15 @@
 //! assert_eq!(srv.session().state(), State::Authenticated);
 //! ```
 
-use crate::command::{CommandBody, is_idle_done, parse_auth_line, parse_command, tag_of};
+use std::fmt;
+
+use crate::command::{
+    CommandBody, FetchItems, SelectParam, is_idle_done, parse_auth_line, parse_command_with, tag_of,
+};
 use crate::frame::{Event, Framer, FramerConfig};
+use crate::lex::ParseOptions;
 use crate::response::{
-    Response, ResponseOptions, Status, StatusKind, frame_error_response, parse_error_response,
+    Code, Response, ResponseOptions, Status, StatusKind, frame_error_response, parse_error_response,
 };
 use crate::types::Tag;
 
@@ -45,6 +50,17 @@ pub enum State {
     Logout,
 }
 
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            State::NotAuthenticated => "not authenticated",
+            State::Authenticated => "authenticated",
+            State::Selected { .. } => "selected",
+            State::Logout => "logout",
+        })
+    }
+}
+
 /// What the server reads next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -55,12 +71,58 @@ enum Mode {
     Auth,
 }
 
+/// Why a well-formed command is refused in the current state: the
+/// status to send in the tagged reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// `BAD` when the command is not valid now, `NO` when it is valid
+    /// but cannot be carried out (a write in a read-only mailbox).
+    pub kind: StatusKind,
+    /// A response code, when one fits.
+    pub code: Option<Code<'static>>,
+    /// The text of the reply.
+    pub text: String,
+}
+
+impl Refusal {
+    fn bad(text: String) -> Self {
+        Refusal {
+            kind: StatusKind::Bad,
+            code: None,
+            text,
+        }
+    }
+
+    /// The tagged reply for the command tagged `tag`.
+    pub fn response<'a>(&self, tag: Tag<'a>) -> Response<'a> {
+        Response::Tagged {
+            tag,
+            status: Status {
+                kind: self.kind,
+                code: self.code.clone(),
+                text: self.text.clone().into(),
+            },
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
 /// The state of one IMAP connection, server side.
 #[derive(Debug, Clone)]
 pub struct Session {
     state: State,
     mode: Mode,
     utf8: bool,
+    rev2: bool,
+    condstore: bool,
+    qresync: bool,
     tls: bool,
 }
 
@@ -77,6 +139,9 @@ impl Session {
             state: State::NotAuthenticated,
             mode: Mode::Commands,
             utf8: false,
+            rev2: false,
+            condstore: false,
+            qresync: false,
             tls: false,
         }
     }
@@ -94,9 +159,33 @@ impl Session {
         self.state
     }
 
-    /// Whether the client enabled UTF8=ACCEPT.
+    /// Whether the client enabled UTF8=ACCEPT or IMAP4rev2: mailbox
+    /// names and quoted strings are UTF-8 both ways.
     pub fn utf8(&self) -> bool {
         self.utf8
+    }
+
+    /// Whether the client enabled IMAP4rev2 (no `RECENT`, ESEARCH
+    /// replies, and so on: the server's choice of responses).
+    pub fn imap4rev2(&self) -> bool {
+        self.rev2
+    }
+
+    /// Whether CONDSTORE is on: enabled, implied by QRESYNC, or turned
+    /// on by a CONDSTORE-enabling command (RFC 7162 section 3.1). The
+    /// server then sends MODSEQ with every FETCH of flags.
+    pub fn condstore(&self) -> bool {
+        self.condstore
+    }
+
+    /// Whether the client enabled QRESYNC.
+    pub fn qresync(&self) -> bool {
+        self.qresync
+    }
+
+    /// Whether STARTTLS completed.
+    pub fn tls(&self) -> bool {
+        self.tls
     }
 
     /// Encoder options matching what the client enabled.
@@ -104,20 +193,43 @@ impl Session {
         ResponseOptions { utf8: self.utf8 }
     }
 
-    /// Whether `cmd` may be issued in the current state. `Err` holds the
-    /// text of the BAD reply.
+    /// Parser options matching what the client enabled.
+    pub fn parse_options(&self) -> ParseOptions {
+        ParseOptions { utf8: self.utf8 }
+    }
+
+    /// Whether `cmd` may be issued now, by the state rules of RFC 9051
+    /// and of the extensions:
+    ///
+    /// - each command only in its states; ENABLE only in the
+    ///   authenticated state (RFC 5161); nothing after LOGOUT;
+    /// - STORE, EXPUNGE, UID EXPUNGE and MOVE in a read-only mailbox:
+    ///   `NO`;
+    /// - SELECT/EXAMINE with QRESYNC before ENABLE QRESYNC, and FETCH
+    ///   with VANISHED other than in UID FETCH with CHANGEDSINCE after
+    ///   ENABLE QRESYNC: `BAD` (RFC 7162 sections 3.2.5 and 3.2.6);
+    /// - after ENABLE UTF8=ACCEPT, SEARCH with CHARSET and SORT/THREAD
+    ///   with a charset other than UTF-8: `BAD` (RFC 6855 section 3 and
+    ///   its erratum 4029).
     ///
     /// # Errors
     ///
-    /// Names the command and state when the command is not allowed.
-    pub fn check(&self, cmd: &CommandBody<'_>) -> Result<(), String> {
+    /// The reply to send instead of carrying the command out.
+    pub fn check(&self, cmd: &CommandBody<'_>) -> Result<(), Refusal> {
         use CommandBody as C;
+        if self.state == State::Logout {
+            return Err(Refusal::bad(format!(
+                "{} not allowed: the connection is closing",
+                cmd.name()
+            )));
+        }
+        let auth = matches!(self.state, State::Authenticated | State::Selected { .. });
         let ok = match cmd {
-            C::Capability | C::Noop | C::Logout | C::Id(_) => true,
+            C::Capability | C::Noop | C::Logout | C::Id(_) | C::X { .. } => true,
             C::StartTls => self.state == State::NotAuthenticated && !self.tls,
             C::Authenticate { .. } | C::Login { .. } => self.state == State::NotAuthenticated,
-            C::Enable(_)
-            | C::Select(..)
+            C::Enable(_) => self.state == State::Authenticated,
+            C::Select(..)
             | C::Examine(..)
             | C::Create(..)
             | C::Delete(_)
@@ -132,9 +244,7 @@ impl Session {
             | C::Idle
             | C::GetQuota(_)
             | C::GetQuotaRoot(_)
-            | C::SetQuota(..) => {
-                matches!(self.state, State::Authenticated | State::Selected { .. })
-            }
+            | C::SetQuota(..) => auth,
             C::Check
             | C::Close
             | C::Unselect
@@ -147,20 +257,100 @@ impl Session {
             | C::Sort { .. }
             | C::Thread { .. } => matches!(self.state, State::Selected { .. }),
         };
-        // Writes in a read-only mailbox are refused up front.
+        if !ok {
+            let why = if matches!(cmd, C::StartTls) && self.tls {
+                "TLS is already active".to_string()
+            } else {
+                format!("state {}", self.state)
+            };
+            return Err(Refusal::bad(format!("{} not allowed in {why}", cmd.name())));
+        }
+        // Writes in a read-only mailbox are valid commands that fail.
         let writes = matches!(cmd, C::Expunge(_) | C::Store { .. } | C::Move { .. });
-        if ok && writes && self.state == (State::Selected { read_only: true }) {
-            return Err(format!("{} not allowed: mailbox is read-only", cmd.name()));
+        if writes && self.state == (State::Selected { read_only: true }) {
+            return Err(Refusal {
+                kind: StatusKind::No,
+                code: None,
+                text: format!("{} not allowed: mailbox is read-only", cmd.name()),
+            });
         }
-        if ok {
-            Ok(())
-        } else {
-            Err(format!(
-                "{} not allowed in state {:?}",
-                cmd.name(),
-                self.state
-            ))
+        self.check_extensions(cmd)
+    }
+
+    fn check_extensions(&self, cmd: &CommandBody<'_>) -> Result<(), Refusal> {
+        use CommandBody as C;
+        match cmd {
+            C::Select(_, params) | C::Examine(_, params)
+                if !self.qresync
+                    && params
+                        .iter()
+                        .any(|p| matches!(p, SelectParam::QResync { .. })) =>
+            {
+                Err(Refusal::bad(
+                    "QRESYNC parameter before ENABLE QRESYNC".into(),
+                ))
+            }
+            C::Fetch { uid, modifiers, .. } if modifiers.vanished => {
+                if !self.qresync {
+                    Err(Refusal::bad("VANISHED before ENABLE QRESYNC".into()))
+                } else if !*uid || modifiers.changed_since.is_none() {
+                    Err(Refusal::bad(
+                        "VANISHED needs UID FETCH with CHANGEDSINCE".into(),
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            C::Search { search, .. } if self.utf8 && search.charset.is_some() => Err(Refusal::bad(
+                "SEARCH CHARSET not allowed after ENABLE UTF8=ACCEPT".into(),
+            )),
+            C::Sort { search, .. } | C::Thread { search, .. }
+                if self.utf8
+                    && !search
+                        .charset
+                        .as_deref()
+                        .is_some_and(|c| c.eq_ignore_ascii_case(b"UTF-8")) =>
+            {
+                Err(Refusal::bad(format!(
+                    "{} charset must be UTF-8 after ENABLE UTF8=ACCEPT",
+                    cmd.name()
+                )))
+            }
+            _ => Ok(()),
         }
+    }
+
+    /// Records that the server accepted `cmd` (it passed
+    /// [`Session::check`]): enters the IDLE or AUTHENTICATE input mode
+    /// and turns CONDSTORE on for a CONDSTORE-enabling command
+    /// (`SELECT (CONDSTORE)`, FETCH of MODSEQ or with CHANGEDSINCE,
+    /// STORE with UNCHANGEDSINCE, SEARCH MODSEQ). [`Server`] calls it.
+    pub fn started(&mut self, cmd: &CommandBody<'_>) {
+        use CommandBody as C;
+        match cmd {
+            C::Idle => self.mode = Mode::Idle,
+            C::Authenticate { .. } => self.mode = Mode::Auth,
+            _ => {}
+        }
+        let condstore = match cmd {
+            C::Select(_, p) | C::Examine(_, p) => {
+                p.iter().any(|p| matches!(p, SelectParam::CondStore))
+            }
+            C::Fetch {
+                items, modifiers, ..
+            } => {
+                modifiers.changed_since.is_some()
+                    || matches!(items, FetchItems::Attrs { attrs, .. }
+                        if attrs.contains(&crate::command::FetchAttr::ModSeq))
+            }
+            C::Store {
+                unchanged_since, ..
+            } => unchanged_since.is_some(),
+            C::Search { search, .. } => search.keys.iter().any(has_modseq),
+            C::Sort { search, .. } | C::Thread { search, .. } => search.keys.iter().any(has_modseq),
+            _ => false,
+        };
+        self.condstore |= condstore;
     }
 
     /// Records how the command called `name` (as
@@ -183,14 +373,39 @@ impl Session {
         };
     }
 
-    /// Records that ENABLE turned on UTF8=ACCEPT (or IMAP4rev2).
-    pub fn enable_utf8(&mut self) {
-        self.utf8 = true;
+    /// Records that the server's ENABLE reply listed `capability` in
+    /// `* ENABLED` (RFC 5161). UTF8=ACCEPT and IMAP4rev2 switch mailbox
+    /// names and quoted strings to UTF-8; QRESYNC implies CONDSTORE.
+    /// Capabilities this crate has no rules for are ignored.
+    pub fn enabled(&mut self, capability: &str) {
+        let is = |c: &str| capability.eq_ignore_ascii_case(c);
+        if is("UTF8=ACCEPT") {
+            self.utf8 = true;
+        } else if is("IMAP4rev2") {
+            self.rev2 = true;
+            self.utf8 = true;
+        } else if is("CONDSTORE") {
+            self.condstore = true;
+        } else if is("QRESYNC") {
+            self.qresync = true;
+            self.condstore = true;
+        }
     }
 
     /// The server ends the connection (BYE, timeout).
     pub fn close(&mut self) {
         self.state = State::Logout;
+    }
+}
+
+fn has_modseq(k: &crate::command::SearchKey<'_>) -> bool {
+    use crate::command::SearchKey as K;
+    match k {
+        K::ModSeq(..) => true,
+        K::Not(k) => has_modseq(k),
+        K::Or(a, b) => has_modseq(a) || has_modseq(b),
+        K::And(v) => v.iter().any(has_modseq),
+        _ => false,
     }
 }
 
@@ -225,7 +440,8 @@ impl Default for Server {
 }
 
 impl Server {
-    /// A server connection with default limits.
+    /// A server connection with default limits (LITERAL-: see
+    /// [`FramerConfig::SERVER`]).
     pub fn new() -> Self {
         Self::with_config(FramerConfig::SERVER)
     }
@@ -256,19 +472,27 @@ impl Server {
         self.framer.feed(data);
     }
 
-    /// The framer, for example to take buffered bytes at STARTTLS.
+    /// The framer.
     pub fn framer_mut(&mut self) -> &mut Framer {
         &mut self.framer
     }
 
-    /// Shorthand for [`Session::complete`].
+    /// Shorthand for [`Session::complete`]. After a successful
+    /// STARTTLS it also throws away whatever the client sent after the
+    /// command and before the TLS handshake: those plaintext bytes must
+    /// not be read as commands of the protected session (the STARTTLS
+    /// command injection attack).
     pub fn complete(&mut self, name: &str, ok: bool) {
         self.session.complete(name, ok);
+        if name == "STARTTLS" && ok {
+            drop(self.framer.take_buffered());
+        }
     }
 
     /// The next input, or `None` when more bytes are needed.
     pub fn poll(&mut self) -> Option<Input<'_>> {
         let opts = self.session.response_options();
+        let popts = self.session.parse_options();
         let session = &mut self.session;
         let ev = self.framer.poll()?;
         let bytes = match ev {
@@ -302,24 +526,15 @@ impl Server {
                     Some(Input::Reply(parse_error_response(None, &e).encode(opts)))
                 }
             },
-            Mode::Commands => match parse_command(bytes) {
+            Mode::Commands => match parse_command_with(bytes, popts) {
                 Err(e) => Some(Input::Reply(
                     parse_error_response(tag_of(bytes), &e).encode(opts),
                 )),
                 Ok(cmd) => {
-                    if let Err(text) = session.check(&cmd.body) {
-                        let status = Status::new(StatusKind::Bad, text);
-                        let r = Response::Tagged {
-                            tag: cmd.tag,
-                            status,
-                        };
-                        return Some(Input::Reply(r.encode(opts)));
+                    if let Err(r) = session.check(&cmd.body) {
+                        return Some(Input::Reply(r.response(cmd.tag).encode(opts)));
                     }
-                    match cmd.body {
-                        CommandBody::Idle => session.mode = Mode::Idle,
-                        CommandBody::Authenticate { .. } => session.mode = Mode::Auth,
-                        _ => {}
-                    }
+                    session.started(&cmd.body);
                     Some(Input::Command(cmd))
                 }
             },
@@ -330,6 +545,7 @@ impl Server {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::command::parse_command;
 
     fn drain(srv: &mut Server) -> Vec<String> {
         let mut out = Vec::new();
@@ -344,27 +560,114 @@ mod tests {
         out
     }
 
+    fn body(wire: &str) -> CommandBody<'static> {
+        let wire: &'static [u8] = Box::leak(format!("a {wire}\r\n").into_bytes().into());
+        parse_command(wire).unwrap().body
+    }
+
     #[test]
     fn state_rules() {
         let mut s = Session::new();
-        let fetch = parse_command(b"a FETCH 1 FLAGS\r\n").unwrap().body;
-        let select = parse_command(b"a SELECT INBOX\r\n").unwrap().body;
-        let store = parse_command(b"a STORE 1 +FLAGS \\Seen\r\n").unwrap().body;
+        let fetch = body("FETCH 1 FLAGS");
+        let select = body("SELECT INBOX");
+        let store = body("STORE 1 +FLAGS \\Seen");
+        let enable = body("ENABLE CONDSTORE");
         assert!(s.check(&select).is_err());
+        assert!(s.check(&enable).is_err());
+        assert!(s.check(&body("STARTTLS")).is_ok());
         s.complete("LOGIN", true);
+        assert!(s.check(&body("STARTTLS")).is_err());
+        assert!(s.check(&body("LOGIN a b")).is_err());
         assert!(s.check(&select).is_ok());
+        assert!(s.check(&enable).is_ok());
         assert!(s.check(&fetch).is_err());
         s.complete("EXAMINE", true);
         assert_eq!(s.state(), State::Selected { read_only: true });
         assert!(s.check(&fetch).is_ok());
-        assert!(s.check(&store).unwrap_err().contains("read-only"));
+        // ENABLE only before a mailbox is selected (RFC 5161).
+        assert_eq!(s.check(&enable).unwrap_err().kind, StatusKind::Bad);
+        for write in [
+            "STORE 1 +FLAGS \\Seen",
+            "EXPUNGE",
+            "UID EXPUNGE 1",
+            "MOVE 1 x",
+        ] {
+            let r = s.check(&body(write)).unwrap_err();
+            assert!(r.text.contains("read-only"), "{write}");
+            assert_eq!(r.kind, StatusKind::No, "{write}");
+        }
+        assert!(s.check(&body("COPY 1 x")).is_ok());
         s.complete("SELECT", false);
         assert_eq!(s.state(), State::Authenticated);
         s.complete("SELECT", true);
+        assert!(s.check(&store).is_ok());
         s.complete("CLOSE", true);
         assert_eq!(s.state(), State::Authenticated);
         s.complete("LOGOUT", true);
         assert_eq!(s.state(), State::Logout);
+        // Nothing after LOGOUT.
+        assert!(s.check(&body("NOOP")).is_err());
+        assert!(s.check(&body("CAPABILITY")).is_err());
+    }
+
+    #[test]
+    fn extension_rules() {
+        let mut s = Session::new();
+        s.complete("LOGIN", true);
+        let qresync = body("SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211))");
+        assert!(
+            s.check(&qresync)
+                .unwrap_err()
+                .text
+                .contains("ENABLE QRESYNC")
+        );
+        s.enabled("QRESYNC");
+        assert!(s.qresync() && s.condstore());
+        assert!(s.check(&qresync).is_ok());
+        s.complete("SELECT", true);
+        let ok = body("UID FETCH 1:* (FLAGS) (CHANGEDSINCE 12345 VANISHED)");
+        assert!(s.check(&ok).is_ok());
+        for bad in [
+            "FETCH 1:* (FLAGS) (CHANGEDSINCE 12345 VANISHED)",
+            "UID FETCH 1:* (FLAGS) (VANISHED)",
+        ] {
+            assert_eq!(
+                s.check(&body(bad)).unwrap_err().kind,
+                StatusKind::Bad,
+                "{bad}"
+            );
+        }
+
+        let mut s = Session::new();
+        s.complete("LOGIN", true);
+        s.complete("SELECT", true);
+        let search = body("SEARCH CHARSET UTF-8 TEXT x");
+        let sort = body("SORT (DATE) US-ASCII ALL");
+        assert!(s.check(&search).is_ok() && s.check(&sort).is_ok());
+        s.enabled("utf8=accept");
+        assert!(s.utf8() && !s.imap4rev2());
+        assert!(s.check(&search).unwrap_err().text.contains("CHARSET"));
+        assert!(s.check(&sort).unwrap_err().text.contains("UTF-8"));
+        assert!(s.check(&body("SORT (DATE) UTF-8 ALL")).is_ok());
+        assert!(s.check(&body("SEARCH TEXT x")).is_ok());
+
+        // CONDSTORE-enabling commands turn CONDSTORE on.
+        let mut s = Session::new();
+        s.complete("LOGIN", true);
+        assert!(!s.condstore());
+        s.started(&body("SELECT INBOX"));
+        assert!(!s.condstore());
+        for enabling in [
+            "SELECT INBOX (CONDSTORE)",
+            "FETCH 1 (FLAGS MODSEQ)",
+            "FETCH 1 FLAGS (CHANGEDSINCE 1)",
+            "STORE 1 (UNCHANGEDSINCE 5) +FLAGS \\Seen",
+            "SEARCH NOT MODSEQ 5",
+        ] {
+            let mut s = s.clone();
+            s.started(&body(enabling));
+            assert!(s.condstore(), "{enabling}");
+        }
     }
 
     #[test]
@@ -386,6 +689,43 @@ mod tests {
                 "cmd a3 NOOP"
             ]
         );
+        // A cancelled exchange.
+        let mut srv = Server::new();
+        srv.feed(b"a1 AUTHENTICATE PLAIN\r\n*\r\n");
+        assert_eq!(drain(&mut srv), ["cmd a1 AUTHENTICATE", "auth None"]);
+    }
+
+    #[test]
+    fn starttls_drops_early_plaintext() {
+        let mut srv = Server::new();
+        srv.feed(b"a1 STARTTLS\r\na2 LOGIN injected secret\r\n");
+        let Some(Input::Command(cmd)) = srv.poll() else {
+            panic!()
+        };
+        assert_eq!(cmd.body, CommandBody::StartTls);
+        srv.complete("STARTTLS", true);
+        assert!(srv.session().tls());
+        assert!(srv.poll().is_none());
+        srv.feed(b"a3 CAPABILITY\r\n");
+        assert_eq!(drain(&mut srv), ["cmd a3 CAPABILITY"]);
+    }
+
+    #[test]
+    fn utf8_names_after_enable() {
+        let mut srv = Server::new();
+        srv.session_mut().complete("LOGIN", true);
+        srv.feed(b"a1 CREATE \"R&D\"\r\n");
+        let r = drain(&mut srv);
+        assert!(r[0].starts_with("reply a1 NO [CANNOT]"), "{r:?}");
+        srv.session_mut().enabled("IMAP4rev2");
+        srv.feed(b"a2 CREATE \"R&D\"\r\n");
+        let Some(Input::Command(cmd)) = srv.poll() else {
+            panic!()
+        };
+        let CommandBody::Create(m, _) = cmd.body else {
+            panic!()
+        };
+        assert_eq!(m.as_str(), "R&D");
     }
 
     #[test]

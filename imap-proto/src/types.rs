@@ -31,6 +31,9 @@ impl<'a> Tag<'a> {
         self.0
     }
 
+    /// ```abnf
+    /// tag             = 1*<any ASTRING-CHAR except "+">
+    /// ```
     pub(crate) fn parse(c: &mut Cur<'a>) -> Result<Self, ParseError> {
         let s = c.take_while(is_tag_char);
         if s.is_empty() {
@@ -79,19 +82,35 @@ pub enum Flag<'a> {
 }
 
 impl<'a> Flag<'a> {
+    /// ```abnf
+    /// flag            = "\Answered" / "\Flagged" / "\Deleted" /
+    ///                   "\Seen" / "\Draft" / flag-keyword / flag-extension
+    /// flag-extension  = "\" atom
+    /// flag-keyword    = "$MDNSent" / "$Forwarded" / "$Junk" /
+    ///                   "$NotJunk" / "$Phishing" / atom
+    /// flag-perm       = flag / "\*"
+    /// ```
     pub(crate) fn parse(c: &mut Cur<'a>) -> Result<Self, ParseError> {
         if c.eat(b'\\') {
             if c.eat(b'*') {
                 return Ok(Flag::Wildcard);
             }
             let a = c.atom()?;
-            Ok(match a.to_ascii_lowercase().as_str() {
-                "answered" => Flag::Answered,
-                "flagged" => Flag::Flagged,
-                "deleted" => Flag::Deleted,
-                "seen" => Flag::Seen,
-                "draft" => Flag::Draft,
-                "recent" => Flag::Recent,
+            const SYSTEM: [&[u8]; 6] = [
+                b"Seen",
+                b"Answered",
+                b"Flagged",
+                b"Deleted",
+                b"Draft",
+                b"Recent",
+            ];
+            Ok(match match_kw(a.as_bytes(), &SYSTEM) {
+                Some(0) => Flag::Seen,
+                Some(1) => Flag::Answered,
+                Some(2) => Flag::Flagged,
+                Some(3) => Flag::Deleted,
+                Some(4) => Flag::Draft,
+                Some(5) => Flag::Recent,
                 _ => Flag::Extension(a),
             })
         } else {
@@ -118,7 +137,9 @@ impl<'a> Flag<'a> {
     }
 }
 
-/// `flag-list = "(" [flag *(SP flag)] ")"`
+/// ```abnf
+/// flag-list       = "(" [flag *(SP flag)] ")"
+/// ```
 pub(crate) fn parse_flag_list<'a>(c: &mut Cur<'a>) -> Result<Vec<Flag<'a>>, ParseError> {
     c.list(true, Flag::parse)
 }
@@ -181,6 +202,13 @@ impl SequenceSet {
         }
     }
 
+    /// ```abnf
+    /// sequence-set    = (seq-number / seq-range) ["," sequence-set]
+    ///                   / seq-last-command
+    /// seq-range       = seq-number ":" seq-number
+    /// seq-number      = nz-number / "*"
+    /// seq-last-command = "$"
+    /// ```
     pub(crate) fn parse(c: &mut Cur<'_>) -> Result<Self, ParseError> {
         if c.eat(b'$') {
             return Ok(SequenceSet::Saved);
@@ -256,6 +284,14 @@ pub struct Date {
 }
 
 impl Date {
+    /// ```abnf
+    /// date            = date-text / DQUOTE date-text DQUOTE
+    /// date-text       = date-day "-" date-month "-" date-year
+    /// date-day        = 1*2DIGIT
+    /// date-month      = "Jan" / "Feb" / "Mar" / "Apr" / "May" / "Jun" /
+    ///                   "Jul" / "Aug" / "Sep" / "Oct" / "Nov" / "Dec"
+    /// date-year       = 4DIGIT
+    /// ```
     pub(crate) fn parse(c: &mut Cur<'_>) -> Result<Self, ParseError> {
         let q = c.eat(b'"');
         let d = Self::parse_text(c, false)?;
@@ -274,7 +310,11 @@ impl Date {
         if fixed && c.eat(b' ') {
             // date-day-fixed = (SP DIGIT) / 2DIGIT
         }
+        let ds = c.p;
         let day = c.number().map_err(|_| bad(c))?;
+        if c.p - ds > 2 {
+            return Err(bad(c));
+        }
         c.expect(b'-', "date separator")?;
         let r = c.rest();
         let month = MONTHS
@@ -334,6 +374,13 @@ pub struct DateTime {
 }
 
 impl DateTime {
+    /// ```abnf
+    /// date-time       = DQUOTE date-day-fixed "-" date-month "-" date-year
+    ///                   SP time SP zone DQUOTE
+    /// date-day-fixed  = (SP DIGIT) / 2DIGIT
+    /// time            = 2DIGIT ":" 2DIGIT ":" 2DIGIT
+    /// zone            = ("+" / "-") 4DIGIT
+    /// ```
     pub(crate) fn parse(c: &mut Cur<'_>) -> Result<Self, ParseError> {
         c.expect(b'"', "date-time")?;
         let date = Date::parse_text(c, true)?;
@@ -431,34 +478,40 @@ impl<'a> Mailbox<'a> {
         self.0 == "INBOX"
     }
 
+    /// ```abnf
+    /// mailbox         = "INBOX" / astring
+    ///                   ; INBOX is case-insensitive. All case variants
+    ///                   ; of INBOX (e.g., "iNbOx") MUST be interpreted
+    ///                   ; as INBOX not as an astring.
+    /// ```
     pub(crate) fn parse(c: &mut Cur<'a>) -> Result<Self, ParseError> {
         let at = c.p;
-        let raw = utf8(c.astring()?, at)?;
-        Self::from_wire(raw, at)
+        let raw = mailbox_utf8(c.astring()?, at)?;
+        Self::from_wire(raw, at, c.utf8)
     }
 
-    pub(crate) fn from_wire(raw: Cow<'a, str>, at: usize) -> Result<Self, ParseError> {
-        if raw.is_ascii() {
-            let dec = match raw {
-                Cow::Borrowed(s) => utf7::decode(s),
-                Cow::Owned(s) => utf7::decode(&s).map(|d| Cow::Owned(d.into_owned())),
-            };
-            let dec = dec.map_err(|s| ParseError {
-                offset: at,
-                kind: ParseErrorKind::InvalidUtf7(s),
-            })?;
-            Ok(Mailbox::new(dec))
-        } else {
-            // Raw UTF-8 (RFC 6855 / RFC 9051).
-            Ok(Mailbox::new(raw))
+    /// Decodes a name as sent: modified UTF-7 unless `utf8`, when it is
+    /// taken as it is. A non-ASCII name is always taken as UTF-8
+    /// (RFC 6855 clients may send one before enabling anything).
+    pub(crate) fn from_wire(raw: Cow<'a, str>, at: usize, utf8: bool) -> Result<Self, ParseError> {
+        if utf8 || !raw.is_ascii() {
+            return Ok(Mailbox::new(raw));
         }
+        let dec = match raw {
+            Cow::Borrowed(s) => utf7::decode(s),
+            Cow::Owned(s) => utf7::decode(&s).map(|d| Cow::Owned(d.into_owned())),
+        };
+        let dec = dec.map_err(|s| ParseError {
+            offset: at,
+            kind: ParseErrorKind::InvalidUtf7(s),
+        })?;
+        Ok(Mailbox::new(dec))
     }
 
-    /// Writes the name: raw UTF-8 when enabled and the name is not ASCII,
-    /// modified UTF-7 otherwise (an ASCII name reads the same either way
-    /// once `&` is escaped).
+    /// Writes the name: as it is once UTF-8 is enabled, in modified
+    /// UTF-7 otherwise.
     pub(crate) fn encode(&self, e: &mut Enc) {
-        if e.utf8 && !self.0.is_ascii() {
+        if e.utf8 {
             e.astring(self.0.as_bytes());
         } else {
             e.astring(utf7::encode(&self.0).as_bytes());
@@ -466,13 +519,28 @@ impl<'a> Mailbox<'a> {
     }
 }
 
-/// `list-mailbox = 1*list-char / string`, a LIST pattern (decoded like a
-/// mailbox name).
+/// A mailbox name as UTF-8; a literal that is not UTF-8 names no
+/// possible mailbox (a quoted string with invalid UTF-8 was already
+/// refused by the lexer as a syntax error).
+fn mailbox_utf8(s: Cow<'_, [u8]>, at: usize) -> Result<Cow<'_, str>, ParseError> {
+    utf8(s, at).map_err(|e| ParseError {
+        kind: ParseErrorKind::MailboxNotUtf8,
+        ..e
+    })
+}
+
+/// A LIST pattern, decoded like a mailbox name.
+///
+/// ```abnf
+/// list-mailbox    = 1*list-char / string
+/// list-char       = ATOM-CHAR / list-wildcards / resp-specials
+/// list-wildcards  = "%" / "*"
+/// ```
 pub(crate) fn parse_list_mailbox<'a>(c: &mut Cur<'a>) -> Result<Cow<'a, str>, ParseError> {
     let at = c.p;
     let raw = match c.peek() {
-        Some(b'"' | b'{') => utf8(c.string()?, at)?,
-        Some(b'~') if c.at_literal8() => utf8(c.string()?, at)?,
+        Some(b'"' | b'{') => mailbox_utf8(c.string()?, at)?,
+        Some(b'~') if c.at_literal8() => mailbox_utf8(c.string()?, at)?,
         _ => {
             let s = c.take_while(is_list_char);
             if s.is_empty() {
@@ -481,11 +549,11 @@ pub(crate) fn parse_list_mailbox<'a>(c: &mut Cur<'a>) -> Result<Cow<'a, str>, Pa
             Cow::Borrowed(ascii(s))
         }
     };
-    Ok(Mailbox::from_wire(raw, at)?.0)
+    Ok(Mailbox::from_wire(raw, at, c.utf8)?.0)
 }
 
 pub(crate) fn encode_list_mailbox(e: &mut Enc, s: &str) {
-    let w = if e.utf8 && !s.is_ascii() {
+    let w = if e.utf8 {
         Cow::Borrowed(s)
     } else {
         utf7::encode(s)
@@ -537,8 +605,20 @@ pub struct Section<'a> {
 }
 
 impl<'a> Section<'a> {
-    /// Parses `"[" ... "]"`; `binary` restricts to `section-binary`
-    /// (`"[" [section-part] "]"`).
+    /// Parses a section; `binary` restricts it to `section-binary`.
+    ///
+    /// ```abnf
+    /// section         = "[" [section-spec] "]"
+    /// section-spec    = section-msgtext / (section-part ["." section-text])
+    /// section-msgtext = "HEADER" /
+    ///                   "HEADER.FIELDS" [".NOT"] SP header-list /
+    ///                   "TEXT"
+    /// section-part    = nz-number *("." nz-number)
+    /// section-text    = section-msgtext / "MIME"
+    /// header-list     = "(" header-fld-name *(SP header-fld-name) ")"
+    /// header-fld-name = astring
+    /// section-binary  = "[" [section-part] "]"
+    /// ```
     pub(crate) fn parse(c: &mut Cur<'a>, binary: bool) -> Result<Self, ParseError> {
         c.expect(b'[', "opening bracket of section")?;
         let mut s = Section::default();
@@ -657,7 +737,12 @@ mod tests {
             }
         );
         assert_eq!(Date::parse(&mut Cur::new(b"\"01-feb-1994\"")).unwrap(), d);
-        for bad in [&b"1-Foo-1994"[..], b"32-Jan-2000", b"1-Jan-94"] {
+        for bad in [
+            &b"1-Foo-1994"[..],
+            b"32-Jan-2000",
+            b"1-Jan-94",
+            b"001-Jan-1994",
+        ] {
             assert!(Date::parse(&mut Cur::new(bad)).is_err(), "{bad:?}");
         }
         let t = b"\"17-Jul-1996 02:44:25 -0700\"";
@@ -701,7 +786,28 @@ mod tests {
         let e = Mailbox::parse(&mut Cur::new(b"&Jjo!")).unwrap_err();
         assert!(matches!(e.kind, ParseErrorKind::InvalidUtf7(_)));
         let e = Mailbox::parse(&mut Cur::new(b"{2}\r\n\xff\xfe")).unwrap_err();
+        assert_eq!(e.kind, ParseErrorKind::MailboxNotUtf8);
+        let e = Mailbox::parse(&mut Cur::new(b"\"\xff\xfe\"")).unwrap_err();
         assert_eq!(e.kind, ParseErrorKind::InvalidUtf8);
+
+        // With UTF-8 enabled, "&" is an ordinary character both ways.
+        let utf8 = crate::lex::ParseOptions { utf8: true };
+        let m = Mailbox::parse(&mut Cur::with_options(b"R&D", utf8)).unwrap();
+        assert_eq!(m.as_str(), "R&D");
+        let mut e = Enc {
+            utf8: true,
+            ..Enc::default()
+        };
+        m.encode(&mut e);
+        assert_eq!(e.out, b"R&D");
+        let m = Mailbox::new("Entwürfe");
+        let mut e = Enc {
+            utf8: true,
+            ..Enc::default()
+        };
+        m.encode(&mut e);
+        assert_eq!(e.out, "\"Entwürfe\"".as_bytes());
+        assert!(Mailbox::parse(&mut Cur::new(b"R&D")).is_err());
     }
 
     #[test]

@@ -3,9 +3,10 @@
 //! the right code, memory stays bounded, nothing panics.
 
 use rampart_imap_proto::command::parse_command;
-use rampart_imap_proto::frame::FramerConfig;
+use rampart_imap_proto::frame::{Event, Framer, FramerConfig};
 use rampart_imap_proto::response::parse_response;
 use rampart_imap_proto::session::{Input, Server};
+use rampart_imap_proto::{FrameError, ParseErrorKind};
 use rampart_imap_proto::{managesieve, pop3};
 
 fn replies(srv: &mut Server) -> Vec<String> {
@@ -132,11 +133,20 @@ fn deep_nesting() {
 #[test]
 fn invalid_utf8_and_utf7() {
     let mut srv = logged_in();
+    // A literal is any bytes: the command is well-formed, but no mailbox
+    // has that name (NO [CANNOT], RFC 5530).
     srv.feed(b"A1 SELECT {4}\r\n\xff\xfe\xfd\xfc\r\n");
     let r = replies(&mut srv);
+    assert_eq!(r[0], "+ Ready for literal");
     assert!(
-        r.iter()
-            .any(|l| l.starts_with("A1 BAD [CANNOT] invalid UTF-8")),
+        r[1].starts_with("A1 NO [CANNOT] mailbox name is not UTF-8"),
+        "{r:?}"
+    );
+    // A quoted string must be UTF-8: a syntax error (BAD [CLIENTBUG]).
+    srv.feed(b"A0 SELECT \"caf\xe9\"\r\n");
+    let r = replies(&mut srv);
+    assert!(
+        r[0].starts_with("A0 BAD [CLIENTBUG] invalid UTF-8"),
         "{r:?}"
     );
     srv.feed(b"A2 CREATE &Jjo!\r\nA3 RENAME a &AGE\r\nA4 SELECT \"&2D0-\"\r\n");
@@ -144,15 +154,109 @@ fn invalid_utf8_and_utf7() {
     assert_eq!(r.len(), 3);
     for (i, l) in r.iter().enumerate() {
         assert!(
-            l.starts_with(&format!("A{} BAD [CANNOT] invalid modified UTF-7", i + 2)),
+            l.starts_with(&format!("A{} NO [CANNOT] invalid modified UTF-7", i + 2)),
             "{l}"
         );
     }
-    assert!(managesieve::parse_command(b"GETSCRIPT \"\xff\"\r\n").is_err());
-    assert_eq!(
-        pop3::parse_command(b"USER \xff\r\n"),
-        Err(pop3::Pop3Error::InvalidUtf8)
+    // Nothing of it changed the state, and the connection goes on.
+    srv.feed(b"A5 NOOP\r\n");
+    assert_eq!(replies(&mut srv), ["command NOOP"]);
+
+    let e = managesieve::parse_command(b"GETSCRIPT \"\xff\"\r\n").unwrap_err();
+    let no = managesieve::parse_error_response(&e).encode();
+    assert!(
+        no.starts_with(b"NO \"invalid UTF-8"),
+        "{}",
+        String::from_utf8_lossy(&no)
     );
+    let e = managesieve::parse_command(b"GETSCRIPT {1+}\r\n\xff\r\n").unwrap_err();
+    assert_eq!(e.kind, ParseErrorKind::InvalidUtf8);
+    let e = pop3::parse_command(b"USER \xff\r\n").unwrap_err();
+    assert_eq!(e, pop3::Pop3Error::InvalidUtf8);
+    assert_eq!(e.reply().encode(), b"-ERR invalid UTF-8\r\n");
+}
+
+#[test]
+fn oversized_nonsync_literal_under_literal_minus() {
+    // RFC 7888 section 5: a {N+} above 4096 bytes is refused with
+    // BAD [TOOBIG] and its bytes are skipped; the client did not wait.
+    let mut srv = logged_in();
+    let mut input = b"A1 APPEND INBOX {5000+}\r\n".to_vec();
+    input.extend(vec![b'x'; 5000]);
+    input.extend_from_slice(b"\r\nA2 NOOP\r\n");
+    for piece in input.chunks(700) {
+        srv.feed(piece);
+    }
+    let r = replies(&mut srv);
+    assert_eq!(
+        r,
+        [
+            "A1 BAD [TOOBIG] literal of 5000 bytes exceeds the limit of 4096 bytes",
+            "command NOOP"
+        ]
+    );
+}
+
+#[test]
+fn hostile_input_on_the_other_sides() {
+    // The client side: a 10 MB response line and a 4 GB literal from a
+    // server are refused in bounded memory.
+    let cfg = FramerConfig::CLIENT;
+    let mut f = Framer::new(cfg);
+    f.feed(b"* 1 FETCH (BODY[] {4294967296}\r\n");
+    assert!(matches!(
+        f.poll(),
+        Some(Event::Rejected {
+            error: FrameError::LiteralTooLarge { .. },
+            ..
+        })
+    ));
+    let chunk = vec![b'y'; 1 << 20];
+    for _ in 0..10 {
+        f.feed(&chunk);
+        while f.poll().is_some() {}
+        assert!(f.buffered() <= 1 << 20);
+    }
+    let mut f = Framer::new(cfg);
+    f.feed(b"* OK ");
+    let mut rejected = 0;
+    for _ in 0..10 {
+        f.feed(&chunk);
+        while let Some(ev) = f.poll() {
+            assert!(matches!(
+                ev,
+                Event::Rejected {
+                    error: FrameError::LineTooLong { .. },
+                    ..
+                }
+            ));
+            rejected += 1;
+        }
+        assert!(f.buffered() <= 2 << 20);
+    }
+    assert_eq!(rejected, 1);
+
+    // ManageSieve: a script over the limit gets NO (QUOTA/MAXSIZE).
+    let cfg = FramerConfig {
+        max_literal: 1 << 20,
+        ..FramerConfig::CLIENT
+    };
+    let mut f = Framer::new(cfg);
+    f.feed(b"PUTSCRIPT \"big\" {4294967296+}\r\n");
+    let Some(Event::Rejected { error, .. }) = f.poll() else {
+        panic!()
+    };
+    let no = managesieve::frame_error_response(&error).encode();
+    assert!(
+        no.starts_with(b"NO (QUOTA/MAXSIZE) \"literal of 4294967296 bytes"),
+        "{}",
+        String::from_utf8_lossy(&no)
+    );
+    // Deep lists in a ManageSieve line are not lists at all: refused.
+    let mut deep = b"PUTSCRIPT ".to_vec();
+    deep.extend(std::iter::repeat_n(b'(', 100_000));
+    deep.extend_from_slice(b"\r\n");
+    assert!(managesieve::parse_command(&deep).is_err());
 }
 
 #[test]

@@ -10,15 +10,17 @@ use std::collections::VecDeque;
 
 use mail_parser::MessageParser;
 use rampart_imap_proto::command::{
-    Command, CommandBody, EncodeOptions, FetchAttr, FetchItems, parse_command,
+    Command, CommandBody, EncodeOptions, FetchAttr, FetchItems, StatusItem, parse_command,
 };
 use rampart_imap_proto::fetch;
 use rampart_imap_proto::frame::{Event, Framer, FramerConfig};
 use rampart_imap_proto::response::{
-    Code, Data, FetchValue, Response, ResponseOptions, Status, StatusKind, parse_response,
+    Code, Data, FetchValue, ListItem, Response, ResponseOptions, Status, StatusKind, StatusValue,
+    parse_response, parse_response_with,
 };
 use rampart_imap_proto::session::{Input, Server, State};
-use rampart_imap_proto::types::{Flag, SeqItem, SeqNo, SequenceSet, Tag};
+use rampart_imap_proto::types::{Flag, Mailbox as MailboxName, SeqItem, SeqNo, SequenceSet, Tag};
+use rampart_imap_proto::{LiteralMode, ParseOptions};
 
 struct Stored {
     uid: u32,
@@ -51,6 +53,7 @@ fn serve(srv: &mut Server, mbox: &mut Mailbox, out: &mut Vec<u8>, idle_event: &m
     loop {
         let opts = srv.session().response_options();
         let mut done: Option<(&'static str, bool)> = None;
+        let mut enabled: Vec<String> = Vec::new();
         let Some(input) = srv.poll() else { break };
         let tagged = |tag: Tag<'_>, kind, code: Option<Code<'_>>, text: &str| {
             let mut status = Status::new(kind, text.to_string());
@@ -99,6 +102,55 @@ fn serve(srv: &mut Server, mbox: &mut Mailbox, out: &mut Vec<u8>, idle_event: &m
                             text: "".into(),
                         };
                         out.extend(r.encode(opts));
+                    }
+                    // SASL-IR: the exchange ends at once.
+                    CommandBody::Authenticate {
+                        initial: Some(ir), ..
+                    } => {
+                        let ok = *ir == "AGFsaWNlAHNlY3JldA==";
+                        let kind = if ok { StatusKind::Ok } else { StatusKind::No };
+                        out.extend(tagged(tag, kind, None, "AUTHENTICATE done"));
+                        done = Some((name, ok));
+                    }
+                    CommandBody::Enable(caps) => {
+                        let on: Vec<&str> = caps
+                            .iter()
+                            .copied()
+                            .filter(|c| c.eq_ignore_ascii_case("UTF8=ACCEPT"))
+                            .collect();
+                        out.extend(Response::Data(Data::Enabled(on.clone())).encode(opts));
+                        enabled.extend(on.iter().map(|c| c.to_string()));
+                        out.extend(tagged(tag, StatusKind::Ok, None, "ENABLE done"));
+                        done = Some((name, true));
+                    }
+                    CommandBody::List { .. } => {
+                        for m in ["INBOX", "Entwürfe", "R&D"] {
+                            let item = ListItem {
+                                attributes: vec!["HasNoChildren"],
+                                delimiter: Some('/'),
+                                mailbox: MailboxName::new(m),
+                                child_info: vec![],
+                                old_name: None,
+                                extensions: vec![],
+                            };
+                            out.extend(Response::Data(Data::List(item)).encode(opts));
+                        }
+                        out.extend(tagged(tag, StatusKind::Ok, None, "LIST done"));
+                        done = Some((name, true));
+                    }
+                    CommandBody::Status(m, _) => {
+                        let items = vec![
+                            StatusValue::Number(StatusItem::Messages, mbox.messages.len() as u64),
+                            StatusValue::Number(StatusItem::UidNext, u64::from(mbox.next_uid)),
+                            StatusValue::NoAppendLimit,
+                        ];
+                        let d = Data::Status {
+                            mailbox: m.clone(),
+                            items,
+                        };
+                        out.extend(Response::Data(d).encode(opts));
+                        out.extend(tagged(tag, StatusKind::Ok, None, "STATUS done"));
+                        done = Some((name, true));
                     }
                     CommandBody::Select(m, _) => {
                         assert!(m.is_inbox());
@@ -192,6 +244,15 @@ fn serve(srv: &mut Server, mbox: &mut Mailbox, out: &mut Vec<u8>, idle_event: &m
                                             data,
                                         }
                                     }
+                                    FetchAttr::Binary { part, .. } => FetchValue::Binary {
+                                        part: part.clone(),
+                                        origin: None,
+                                        data: Some(fetch::binary(&parsed, part).unwrap()),
+                                    },
+                                    FetchAttr::BinarySize(part) => FetchValue::BinarySize {
+                                        part: part.clone(),
+                                        size: fetch::binary_size(&parsed, part).unwrap(),
+                                    },
                                     other => panic!("not served here: {other:?}"),
                                 });
                             }
@@ -214,6 +275,9 @@ fn serve(srv: &mut Server, mbox: &mut Mailbox, out: &mut Vec<u8>, idle_event: &m
         if let Some((name, ok)) = done {
             srv.complete(name, ok);
         }
+        for cap in enabled {
+            srv.session_mut().enabled(&cap);
+        }
     }
 }
 
@@ -223,11 +287,21 @@ struct Client {
     framer: Framer,
     pending: VecDeque<Vec<u8>>,
     responses: Vec<Vec<u8>>,
+    opts: EncodeOptions,
 }
 
 impl Client {
+    fn new(opts: EncodeOptions) -> Self {
+        Client {
+            framer: Framer::new(FramerConfig::CLIENT),
+            pending: VecDeque::new(),
+            responses: vec![],
+            opts,
+        }
+    }
+
     fn send(&mut self, wire: &mut Vec<u8>, cmd: &Command<'_>) {
-        let enc = cmd.encode(EncodeOptions::default());
+        let enc = cmd.encode(self.opts);
         let mut chunks = enc.chunks().into_iter().map(<[u8]>::to_vec);
         wire.extend(chunks.next().unwrap());
         self.pending.extend(chunks);
@@ -235,9 +309,12 @@ impl Client {
 
     fn receive(&mut self, data: &[u8], wire: &mut Vec<u8>) {
         self.framer.feed(data);
+        let popts = ParseOptions {
+            utf8: self.opts.utf8,
+        };
         while let Some(Event::Message(m)) = self.framer.poll() {
-            let r =
-                parse_response(m).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(m)));
+            let r = parse_response_with(m, popts)
+                .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(m)));
             if matches!(r, Response::Continue { .. })
                 && let Some(next) = self.pending.pop_front()
             {
@@ -281,11 +358,7 @@ fn login_append_idle_fetch_logout() {
         next_uid: 1,
         ..Mailbox::default()
     };
-    let mut client = Client {
-        framer: Framer::new(FramerConfig::CLIENT),
-        pending: VecDeque::new(),
-        responses: vec![],
-    };
+    let mut client = Client::new(EncodeOptions::default());
     let mut idle = false;
     let mut wire = Vec::new();
     let cmd = |s: &'static [u8]| parse_command(s).unwrap();
@@ -421,5 +494,135 @@ fn login_append_idle_fetch_logout() {
     assert!(
         text.contains("\"application\" \"pdf\" NIL NIL NIL \"base64\" 8"),
         "{text}"
+    );
+}
+
+/// SASL-IR, ENABLE UTF8=ACCEPT, a LITERAL+ APPEND larger than the
+/// LITERAL- limit, LIST and STATUS with UTF-8 names, BINARY.
+#[test]
+fn sasl_ir_literal_plus_utf8_binary() {
+    let mut srv = Server::with_config(FramerConfig::SERVER.literal_plus());
+    let mut mbox = Mailbox {
+        next_uid: 1,
+        ..Mailbox::default()
+    };
+    let mut client = Client::new(EncodeOptions {
+        literal: LiteralMode::NonSync,
+        utf8: false,
+    });
+    let mut idle = false;
+    let mut wire = Vec::new();
+    let cmd = |s: &'static [u8]| parse_command(s).unwrap();
+
+    client.send(
+        &mut wire,
+        &cmd(b"a1 AUTHENTICATE PLAIN AGFsaWNlAHNlY3JldA==\r\n"),
+    );
+    pump(&mut client, &mut wire, &mut srv, &mut mbox, &mut idle);
+    assert_eq!(srv.session().state(), State::Authenticated);
+
+    client.send(&mut wire, &cmd(b"a2 ENABLE UTF8=ACCEPT\r\n"));
+    pump(&mut client, &mut wire, &mut srv, &mut mbox, &mut idle);
+    assert!(srv.session().utf8());
+    client.opts.utf8 = true;
+
+    // A message over 4096 bytes, sent without waiting (LITERAL+).
+    let mut big = MSG2.to_vec();
+    let pad = "X-Pad: ".to_string() + &"p".repeat(70) + "\r\n";
+    while big.len() <= 5000 {
+        big.splice(0..0, pad.bytes());
+    }
+    let append = Command {
+        tag: Tag::new("a3").unwrap(),
+        body: CommandBody::Append(
+            MailboxName::new("INBOX"),
+            vec![rampart_imap_proto::command::AppendMessage {
+                flags: None,
+                date: None,
+                data: &big,
+                binary: false,
+                utf8: false,
+            }],
+        ),
+    };
+    assert_eq!(append.encode(client.opts).chunks().len(), 1);
+    client.send(&mut wire, &append);
+    pump(&mut client, &mut wire, &mut srv, &mut mbox, &mut idle);
+    assert_eq!(mbox.messages.len(), 1);
+    assert_eq!(mbox.messages[0].raw, big);
+
+    for c in [
+        &b"a4 SELECT INBOX\r\n"[..],
+        b"a5 LIST \"\" *\r\n",
+        b"a6 STATUS INBOX (MESSAGES UIDNEXT APPENDLIMIT)\r\n",
+        b"a7 FETCH 1 (BINARY[2] BINARY.SIZE[2])\r\n",
+        b"a8 LOGOUT\r\n",
+    ] {
+        client.send(&mut wire, &cmd(c));
+        pump(&mut client, &mut wire, &mut srv, &mut mbox, &mut idle);
+    }
+    assert_eq!(srv.session().state(), State::Logout);
+
+    let utf8 = ParseOptions { utf8: true };
+    let rs: Vec<Response<'_>> = client
+        .responses
+        .iter()
+        .map(|r| parse_response_with(r, utf8).unwrap())
+        .collect();
+    // No continuation request at all: SASL-IR and LITERAL+.
+    assert!(!rs.iter().any(|r| matches!(r, Response::Continue { .. })));
+    let tagged: Vec<(&str, StatusKind)> = rs
+        .iter()
+        .filter_map(|r| match r {
+            Response::Tagged { tag, status } => Some((tag.as_str(), status.kind)),
+            _ => None,
+        })
+        .collect();
+    let tags: Vec<&str> = tagged.iter().map(|t| t.0).collect();
+    assert_eq!(tags, ["a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8"]);
+    assert!(tagged.iter().all(|t| t.1 == StatusKind::Ok));
+
+    // UTF-8 names on the wire, "&" plain.
+    let names: Vec<&str> = rs
+        .iter()
+        .filter_map(|r| match r {
+            Response::Data(Data::List(l)) => Some(l.mailbox.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(names, ["INBOX", "Entwürfe", "R&D"]);
+    let raw_list = client
+        .responses
+        .iter()
+        .find(|r| r.windows(4).any(|w| w == b"R&D\r"))
+        .unwrap();
+    assert_eq!(raw_list, b"* LIST (\\HasNoChildren) \"/\" R&D\r\n");
+    assert!(rs.iter().any(|r| matches!(
+        r,
+        Response::Data(Data::Status { items, .. }) if items.contains(&StatusValue::NoAppendLimit)
+    )));
+
+    // BINARY[2] is the decoded PDF stub.
+    let fetch = rs
+        .iter()
+        .find_map(|r| match r {
+            Response::Data(Data::Fetch { items, .. }) => Some(items),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        fetch[0],
+        FetchValue::Binary {
+            part: vec![2],
+            origin: None,
+            data: Some(Cow::Borrowed(b"%PDF-"))
+        }
+    );
+    assert_eq!(
+        fetch[1],
+        FetchValue::BinarySize {
+            part: vec![2],
+            size: 5
+        }
     );
 }

@@ -7,21 +7,21 @@ use std::borrow::Cow;
 use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
-use rampart_imap_proto::LiteralMode;
 use rampart_imap_proto::command::{
     AppendMessage, Command, CommandBody, EncodeOptions, FetchAttr, FetchItems, FetchModifiers,
-    ListReturn, ListSelect, Search, SearchKey, SearchReturn, SelectParam, StatusItem, StoreMode,
-    parse_command,
+    ListReturn, ListSelect, Search, SearchKey, SearchReturn, SelectParam, SortCriterion, SortKey,
+    StatusItem, StoreMode, parse_command_with,
 };
 use rampart_imap_proto::frame::{Event, Framer, FramerConfig};
 use rampart_imap_proto::response::{
     Address, BodyExt, BodyFields, BodyKind, BodyStructure, Code, Data, ESearch, Envelope,
-    FetchValue, ListItem, Response, ResponseOptions, SingleExtra, Status, StatusKind, Thread,
-    parse_response,
+    FetchValue, ListItem, Response, ResponseOptions, SingleExtra, Status, StatusKind, StatusValue,
+    Thread, parse_response_with,
 };
 use rampart_imap_proto::types::{
     Date, DateTime, Flag, Mailbox, Section, SectionText, SeqItem, SeqNo, SequenceSet, Tag,
 };
+use rampart_imap_proto::{LiteralMode, ParseOptions};
 use rampart_imap_proto::{managesieve, pop3};
 
 /// Test values borrow `&'static str`; leaking a few short strings per
@@ -210,7 +210,184 @@ fn search() -> impl Strategy<Value = Search<'static>> {
     })
 }
 
+fn sort_search() -> impl Strategy<Value = Search<'static>> {
+    // SORT and THREAD always carry a charset, without RETURN.
+    (atom(), vec(search_key(), 1..3)).prop_map(|(cs, keys)| Search {
+        ret: None,
+        charset: Some(Cow::Borrowed(cs.as_bytes())),
+        keys,
+    })
+}
+
+fn status_item() -> impl Strategy<Value = StatusItem> {
+    prop_oneof![
+        Just(StatusItem::Messages),
+        Just(StatusItem::UidNext),
+        Just(StatusItem::UidValidity),
+        Just(StatusItem::Unseen),
+        Just(StatusItem::Deleted),
+        Just(StatusItem::Size),
+        Just(StatusItem::Recent),
+        Just(StatusItem::HighestModSeq),
+        Just(StatusItem::AppendLimit),
+        Just(StatusItem::MailboxId),
+        Just(StatusItem::DeletedStorage),
+    ]
+}
+
+fn sort_key() -> impl Strategy<Value = SortKey> {
+    prop_oneof![
+        Just(SortKey::Arrival),
+        Just(SortKey::Cc),
+        Just(SortKey::Date),
+        Just(SortKey::From),
+        Just(SortKey::Size),
+        Just(SortKey::Subject),
+        Just(SortKey::To),
+        Just(SortKey::DisplayFrom),
+        Just(SortKey::DisplayTo),
+    ]
+}
+
+/// The commands without a mailbox selected, and a few of any state.
+fn command_body_misc() -> impl Strategy<Value = CommandBody<'static>> {
+    use CommandBody as C;
+    prop_oneof![
+        Just(C::Logout),
+        Just(C::StartTls),
+        Just(C::Check),
+        Just(C::Close),
+        Just(C::Unselect),
+        Just(C::Expunge(None)),
+        option::of(vec((bytes(), option::of(bytes())), 0..3)).prop_map(C::Id),
+        ("X[A-Z0-9-]{1,8}", "[a-z0-9 ()\"*]{0,20}").prop_map(|(n, a)| C::X {
+            name: leak(n),
+            args: leak(a).as_bytes(),
+        }),
+        (mailbox(), vec("[A-Z][a-z]{1,8}".prop_map(leak), 0..3))
+            .prop_map(|(m, uses)| C::Create(m, uses)),
+        mailbox().prop_map(C::Subscribe),
+        mailbox().prop_map(C::Unsubscribe),
+        mailbox().prop_map(C::GetQuotaRoot),
+        (mailbox(), "[a-zA-Z0-9%*/.]{1,6}".prop_map(Cow::Owned)).prop_map(|(m, p)| C::Lsub(m, p)),
+        bytes().prop_map(C::GetQuota),
+        (bytes(), vec((atom(), 0u64..1 << 62), 0..3)).prop_map(|(r, l)| C::SetQuota(r, l)),
+        (any::<bool>(), seq_set(), mailbox()).prop_map(|(uid, set, mailbox)| C::Copy {
+            uid,
+            set,
+            mailbox
+        }),
+        (
+            any::<bool>(),
+            vec((any::<bool>(), sort_key()), 1..3),
+            sort_search()
+        )
+            .prop_map(|(uid, c, search)| C::Sort {
+                uid,
+                criteria: c
+                    .into_iter()
+                    .map(|(reverse, key)| SortCriterion { reverse, key })
+                    .collect(),
+                search,
+            }),
+        (any::<bool>(), atom(), sort_search()).prop_map(|(uid, algorithm, search)| C::Thread {
+            uid,
+            algorithm,
+            search
+        }),
+        (
+            mailbox(),
+            nz(),
+            0u64..1 << 62,
+            option::of(uid_set()),
+            option::of((uid_set(), uid_set()))
+        )
+            .prop_map(|(m, v, ms, k, sm)| C::Select(
+                m,
+                vec![
+                    SelectParam::CondStore,
+                    SelectParam::QResync {
+                        uid_validity: v,
+                        mod_seq: ms,
+                        known_uids: k,
+                        seq_match: sm,
+                    }
+                ]
+            )),
+        (
+            any::<bool>(),
+            seq_set(),
+            prop_oneof![
+                Just(FetchItems::All),
+                Just(FetchItems::Fast),
+                Just(FetchItems::Full),
+                fetch_attr().prop_map(|a| FetchItems::Attrs {
+                    attrs: vec![a],
+                    parens: false
+                }),
+            ],
+            option::of(0u64..1 << 62),
+            any::<bool>()
+        )
+            .prop_map(|(uid, set, items, changed_since, vanished)| C::Fetch {
+                uid,
+                set,
+                items,
+                modifiers: FetchModifiers {
+                    changed_since,
+                    vanished
+                },
+            }),
+        (
+            any::<bool>(),
+            seq_set(),
+            option::of(0u64..1 << 62),
+            vec(flag(), 1..3),
+            any::<bool>(),
+        )
+            .prop_map(|(uid, set, unchanged_since, flags, parens)| C::Store {
+                uid,
+                set,
+                unchanged_since,
+                mode: StoreMode::Add,
+                silent: false,
+                flags,
+                parens,
+            }),
+        (
+            mailbox(),
+            vec(
+                (any::<bool>(), any::<bool>(), vec(any::<u8>(), 0..40)),
+                1..3
+            )
+        )
+            .prop_map(|(m, msgs)| C::Append(
+                m,
+                msgs.into_iter()
+                    .map(|(binary, utf8, mut data)| {
+                        let binary = binary || utf8;
+                        // NUL only travels in literal8.
+                        if !binary {
+                            data.retain(|&b| b != 0);
+                        }
+                        AppendMessage {
+                            flags: None,
+                            date: None,
+                            data: Box::leak(data.into_boxed_slice()),
+                            binary,
+                            utf8,
+                        }
+                    })
+                    .collect()
+            )),
+    ]
+}
+
 fn command_body() -> impl Strategy<Value = CommandBody<'static>> {
+    prop_oneof![command_body_main(), command_body_misc()]
+}
+
+fn command_body_main() -> impl Strategy<Value = CommandBody<'static>> {
     use CommandBody as C;
     prop_oneof![
         Just(C::Capability),
@@ -220,7 +397,10 @@ fn command_body() -> impl Strategy<Value = CommandBody<'static>> {
         (bytes(), bytes()).prop_map(|(user, password)| C::Login { user, password }),
         (
             atom(),
-            option::of("[A-Za-z0-9+/]{1,20}={0,2}".prop_map(leak))
+            option::of(prop_oneof![
+                Just(""),
+                "[A-Za-z0-9+/]{1,20}={0,2}".prop_map(leak)
+            ])
         )
             .prop_map(|(mechanism, initial)| C::Authenticate { mechanism, initial }),
         vec(atom(), 1..4).prop_map(C::Enable),
@@ -245,19 +425,7 @@ fn command_body() -> impl Strategy<Value = CommandBody<'static>> {
         }),
         mailbox().prop_map(C::Delete),
         (mailbox(), mailbox()).prop_map(|(a, b)| C::Rename(a, b)),
-        (
-            mailbox(),
-            vec(
-                prop_oneof![
-                    Just(StatusItem::Messages),
-                    Just(StatusItem::UidNext),
-                    Just(StatusItem::Size),
-                    Just(StatusItem::HighestModSeq),
-                ],
-                1..4
-            )
-        )
-            .prop_map(|(m, items)| C::Status(m, items)),
+        (mailbox(), vec(status_item(), 1..4)).prop_map(|(m, items)| C::Status(m, items)),
         (
             any::<bool>(),
             mailbox(),
@@ -278,6 +446,8 @@ fn command_body() -> impl Strategy<Value = CommandBody<'static>> {
                     ret: if ret {
                         vec![
                             ListReturn::Children,
+                            ListReturn::Subscribed,
+                            ListReturn::SpecialUse,
                             ListReturn::Status(vec![StatusItem::Unseen]),
                         ]
                     } else {
@@ -354,8 +524,14 @@ fn command_body() -> impl Strategy<Value = CommandBody<'static>> {
 }
 
 fn frame_one(bytes: &[u8], cfg: FramerConfig) -> Vec<u8> {
+    frame_counting(bytes, cfg).0
+}
+
+/// Frames one message, counting the continuation requests asked for.
+fn frame_counting(bytes: &[u8], cfg: FramerConfig) -> (Vec<u8>, usize) {
     let mut f = Framer::new(cfg);
     let mut out = None;
+    let mut continues = 0;
     for chunk in bytes.chunks(5) {
         f.feed(chunk);
         while let Some(ev) = f.poll() {
@@ -364,12 +540,12 @@ fn frame_one(bytes: &[u8], cfg: FramerConfig) -> Vec<u8> {
                     assert!(out.is_none(), "two messages");
                     out = Some(m.to_vec());
                 }
-                Event::Continue { .. } => {}
+                Event::Continue { .. } => continues += 1,
                 Event::Rejected { error, .. } => panic!("rejected: {error}"),
             }
         }
     }
-    out.expect("no message framed")
+    (out.expect("no message framed"), continues)
 }
 
 fn address() -> impl Strategy<Value = Address<'static>> {
@@ -537,6 +713,117 @@ fn code() -> impl Strategy<Value = Code<'static>> {
             name: leak(n),
             text: t.map(leak)
         }),
+        Just(Code::UseAttr),
+        Just(Code::NoModSeq),
+        Just(Code::Closed),
+        Just(Code::NotSaved),
+        Just(Code::UnknownCte),
+        nz().prop_map(Code::Unseen),
+        nz().prop_map(Code::UidValidity),
+        uid_set().prop_map(Code::Modified),
+        atom().prop_map(Code::MailboxId),
+        vec(bytes(), 0..3).prop_map(Code::BadCharset),
+    ]
+}
+
+fn status_value() -> impl Strategy<Value = StatusValue<'static>> {
+    prop_oneof![
+        (
+            status_item().prop_filter("MAILBOXID has no number", |i| *i != StatusItem::MailboxId),
+            0u64..1 << 62
+        )
+            .prop_map(|(i, n)| StatusValue::Number(i, n)),
+        Just(StatusValue::NoAppendLimit),
+        atom().prop_map(StatusValue::MailboxId),
+    ]
+}
+
+fn delimiter() -> impl Strategy<Value = Option<char>> {
+    prop_oneof![
+        Just(None),
+        Just(Some('/')),
+        Just(Some('.')),
+        Just(Some('"')),
+        Just(Some('\\')),
+    ]
+}
+
+fn list_item() -> impl Strategy<Value = ListItem<'static>> {
+    let ext_value = prop_oneof![
+        Just(&b"1:5,7"[..]),
+        Just(&b"42"[..]),
+        Just(&b"(\"a\" b (c NIL))"[..]),
+        Just(&b"()"[..]),
+        Just(&b"({3}\r\nx y)"[..]),
+    ];
+    (
+        vec(atom(), 0..3),
+        delimiter(),
+        mailbox(),
+        vec(bytes(), 0..2),
+        option::of(mailbox()),
+        vec(("X-[A-Z]{1,8}", ext_value), 0..2),
+    )
+        .prop_map(
+            |(attributes, delimiter, mailbox, child_info, old_name, ext)| ListItem {
+                attributes,
+                delimiter,
+                mailbox,
+                child_info,
+                old_name,
+                extensions: ext
+                    .into_iter()
+                    .map(|(t, v)| (Cow::Owned(t.into_bytes()), v))
+                    .collect(),
+            },
+        )
+}
+
+fn more_data() -> impl Strategy<Value = Data<'static>> {
+    prop_oneof![
+        vec(atom(), 0..4).prop_map(Data::Enabled),
+        list_item().prop_map(Data::List),
+        list_item().prop_map(Data::Lsub),
+        nz().prop_map(Data::Recent),
+        (vec(nz(), 0..5), option::of(0u64..1 << 62)).prop_map(|(v, m)| Data::Sort(v, m)),
+        [
+            option::of(vec((bytes(), delimiter()), 1..3)),
+            option::of(vec((bytes(), delimiter()), 1..3)),
+            option::of(vec((bytes(), delimiter()), 1..3)),
+        ]
+        .prop_map(Data::Namespace),
+        (mailbox(), vec(bytes(), 0..3))
+            .prop_map(|(mailbox, roots)| Data::QuotaRoot { mailbox, roots }),
+        option::of(vec((bytes(), option::of(bytes())), 0..3)).prop_map(Data::Id),
+        ("X[A-Z]{1,8}", "[a-z0-9 ()\"*]{0,20}").prop_map(|(n, r)| Data::Other {
+            name: leak(n),
+            rest: leak(r).as_bytes(),
+        }),
+        (
+            nz(),
+            vec(
+                prop_oneof![
+                    option::of(bytes()).prop_map(FetchValue::Rfc822),
+                    option::of(bytes()).prop_map(FetchValue::Rfc822Header),
+                    option::of(bytes()).prop_map(FetchValue::Rfc822Text),
+                    (vec(nz(), 0..3), 0u64..1 << 62)
+                        .prop_map(|(part, size)| FetchValue::BinarySize { part, size }),
+                    option::of(date_time()).prop_map(FetchValue::SaveDate),
+                    (
+                        vec(nz(), 1..3),
+                        option::of(0u64..1 << 40),
+                        option::of(vec(any::<u8>(), 0..40))
+                    )
+                        .prop_map(|(part, origin, data)| FetchValue::Binary {
+                            part,
+                            origin,
+                            data: data.map(Cow::Owned),
+                        }),
+                ],
+                1..4
+            )
+        )
+            .prop_map(|(seq, items)| Data::Fetch { seq, items }),
     ]
 }
 
@@ -597,18 +884,11 @@ fn data() -> impl Strategy<Value = Data<'static>> {
                     mailbox,
                     child_info,
                     old_name: None,
+                    extensions: vec![],
                 }
             )),
-        (
-            mailbox(),
-            vec((Just(StatusItem::Messages), any::<u32>()), 0..3),
-            option::of(atom())
-        )
-            .prop_map(|(mailbox, items, mailbox_id)| Data::Status {
-                mailbox,
-                items: items.into_iter().map(|(i, v)| (i, u64::from(v))).collect(),
-                mailbox_id,
-            }),
+        (mailbox(), vec(status_value(), 0..4))
+            .prop_map(|(mailbox, items)| Data::Status { mailbox, items }),
         (nz(), vec(fetch_value(), 1..4)).prop_map(|(seq, items)| Data::Fetch { seq, items }),
         (bytes(), vec((atom(), any::<u32>(), any::<u32>()), 0..3)).prop_map(|(root, r)| {
             Data::Quota {
@@ -635,6 +915,7 @@ fn response() -> impl Strategy<Value = Response<'static>> {
         }),
         status().prop_map(Response::Untagged),
         data().prop_map(Response::Data),
+        more_data().prop_map(Response::Data),
         (option::of(code()), text()).prop_map(|(code, t)| Response::Continue {
             code,
             text: Cow::Owned(t),
@@ -643,16 +924,23 @@ fn response() -> impl Strategy<Value = Response<'static>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    // 256 cases by default; PROPTEST_CASES=N runs more.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
-    fn imap_command_round_trip(tag in atom(), body in command_body(), nonsync in any::<bool>(), utf8 in any::<bool>()) {
+    fn imap_command_round_trip(tag in atom(), body in command_body(), mode in 0u8..3, utf8 in any::<bool>()) {
         let cmd = Command { tag: Tag::new(tag).unwrap(), body };
-        let literal = if nonsync { LiteralMode::NonSync } else { LiteralMode::Sync };
+        let literal = [LiteralMode::Sync, LiteralMode::NonSync, LiteralMode::Minus][usize::from(mode)];
         let enc = cmd.encode(EncodeOptions { literal, utf8 });
-        let framed = frame_one(&enc.bytes, FramerConfig::SERVER);
+        let cfg = FramerConfig::SERVER.literal_plus();
+        let (framed, continues) = frame_counting(&enc.bytes, cfg);
         prop_assert_eq!(&framed, &enc.bytes);
-        let back = parse_command(&framed).map_err(|e| {
+        // The client waits exactly where the server asks to go on.
+        prop_assert_eq!(continues, enc.waits.len());
+        let back = parse_command_with(&framed, ParseOptions { utf8 }).map_err(|e| {
             TestCaseError::fail(format!("{e}: {:?}", String::from_utf8_lossy(&framed)))
         })?;
         prop_assert_eq!(back, cmd);
@@ -662,7 +950,7 @@ proptest! {
     fn imap_response_round_trip(r in response(), utf8 in any::<bool>()) {
         let enc = r.encode(ResponseOptions { utf8 });
         let framed = frame_one(&enc, FramerConfig::CLIENT);
-        let back = parse_response(&framed).map_err(|e| {
+        let back = parse_response_with(&framed, ParseOptions { utf8 }).map_err(|e| {
             TestCaseError::fail(format!("{e}: {:?}", String::from_utf8_lossy(&framed)))
         })?;
         prop_assert_eq!(back, r);
@@ -699,6 +987,34 @@ proptest! {
         let r = if ok { pop3::Reply::Ok { code, text } } else { pop3::Reply::Err { code, text } };
         let wire = r.encode();
         prop_assert_eq!(pop3::parse_reply(&wire).unwrap(), r);
+    }
+
+    #[test]
+    fn pop3_sasl_and_listing_round_trip(
+        b64 in option::of("[A-Za-z0-9+/]{0,60}={0,2}"),
+        n in nz(),
+        size in any::<u64>(),
+        uid in "[!-~]{1,70}",
+    ) {
+        let a = b64.as_deref();
+        let wire = pop3::encode_auth_response(a);
+        prop_assert_eq!(pop3::parse_auth_response(&wire).unwrap(), a);
+        let mut out = Vec::new();
+        pop3::encode_listing(&mut out, n, &size.to_string());
+        prop_assert_eq!(pop3::parse_scan_listing(&out).unwrap(), (n, size));
+        let mut out = Vec::new();
+        pop3::encode_listing(&mut out, n, &uid);
+        prop_assert_eq!(pop3::parse_uid_listing(&out).unwrap(), (n, uid.as_str()));
+    }
+
+    #[test]
+    fn managesieve_sasl_round_trip(r in option::of("[^\0]{0,80}")) {
+        // "*" cancels, so it cannot be a response of its own.
+        prop_assume!(r.as_deref() != Some("*"));
+        let wire = managesieve::encode_auth_response(r.as_deref());
+        let framed = frame_one(&wire, FramerConfig::CLIENT);
+        let back = managesieve::parse_auth_response(&framed).unwrap();
+        prop_assert_eq!(back.as_deref(), r.as_deref());
     }
 
     #[test]
