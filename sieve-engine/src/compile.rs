@@ -41,8 +41,11 @@ pub fn compile(src: &str) -> Result<Script, CompileError> {
 ///
 /// [`CompileError`] with every error found, each with line and column.
 pub fn compile_with(src: &str, limits: &Limits) -> Result<Script, CompileError> {
-    compile_inner(src, limits, false)
+    compile_inner(src, limits, false, None)
 }
+
+/// Tells whether an included script exists: (name, global) -> exists.
+pub(crate) type IncludeCheck<'a> = &'a dyn Fn(&str, bool) -> bool;
 
 /// Compiles a script; with `testsuite`, `require "vnd.dovecot.testsuite"`
 /// is accepted and the `test*` commands and tests of that extension are
@@ -51,6 +54,7 @@ pub(crate) fn compile_inner(
     src: &str,
     limits: &Limits,
     testsuite: bool,
+    includes: Option<IncludeCheck<'_>>,
 ) -> Result<Script, CompileError> {
     if src.len() > limits.max_script_size {
         return Err(CompileError {
@@ -65,34 +69,50 @@ pub(crate) fn compile_inner(
             }],
         });
     }
-    let toks = crate::lexer::tokenize(src).map_err(|d| CompileError { errors: vec![d] })?;
-    let nodes = crate::parser::parse(&toks, limits.max_nesting)
-        .map_err(|errors| CompileError { errors })?;
+    let (toks, lex_errors) = crate::lexer::tokenize_all(src);
+    let parsed = crate::parser::parse(&toks, limits.max_nesting);
+    if !lex_errors.is_empty() {
+        // Lexical and syntax errors together; nothing to validate.
+        let mut errors = lex_errors;
+        errors.extend(parsed.err().unwrap_or_default());
+        errors.sort_by_key(|d| (d.line, d.column));
+        return Err(CompileError { errors });
+    }
+    let nodes = parsed.map_err(|errors| CompileError { errors })?;
     let mut c = Compiler {
+        includes,
         requires: BTreeSet::new(),
         errors: Vec::new(),
         testsuite,
         suite_required: false,
         loops: Vec::new(),
         max_loop_depth: limits.max_loop_depth,
+        unknown: std::collections::HashSet::new(),
+        unknown_tags: Vec::new(),
         max_variables: limits.max_variables,
         max_header_size: limits.max_header_size,
         max_notifications: limits.max_notifications,
         scope: std::cell::RefCell::default(),
     };
     let body = c.script(&nodes);
+    c.errors.retain(|d| !d.message.is_empty());
     if c.errors.is_empty() {
         Ok(Script {
             body,
             requires: c.requires,
         })
     } else {
+        // An empty message stands for an unknown name reported before.
+        c.errors.retain(|d| !d.message.is_empty());
         c.errors.sort_by_key(|d| (d.line, d.column));
         Err(CompileError { errors: c.errors })
     }
 }
 
-struct Compiler {
+struct Compiler<'i> {
+    /// Checks that included scripts exist (as Pigeonhole does when it
+    /// compiles); `None` leaves it to the run.
+    includes: Option<IncludeCheck<'i>>,
     requires: BTreeSet<Extension>,
     errors: Vec<Diagnostic>,
     /// Harness mode: `vnd.dovecot.testsuite` may be required.
@@ -102,6 +122,10 @@ struct Compiler {
     /// Names of the enclosing foreverypart loops, innermost last.
     loops: Vec<Option<String>>,
     max_loop_depth: usize,
+    /// Unknown command and test names already reported.
+    unknown: std::collections::HashSet<String>,
+    /// Unknown (command, tag) pairs already reported.
+    unknown_tags: Vec<(String, String)>,
     max_variables: usize,
     max_header_size: usize,
     max_notifications: usize,
@@ -227,7 +251,7 @@ impl<'n> Args<'n> {
     }
 }
 
-impl Compiler {
+impl Compiler<'_> {
     fn has(&self, e: Extension) -> bool {
         self.requires.contains(&e)
     }
@@ -331,7 +355,10 @@ impl Compiler {
         let mut i = 0;
         // RFC 5228 3.2: require may only appear before other commands.
         while i < nodes.len() && nodes[i].name == "require" {
-            if let Err(e) = self.require(&nodes[i]) {
+            if let Err(e) = self
+                .check_shape(&nodes[i], false)
+                .and_then(|()| self.require(&nodes[i]))
+            {
                 self.errors.push(e);
             }
             i += 1;
@@ -398,7 +425,13 @@ impl Compiler {
             match self.command(n, &mut out) {
                 Ok(Some(s)) => out.push(s),
                 Ok(None) => {}
-                Err(e) => self.errors.push(e),
+                Err(e) => {
+                    self.errors.push(e);
+                    // A broken if still heads its elsif/else chain.
+                    if matches!(n.name.as_str(), "if" | "elsif" | "else") {
+                        out.push(placeholder_if(&n.name, n.line));
+                    }
+                }
             }
         }
         out
@@ -432,10 +465,14 @@ impl Compiler {
     /// Compiles one command; `elsif`/`else` attach to the preceding `if`.
     fn command(&mut self, n: &Node, prev: &mut [Stmt]) -> R<Option<Stmt>> {
         let (l, c) = (n.line, n.col);
+        let suite_cmd = self.suite_required && n.name.starts_with("test");
+        if !suite_cmd {
+            self.check_shape(n, false)?;
+        }
         if matches!(n.name.as_str(), "if" | "elsif" | "else") {
             return self.control_if(n, prev);
         }
-        if self.suite_required && n.name.starts_with("test") {
+        if suite_cmd {
             let call = self.suite_call(n, false)?;
             return Ok(Some(Stmt {
                 line: l,
@@ -524,11 +561,27 @@ impl Compiler {
                 let special_use = match a.tagged("specialuse")? {
                     Some(v) => {
                         self.need(Extension::SpecialUse, l, c, ":specialuse")?;
-                        Some(self.vstr(v)?)
+                        let u = self.vstr(v)?;
+                        if !u.vars && !crate::strings::valid_special_use(&u.text) {
+                            return Err(diag(
+                                v.line,
+                                v.col,
+                                format!("fileinto command: invalid special-use flag {:?}", u.text),
+                            ));
+                        }
+                        Some(u)
                     }
                     None => None,
                 };
-                let mailbox = self.vstr(a.positional("mailbox")?)?;
+                let mailbox_arg = a.positional("mailbox")?;
+                let mailbox = self.vstr(mailbox_arg)?;
+                if !mailbox.vars && (mailbox.text.is_empty() || mailbox.text.contains('\u{FFFD}')) {
+                    return Err(diag(
+                        mailbox_arg.line,
+                        mailbox_arg.col,
+                        format!("fileinto command: invalid folder name {:?} (not UTF-8)", mailbox.text),
+                    ));
+                }
                 Cmd::FileInto {
                     mailbox,
                     copy,
@@ -699,7 +752,33 @@ impl Compiler {
                 }
                 let once = a.flag("once")?;
                 let optional = a.flag("optional")?;
-                let name = self.vstr(a.positional("script name")?)?;
+                let name_arg = a.positional("script name")?;
+                let name = self.vstr(name_arg)?;
+                // RFC 6609 3.2: no variables in script names.
+                if name.vars {
+                    return Err(diag(
+                        name_arg.line,
+                        name_arg.col,
+                        format!("include: the script name {:?} must be a constant string", name.text),
+                    ));
+                }
+                if !valid_script_name(&name.text) {
+                    return Err(diag(
+                        name_arg.line,
+                        name_arg.col,
+                        format!("include: invalid script name {:?}", name.text),
+                    ));
+                }
+                if let Some(check) = self.includes
+                    && !optional
+                    && !check(&name.text, global)
+                {
+                    return Err(diag(
+                        name_arg.line,
+                        name_arg.col,
+                        format!("include: included script {:?} does not exist", name.text),
+                    ));
+                }
                 Cmd::Include {
                     global,
                     once,
@@ -743,34 +822,77 @@ impl Compiler {
         Ok(Some(Stmt { line: l, cmd }))
     }
 
+    /// Checks a node against its signature (`sig`): unknown names (once
+    /// each), a test used as a command and the reverse, tags, argument
+    /// count and types, tests and block. On a problem the tests and the
+    /// block inside are still checked, so their errors show too.
+    fn check_shape(&mut self, n: &Node, as_test: bool) -> R<()> {
+        let (l, c) = (n.line, n.col);
+        let Some((sig, _)) = crate::sig::lookup(&n.name) else {
+            let kind = if as_test { "test" } else { "command" };
+            if self.unknown.insert(n.name.clone()) {
+                return Err(diag(
+                    l,
+                    c,
+                    format!("unknown {kind} '{}' (only reported once at first occurrence)", n.name),
+                ));
+            }
+            return Err(diag(l, c, String::new()));
+        };
+        let mut errs = crate::sig::check(n, as_test, &mut self.unknown_tags);
+        let Some(last) = errs.pop() else {
+            return Ok(());
+        };
+        for e in errs {
+            self.errors.push(diag(l, c, e));
+        }
+        if sig.test == as_test {
+            if sig.sub != crate::sig::Sub::None {
+                for t in &n.tests {
+                    if let Err(e) = self.test(t) {
+                        self.errors.push(e);
+                    }
+                }
+            }
+            if !as_test && sig.block.0 {
+                if let Some(b) = &n.block {
+                    let _ = self.block(b);
+                }
+            }
+        }
+        Err(diag(l, c, last))
+    }
+
     fn control_if(&mut self, n: &Node, prev: &mut [Stmt]) -> R<Option<Stmt>> {
         let (l, c) = (n.line, n.col);
-        if !n.args.is_empty() {
-            return Err(diag(l, c, format!("{} takes no arguments", n.name)));
-        }
         let test = if n.name == "else" {
-            if !n.tests.is_empty() {
-                return Err(diag(l, c, "else takes no test".into()));
-            }
             None
         } else {
-            if n.tests.len() != 1 || n.test_list {
-                return Err(diag(l, c, format!("{} needs exactly one test", n.name)));
-            }
-            Some(self.test(&n.tests[0]))
+            n.tests.first().map(|t| self.test(t))
         };
-        let test = test.transpose()?;
         // RFC 5463: a block guarded by an ihave of an unknown extension
         // is never run, so it is not compiled either.
         let skip = n.tests.first().is_some_and(|t| t.name == "ihave")
             && matches!(
                 test,
-                Some(TestNode {
+                Some(Ok(TestNode {
                     test: Test::False,
                     ..
-                })
+                }))
             );
+        // The block is checked even when the test is wrong.
         let body = if skip { Vec::new() } else { self.sub_block(n)? };
+        let test = match test.transpose() {
+            Ok(t) => t,
+            Err(e) => {
+                // Keep the chain: a following elsif or else is no error.
+                self.errors.push(e);
+                Some(TestNode {
+                    line: l,
+                    test: Test::False,
+                })
+            }
+        };
         if n.name == "if" {
             let Some(t) = test else { unreachable_if() };
             return Ok(Some(Stmt {
@@ -796,7 +918,15 @@ impl Compiler {
                 }
                 Ok(None)
             }
-            _ => Err(diag(l, c, format!("{} without a preceding if", n.name))),
+            _ => {
+                // One error for an if-less elsif/else chain.
+                self.errors.push(diag(
+                    l,
+                    c,
+                    format!("the {} command must follow an if or elsif command", n.name),
+                ));
+                Ok(Some(placeholder_if(&n.name, l)))
+            }
         }
     }
 
@@ -884,7 +1014,18 @@ impl Compiler {
             ));
         }
         let subject = a.tagged("subject")?.map(|v| self.vstr(v)).transpose()?;
-        let from = a.tagged("from")?.map(|v| self.vstr(v)).transpose()?;
+        let from_arg = a.tagged("from")?;
+        let from = from_arg.map(|v| self.vstr(v)).transpose()?;
+        if let (Some(f), Some(arg)) = (&from, from_arg)
+            && !f.vars
+            && crate::strings::parse_mailbox(&f.text).is_none()
+        {
+            return Err(diag(
+                arg.line,
+                arg.col,
+                format!("vacation command: specified :from address {:?} is invalid", f.text),
+            ));
+        }
         let addresses = a
             .tagged("addresses")?
             .map(|v| self.vlist(v))
@@ -1139,10 +1280,14 @@ impl Compiler {
 
     fn test(&mut self, n: &Node) -> R<TestNode> {
         let (l, c) = (n.line, n.col);
+        let suite_test = self.suite_required && n.name.starts_with("test_");
+        if !suite_test {
+            self.check_shape(n, true)?;
+        }
         if !matches!(n.name.as_str(), "not" | "allof" | "anyof") && !n.tests.is_empty() {
             return Err(diag(l, c, format!("test {} does not take tests", n.name)));
         }
-        if self.suite_required && n.name.starts_with("test_") {
+        if suite_test {
             let call = self.suite_call(n, true)?;
             return Ok(TestNode {
                 line: l,
@@ -1203,7 +1348,24 @@ impl Compiler {
                 let addr = n.name == "address";
                 let index = self.index_tags(&mut a, l, c)?;
                 let (m, part) = self.match_spec(&mut a, addr, l, c)?;
-                let names = self.vlist(a.positional("header names")?)?;
+                let names_arg = a.positional("header names")?;
+                let names = self.vlist(names_arg)?;
+                // RFC 5228 5.1: the address test reads address headers.
+                if addr
+                    && mime.is_none()
+                    && let Some(bad) = names
+                        .iter()
+                        .find(|h| !h.vars && !crate::strings::is_address_header(&h.text))
+                {
+                    return Err(diag(
+                        names_arg.line,
+                        names_arg.col,
+                        format!(
+                            "specified header '{}' is not allowed for the address test",
+                            bad.text
+                        ),
+                    ));
+                }
                 let keys = self.vlist(a.positional("key list")?)?;
                 let m = finish_regex(m, &keys, l, c)?;
                 if addr {
@@ -1342,16 +1504,21 @@ impl Compiler {
             "specialuse_exists" => {
                 self.need(Extension::SpecialUse, l, c, "specialuse_exists")?;
                 let first = a.positional("special-use flags")?;
-                match a.opt_positional() {
-                    Some(uses) => Test::SpecialUseExists {
-                        mailbox: Some(self.vstr(first)?),
-                        uses: self.vlist(uses)?,
-                    },
-                    None => Test::SpecialUseExists {
-                        mailbox: None,
-                        uses: self.vlist(first)?,
-                    },
+                let (mailbox, uses_arg) = match a.opt_positional() {
+                    Some(uses) => (Some(self.vstr(first)?), uses),
+                    None => (None, first),
+                };
+                let uses = self.vlist(uses_arg)?;
+                for u in uses.iter().filter(|u| !u.vars) {
+                    if !crate::strings::valid_special_use(&u.text) {
+                        return Err(diag(
+                            uses_arg.line,
+                            uses_arg.col,
+                            format!("specialuse_exists test: invalid special-use flag {:?}", u.text),
+                        ));
+                    }
                 }
+                Test::SpecialUseExists { mailbox, uses }
             }
             "environment" => {
                 self.need(Extension::Environment, l, c, "environment")?;
@@ -1539,6 +1706,36 @@ pub(crate) fn build_regex(pat: &str, cmp: Comparator) -> Result<Regex, String> {
         .configure(Regex::config().nfa_size_limit(Some(1 << 20)))
         .build(pat)
         .map_err(|e| format!("invalid regular expression {pat:?}: {e}"))
+}
+
+/// A script name for include (RFC 6609 3.2, RFC 5804 1.6): no slash,
+/// no control characters, no line or paragraph separator.
+fn valid_script_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().count() <= 256
+        && !name.chars().any(|c| {
+            c == '/'
+                || c.is_control()
+                || matches!(c, '\u{2028}' | '\u{2029}')
+        })
+}
+
+/// An if that stands in for a broken one, so the elsif and else after it
+/// are not reported too (the script does not compile anyway).
+fn placeholder_if(name: &str, line: u32) -> Stmt {
+    Stmt {
+        line,
+        cmd: Cmd::If {
+            branches: vec![(
+                TestNode {
+                    line,
+                    test: Test::False,
+                },
+                Vec::new(),
+            )],
+            otherwise: (name == "else").then(Vec::new),
+        },
+    }
 }
 
 fn unreachable_if() -> ! {

@@ -13,6 +13,8 @@ pub(crate) enum Tok {
     Num(u64),
     /// A quoted or multi-line string, unescaped.
     Str(String),
+    /// Input that is no token; the lexer reported it.
+    Garbage,
     LBracket,
     RBracket,
     LParen,
@@ -39,7 +41,12 @@ struct Lexer<'a> {
     line_start: usize,
     /// The last column computed: (byte position, column there).
     col_at: std::cell::Cell<(usize, u32)>,
+    /// Errors so far; the lexer goes on after each.
+    errors: Vec<Diagnostic>,
 }
+
+/// Longest identifier or tag name (Pigeonhole's limit).
+const MAX_IDENTIFIER: usize = 32;
 
 /// Splits a script into tokens, ending with [`Tok::Eof`].
 ///
@@ -48,20 +55,52 @@ struct Lexer<'a> {
 /// The first lexical error (unterminated string or comment, bad
 /// character, number overflow), with its position.
 pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, Diagnostic> {
+    let (toks, mut errors) = tokenize_all(src);
+    if errors.is_empty() {
+        Ok(toks)
+    } else {
+        Err(errors.swap_remove(0))
+    }
+}
+
+/// Splits a script into tokens, ending with [`Tok::Eof`], and collects
+/// every lexical error on the way: a bad character becomes a
+/// [`Tok::Garbage`] token, an overlong number its maximum, so the parser
+/// can go on and report more.
+pub(crate) fn tokenize_all(src: &str) -> (Vec<Token>, Vec<Diagnostic>) {
     let mut lx = Lexer {
         src: src.as_bytes(),
         pos: 0,
         line: 1,
         line_start: 0,
         col_at: std::cell::Cell::new((0, 1)),
+        errors: Vec::new(),
     };
     let mut out = Vec::new();
     loop {
-        let t = lx.next()?;
+        let t = match lx.next() {
+            Ok(t) => t,
+            Err(d) => {
+                let t = Token {
+                    tok: Tok::Garbage,
+                    line: d.line,
+                    col: d.column,
+                };
+                lx.errors.push(d);
+                t
+            }
+        };
         let end = t.tok == Tok::Eof;
         out.push(t);
-        if end {
-            return Ok(out);
+        if end || lx.errors.len() > 100 {
+            if !end {
+                out.push(Token {
+                    tok: Tok::Eof,
+                    line: lx.line,
+                    col: lx.col(),
+                });
+            }
+            return (out, lx.errors);
         }
     }
 }
@@ -123,7 +162,9 @@ impl Lexer<'_> {
                     loop {
                         match self.bump() {
                             None => {
-                                return Err(self.err(l, c, "unterminated bracket comment".into()));
+                                let e = self.err(l, c, "unterminated bracket comment".into());
+                                self.errors.push(e);
+                                return Ok(());
                             }
                             Some(b'*') if self.peek() == Some(b'/') => {
                                 self.bump();
@@ -169,14 +210,23 @@ impl Lexer<'_> {
                 self.bump();
                 match self.peek() {
                     Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
-                        Ok(mk(Tok::Tag(self.ident())))
+                        let id = self.ident();
+                        if id.len() > MAX_IDENTIFIER {
+                            let e = self.err(line, col, format!("tag :{id} is too long"));
+                            self.errors.push(e);
+                        }
+                        Ok(mk(Tok::Tag(id)))
                     }
                     _ => Err(self.err(line, col, "expected an identifier after ':'".into())),
                 }
             }
-            b'0'..=b'9' => self.number(line, col).map(|n| mk(Tok::Num(n))),
+            b'0'..=b'9' => Ok(mk(Tok::Num(self.number(line, col)))),
             c if c.is_ascii_alphabetic() || c == b'_' => {
                 let id = self.ident();
+                if id.len() > MAX_IDENTIFIER {
+                    let e = self.err(line, col, format!("identifier {id} is too long"));
+                    self.errors.push(e);
+                }
                 if id == "text" && self.peek() == Some(b':') {
                     self.bump();
                     return self.multiline(line, col).map(|s| mk(Tok::Str(s)));
@@ -188,6 +238,13 @@ impl Lexer<'_> {
                     .ok()
                     .and_then(|s| s.chars().next())
                     .unwrap_or('?');
+                // Skip the run of bad input up to white space or a token.
+                while let Some(b) = self.peek() {
+                    if b.is_ascii_whitespace() || b"[](){},;\"#:".contains(&b) {
+                        break;
+                    }
+                    self.bump();
+                }
                 Err(self.err(line, col, format!("unexpected character {ch:?}")))
             }
         }
@@ -206,14 +263,13 @@ impl Lexer<'_> {
     }
 
     /// `number = 1*DIGIT [ QUANTIFIER ]`, `QUANTIFIER = "K" / "M" / "G"`.
-    fn number(&mut self, line: u32, col: u32) -> Result<u64, Diagnostic> {
-        let mut n: u64 = 0;
+    fn number(&mut self, line: u32, col: u32) -> u64 {
+        let mut n: Option<u64> = Some(0);
         while let Some(c @ b'0'..=b'9') = self.peek() {
             self.pos += 1;
             n = n
-                .checked_mul(10)
-                .and_then(|n| n.checked_add(u64::from(c - b'0')))
-                .ok_or_else(|| self.err(line, col, "number is too large".into()))?;
+                .and_then(|n| n.checked_mul(10))
+                .and_then(|n| n.checked_add(u64::from(c - b'0')));
         }
         let shift = match self.peek() {
             Some(b'k' | b'K') => 10,
@@ -223,16 +279,25 @@ impl Lexer<'_> {
         };
         if shift > 0 {
             self.pos += 1;
-            n = n
-                .checked_mul(1 << shift)
-                .ok_or_else(|| self.err(line, col, "number is too large".into()))?;
+            n = n.and_then(|n| n.checked_mul(1 << shift));
         }
         if let Some(c) = self.peek()
             && (c.is_ascii_alphabetic() || c == b'_')
         {
-            return Err(self.err(line, col, "bad character after number".into()));
+            let e = self.err(line, col, "bad character after number".into());
+            self.errors.push(e);
+            while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_') {
+                self.pos += 1;
+            }
         }
-        Ok(n)
+        match n {
+            Some(n) => n,
+            None => {
+                let e = self.err(line, col, "number is too large".into());
+                self.errors.push(e);
+                u64::MAX
+            }
+        }
     }
 
     /// `quoted-string = DQUOTE quoted-text DQUOTE`; a backslash takes the

@@ -43,6 +43,7 @@ mod mime;
 mod parser;
 mod report;
 mod runtime;
+mod sig;
 mod spamvirus;
 mod strings;
 pub mod testsuite;

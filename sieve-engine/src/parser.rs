@@ -40,9 +40,14 @@ struct Parser<'t> {
     pos: usize,
     errors: Vec<Diagnostic>,
     max_depth: usize,
+    /// The failed command was skipped already.
+    recovered: bool,
 }
 
 const MAX_ERRORS: usize = 25;
+
+/// Most arguments one command or test takes (Pigeonhole's limit).
+const MAX_ARGUMENTS: usize = 32;
 
 /// Parses `commands = *command` up to the end of input.
 ///
@@ -56,6 +61,7 @@ pub(crate) fn parse(toks: &[Token], max_depth: usize) -> Result<Vec<Node>, Vec<D
         pos: 0,
         errors: Vec::new(),
         max_depth,
+        recovered: false,
     };
     let cmds = p.commands(0, true);
     if p.errors.is_empty() {
@@ -130,6 +136,7 @@ impl Parser<'_> {
             }
             match self.command(depth) {
                 Ok(c) => out.push(c),
+                Err(()) if std::mem::take(&mut self.recovered) => {}
                 Err(()) => {
                     self.recover();
                     if top && self.peek().tok == Tok::RBrace {
@@ -151,13 +158,24 @@ impl Parser<'_> {
             );
             return Err(());
         };
-        let mut node = self.arguments(name.clone(), &t, depth)?;
+        let mut node = self.arguments(name.clone(), &t, 0)?;
         let t2 = self.advance().clone();
         match t2.tok {
             Tok::Semi => Ok(node),
             Tok::LBrace => {
                 if depth + 1 > self.max_depth {
                     self.error_at(&t2, format!("blocks nest deeper than {}", self.max_depth));
+                    // Skip the whole block, its '{' already read.
+                    let mut open = 1usize;
+                    while open > 0 {
+                        match self.advance().tok {
+                            Tok::LBrace => open += 1,
+                            Tok::RBrace => open -= 1,
+                            Tok::Eof => break,
+                            _ => {}
+                        }
+                    }
+                    self.recovered = true;
                     return Err(());
                 }
                 let body = self.commands(depth + 1, false);
@@ -183,7 +201,8 @@ impl Parser<'_> {
         }
     }
 
-    /// `arguments = *argument [ test / test-list ]`
+    /// `arguments = *argument [ test / test-list ]`; `depth` is the
+    /// nesting of tests (blocks count separately).
     fn arguments(&mut self, name: String, at: &Token, depth: usize) -> Result<Node, ()> {
         let mut node = Node {
             name,
@@ -208,6 +227,13 @@ impl Parser<'_> {
             };
             if !matches!(t.tok, Tok::LBracket) {
                 self.advance();
+            }
+            if node.args.len() >= MAX_ARGUMENTS {
+                self.error_at(
+                    &t,
+                    format!("too many arguments for command '{}'", node.name),
+                );
+                return Err(());
             }
             node.args.push(Arg {
                 arg,
@@ -313,6 +339,7 @@ fn describe(t: &Tok) -> String {
         Tok::RBrace => "'}'".into(),
         Tok::Comma => "','".into(),
         Tok::Semi => "';'".into(),
+        Tok::Garbage => "invalid input".into(),
         Tok::Eof => "end of script".into(),
     }
 }

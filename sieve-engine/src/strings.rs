@@ -184,6 +184,62 @@ pub(crate) fn var_refs(s: &str) -> Vec<&str> {
     out
 }
 
+/// A special-use flag (RFC 6154 2): a backslash and an atom.
+pub(crate) fn valid_special_use(s: &str) -> bool {
+    s.strip_prefix('\\').is_some_and(|a| {
+        !a.is_empty()
+            && a.bytes().all(|b| {
+                b.is_ascii_graphic() && !b"(){%*\"\\]".contains(&b)
+            })
+    })
+}
+
+/// Header fields that hold addresses, for the address test (RFC 5228
+/// 5.1 requires the first seven; the others are in common use).
+pub(crate) fn is_address_header(name: &str) -> bool {
+    const ALLOWED: &[&str] = &[
+        "from",
+        "to",
+        "cc",
+        "bcc",
+        "sender",
+        "resent-from",
+        "resent-to",
+        "reply-to",
+        "resent-reply-to",
+        "resent-sender",
+        "resent-cc",
+        "resent-bcc",
+        "for-approval",
+        "for-handling",
+        "for-comment",
+        "apparently-to",
+        "errors-to",
+        "delivered-to",
+        "return-receipt-to",
+        "x-admin",
+        "read-receipt-to",
+        "x-confirm-reading-to",
+        "return-receipt-requested",
+        "registered-mail-reply-requested-by",
+        "mail-followup-to",
+        "mail-reply-to",
+        "abuse-reports-to",
+        "x-complaints-to",
+        "x-report-abuse-to",
+        "x-beenthere",
+        "original-from",
+        "original-sender",
+        "original-recipient",
+        "original-to",
+        "disposition-notification-to",
+        "x-original-to",
+        "envelope-to",
+        "return-path",
+    ];
+    ALLOWED.iter().any(|h| h.eq_ignore_ascii_case(name))
+}
+
 /// RFC 5322 field-name: printable ASCII except colon.
 pub(crate) fn valid_header_name(s: &str) -> bool {
     !s.is_empty() && s.len() <= 997 && s.bytes().all(|b| (33..=126).contains(&b) && b != b':')
@@ -299,7 +355,13 @@ pub(crate) fn parse_mailbox(s: &str) -> Option<String> {
         } else {
             format!("\"{q}\"")
         }
-    } else if is_dot_atom(local) {
+    } else if !local.is_empty()
+        && local
+            .chars()
+            .all(|c| c == '.' || (c.is_ascii() && is_atext(c)))
+    {
+        // Dots anywhere, as the local parts some Japanese providers
+        // hand out; no UTF-8 (a plain SMTP server cannot take it).
         local.to_string()
     } else {
         return None;

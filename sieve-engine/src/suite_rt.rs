@@ -497,7 +497,8 @@ impl Run<'_, '_> {
                 };
                 let limits = suite.limits();
                 // Scripts under test may use the testsuite commands too.
-                match crate::compile::compile_inner(&src, &limits, true) {
+                let exists = |name: &str, global: bool| suite.include(name, global).is_some();
+                match crate::compile::compile_inner(&src, &limits, true, Some(&exists)) {
                     Ok(s) => {
                         let suite = self.suite_mut()?;
                         // Pigeonhole resolves includes when it compiles.
@@ -516,7 +517,7 @@ impl Run<'_, '_> {
                     }
                     Err(e) => {
                         let suite = self.suite_mut()?;
-                        suite.errors.extend(e.errors.iter().map(|d| d.to_string()));
+                        suite.errors.extend(e.errors.iter().map(|d| d.message.clone()));
                         // Pigeonhole closes the list with a summary error.
                         suite.errors.push("validation failed".into());
                         Ok(false)
@@ -602,7 +603,7 @@ impl Run<'_, '_> {
                     let src = std::fs::read(suite.dir.join(p))
                         .map(|b| String::from_utf8_lossy(&b).into_owned());
                     match src.map_err(|e| e.to_string()).and_then(|src| {
-                        crate::compile::compile_inner(&src, &limits, true).map_err(|e| e.to_string())
+                        crate::compile::compile_inner(&src, &limits, true, None).map_err(|e| e.to_string())
                     }) {
                         Ok(s) => scripts.push(s),
                         Err(e) => errors.push(format!("{p}: {e}")),

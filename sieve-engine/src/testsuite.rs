@@ -94,7 +94,7 @@ pub fn run_source(src: &str, dir: &Path) -> FileReport {
         max_actions: 1024,
         ..Limits::default()
     };
-    let script = match crate::compile::compile_inner(src, &limits, true) {
+    let script = match crate::compile::compile_inner(src, &limits, true, None) {
         Ok(s) => s,
         Err(e) => {
             return FileReport {
