@@ -85,6 +85,7 @@ pub(crate) fn compile_inner(
         errors: Vec::new(),
         testsuite,
         suite_required: false,
+        debug_required: false,
         loops: Vec::new(),
         max_loop_depth: limits.max_loop_depth,
         unknown: std::collections::HashSet::new(),
@@ -119,6 +120,8 @@ struct Compiler<'i> {
     testsuite: bool,
     /// `vnd.dovecot.testsuite` was required.
     suite_required: bool,
+    /// `vnd.dovecot.debug` was required (test harness only).
+    debug_required: bool,
     /// Names of the enclosing foreverypart loops, innermost last.
     loops: Vec<Option<String>>,
     max_loop_depth: usize,
@@ -396,6 +399,11 @@ impl Compiler<'_> {
                 self.suite_required = true;
                 continue;
             }
+            // Test files log with vnd.dovecot.debug's debug_log.
+            if self.testsuite && cap.text == "vnd.dovecot.debug" {
+                self.debug_required = true;
+                continue;
+            }
             match Extension::from_name(&cap.text) {
                 Some(e) => {
                     self.requires.insert(e);
@@ -465,7 +473,8 @@ impl Compiler<'_> {
     /// Compiles one command; `elsif`/`else` attach to the preceding `if`.
     fn command(&mut self, n: &Node, prev: &mut [Stmt]) -> R<Option<Stmt>> {
         let (l, c) = (n.line, n.col);
-        let suite_cmd = self.suite_required && n.name.starts_with("test");
+        let suite_cmd = (self.suite_required && n.name.starts_with("test"))
+            || (self.debug_required && n.name == "debug_log");
         if !suite_cmd {
             self.check_shape(n, false)?;
         }

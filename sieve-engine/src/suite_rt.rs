@@ -436,8 +436,8 @@ impl Run<'_, '_> {
                 suite.config.unset(&k);
                 suite.settings.remove(&k);
             }
-            // Settings apply as soon as they are set.
-            "test_config_reload" | "test_result_print" => {}
+            // Settings apply as soon as they are set; logging goes nowhere.
+            "test_config_reload" | "test_result_print" | "debug_log" => {}
             "test_result_reset" => {
                 self.reset_result();
                 self.suite_mut()?.smtp.clear();
