@@ -1780,10 +1780,10 @@ mod tests {
         let bad: &[(&str, u32, &str)] = &[
             ("fileinto \"x\";", 1, "needs require"),
             ("require \"nope\";", 1, "unsupported extension"),
-            ("keep \"x\";", 1, "too many arguments"),
-            ("\nif true keep;", 2, "does not take tests"),
+            ("keep \"x\";", 1, "requires 0 positional argument(s), but 1"),
+            ("\nif true keep;", 2, "requires a command block"),
             ("\nif true { keep }", 2, "expected ';' or '{'"),
-            ("elsif true {}", 1, "without a preceding if"),
+            ("elsif true {}", 1, "must follow an if"),
             (
                 "if header :is :contains \"a\" \"b\" {}",
                 1,

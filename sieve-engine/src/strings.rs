@@ -361,8 +361,13 @@ pub(crate) fn parse_mailbox(s: &str) -> Option<String> {
             .all(|c| c == '.' || (c.is_ascii() && is_atext(c)))
     {
         // Dots anywhere, as the local parts some Japanese providers
-        // hand out; no UTF-8 (a plain SMTP server cannot take it).
-        local.to_string()
+        // hand out; no UTF-8 (a plain SMTP server cannot take it). SMTP
+        // needs such a local part quoted.
+        if is_dot_atom(local) {
+            local.to_string()
+        } else {
+            format!("\"{local}\"")
+        }
     } else {
         return None;
     };

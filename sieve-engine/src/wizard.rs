@@ -350,7 +350,9 @@ fn read_node(n: &Node, p: &mut Preferences) -> Option<()> {
             p.vacation = Some(VacationPrefs {
                 days,
                 subject: s.first()?.to_string(),
-                message: s.last()?.to_string(),
+                // Sieve strings carry CRLF line breaks; the wizard's
+                // message has plain LF ones.
+                message: s.last()?.replace("\r\n", "\n"),
                 addresses,
             });
             Some(())

@@ -1,0 +1,2 @@
+# msg: plain.eml
+if address :is "subject" "x" { discard; }

@@ -1,0 +1,3 @@
+# msg: plain.eml
+require ["extracttext", "foreverypart"];
+keep;

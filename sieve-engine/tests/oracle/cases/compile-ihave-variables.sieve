@@ -1,0 +1,3 @@
+# msg: plain.eml
+require ["ihave", "fileinto"];
+if ihave "variables" { fileinto "Yes"; } else { fileinto "No"; }

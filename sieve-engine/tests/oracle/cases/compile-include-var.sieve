@@ -1,0 +1,4 @@
+# msg: plain.eml
+require ["include", "variables"];
+set "s" "x";
+include "${s}";

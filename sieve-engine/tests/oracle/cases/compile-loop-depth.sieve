@@ -1,0 +1,3 @@
+# msg: plain.eml
+require "foreverypart";
+foreverypart { foreverypart { foreverypart { foreverypart { foreverypart { keep; } } } } }

@@ -1,0 +1,3 @@
+# msg: plain.eml
+require "enotify";
+notify :options "noequals" "mailto:carol@example.com";

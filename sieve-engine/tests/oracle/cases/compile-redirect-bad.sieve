@@ -1,0 +1,2 @@
+# msg: plain.eml
+redirect "rüdiger@example.com";

@@ -1,0 +1,2 @@
+# msg: plain.eml
+redirect ".japanese..dots.@example.com";

@@ -1,0 +1,3 @@
+# msg: plain.eml
+require "vacation";
+vacation :from "not an address" "away";

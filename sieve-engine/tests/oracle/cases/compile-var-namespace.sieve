@@ -1,0 +1,3 @@
+# msg: plain.eml
+require "variables";
+set "ns.x" "1";

@@ -1,0 +1,5 @@
+# msg: nested.eml
+require ["foreverypart", "mime", "variables", "fileinto"];
+set "n" "";
+foreverypart { set "n" "${n}p"; }
+fileinto "${n}";

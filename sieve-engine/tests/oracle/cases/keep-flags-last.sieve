@@ -1,0 +1,4 @@
+# msg: plain.eml
+require ["imap4flags"];
+keep :flags "\\Seen";
+keep :flags "\\Answered";

@@ -1,0 +1,5 @@
+# msg: nested.eml
+require ["foreverypart", "mime", "fileinto"];
+foreverypart {
+  if header :mime "x-note" "inner" { fileinto "Inner"; break; }
+}
