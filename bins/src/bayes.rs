@@ -1,6 +1,7 @@
 //! `rampart bayes learn|classify|stats`: train and query the Bayes
 //! token store under the data directory.
 
+use std::convert::Infallible;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use rampart_spam_bayes::{Bayes, Class, MemoryStore, TokenSet, Tokenizer, file};
+use rampart_spam_bayes::{
+    Bayes, BayesError, Class, LearnOutcome, MemoryStore, Score, TokenSet, Tokenizer, file,
+};
 use rayon::prelude::*;
 
 use crate::data::DataDir;
@@ -48,7 +51,8 @@ pub enum BayesCommand {
         #[command(flatten)]
         db: DbArg,
     },
-    /// Print `path<TAB>probability<TAB>spam|ham|unsure` per message.
+    /// Print `path<TAB>probability<TAB>spam|ham|unsure` per message
+    /// (the probability at full precision).
     Classify {
         /// Messages (files, directories, mbox files, Maildirs).
         #[arg(required = true, value_name = "PATH")]
@@ -95,28 +99,10 @@ pub fn run(cmd: BayesCommand, data: &DataDir) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// One message found under a path: where it is, and its bytes when it
-/// came out of an mbox (files are read lazily).
-pub(crate) struct Source {
-    /// Display name: the file, or `file#N` for the N-th message of an mbox.
-    pub name: String,
-    path: PathBuf,
-    mbox_message: Option<Vec<u8>>,
-}
-
-impl Source {
-    /// The raw message.
-    pub fn read(&self) -> anyhow::Result<Vec<u8>> {
-        match &self.mbox_message {
-            Some(m) => Ok(m.clone()),
-            None => fs::read(&self.path).with_context(|| format!("read {}", self.path.display())),
-        }
-    }
-}
-
-/// Expands files, directories (recursively, sorted), Maildirs (`cur`
-/// and `new`) and mbox files into messages.
-pub(crate) fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<Source>> {
+/// Expands files and directories (recursively, sorted; Maildirs'
+/// `tmp` and dot files skipped) into the files to read. Nothing is
+/// opened yet: reading and splitting happen in parallel later.
+pub(crate) fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
         let meta = fs::metadata(p).with_context(|| format!("open {}", p.display()))?;
@@ -124,11 +110,9 @@ pub(crate) fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<Source>> {
             let mut files = Vec::new();
             walk(p, &mut files, 0)?;
             files.sort();
-            for f in files {
-                push_file(&f, &mut out)?;
-            }
+            out.extend(files);
         } else {
-            push_file(p, &mut out)?;
+            out.push(p.clone());
         }
     }
     Ok(out)
@@ -159,46 +143,33 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, depth: usize) -> anyhow::Result<()
     Ok(())
 }
 
-/// Adds a file: an mbox with several messages is split, anything else is
-/// one message.
-fn push_file(path: &Path, out: &mut Vec<Source>) -> anyhow::Result<()> {
+/// Reads a file and calls `f` with each message in it: the file itself,
+/// or each message of an mbox (named `file#N`). Returns the names and
+/// results in order.
+fn per_message<T>(path: &Path, mut f: impl FnMut(&[u8]) -> T) -> anyhow::Result<Vec<(String, T)>> {
+    let bytes = fs::read(path).with_context(|| format!("read {}", path.display()))?;
     let name = path.display().to_string();
-    let mut head = [0u8; 5];
-    let is_from_line = fs::File::open(path)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
-        .is_ok()
-        && &head == b"From ";
-    if is_from_line {
-        let bytes = fs::read(path).with_context(|| format!("read {}", path.display()))?;
+    if bytes.starts_with(b"From ") {
         let messages = split_mbox(&bytes);
         if messages.len() > 1 {
-            for (i, m) in messages.into_iter().enumerate() {
-                out.push(Source {
-                    name: format!("{name}#{}", i + 1),
-                    path: path.to_owned(),
-                    mbox_message: Some(m.to_vec()),
-                });
-            }
-            return Ok(());
+            return Ok(messages
+                .into_iter()
+                .enumerate()
+                .map(|(i, m)| (format!("{name}#{}", i + 1), f(m)))
+                .collect());
         }
     }
-    out.push(Source {
-        name,
-        path: path.to_owned(),
-        mbox_message: None,
-    });
-    Ok(())
+    Ok(vec![(name, f(&bytes))])
 }
 
 /// Splits an mbox at `From ` lines that follow an empty line (or start
 /// the file).
 fn split_mbox(bytes: &[u8]) -> Vec<&[u8]> {
     let mut starts = vec![0];
-    let mut i = 0;
-    while let Some(p) = find(&bytes[i..], b"\n\nFrom ") {
-        let at = i + p + 2;
-        starts.push(at);
-        i = at;
+    for nl in newlines(bytes) {
+        if bytes[nl + 1..].starts_with(b"\nFrom ") {
+            starts.push(nl + 2);
+        }
     }
     starts
         .iter()
@@ -207,8 +178,38 @@ fn split_mbox(bytes: &[u8]) -> Vec<&[u8]> {
         .collect()
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+/// Positions of the line feeds in `bytes`, found eight bytes at a time.
+fn newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let chunks = bytes.chunks_exact(8);
+    let tail_start = bytes.len() - chunks.remainder().len();
+    chunks
+        .enumerate()
+        .flat_map(|(k, c)| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            let y = u64::from_le_bytes(w) ^ (u64::from(b'\n') * ONES);
+            // A byte of y is zero exactly where the chunk has '\n'; the
+            // lowest such byte is exact, later ones are checked below.
+            let mut mask = y.wrapping_sub(ONES) & !y & (0x80 * ONES);
+            std::iter::from_fn(move || {
+                while mask != 0 {
+                    let i = (mask.trailing_zeros() / 8) as usize;
+                    mask &= mask - 1;
+                    if c[i] == b'\n' {
+                        return Some(k * 8 + i);
+                    }
+                }
+                None
+            })
+        })
+        .chain(
+            bytes[tail_start..]
+                .iter()
+                .enumerate()
+                .filter(|&(_, &b)| b == b'\n')
+                .map(move |(i, _)| tail_start + i),
+        )
 }
 
 fn today() -> u32 {
@@ -232,41 +233,43 @@ fn progress(len: usize, quiet: bool) -> ProgressBar {
     bar
 }
 
-/// Messages are tokenized in parallel batches of this size, so memory
-/// stays bounded on huge corpora.
-const BATCH: usize = 2048;
+/// Files are read and tokenized in parallel batches of this size, so
+/// memory stays bounded on huge corpora.
+const BATCH: usize = 4096;
 
 fn learn(spam: &[PathBuf], ham: &[PathBuf], quiet: bool, db: &Path) -> anyhow::Result<ExitCode> {
     if spam.is_empty() && ham.is_empty() {
         bail!("nothing to learn: give --spam PATH... and/or --ham PATH...");
     }
-    let mut store = file::load(db)?;
     let tokenizer = Tokenizer::default();
     let bayes = Bayes::default();
     let day = today();
-    let mut items: Vec<(Class, Source)> = Vec::new();
-    for s in expand(spam)? {
-        items.push((Class::Spam, s));
+    let mut items: Vec<(Class, PathBuf)> = Vec::new();
+    for p in expand(spam)? {
+        items.push((Class::Spam, p));
     }
-    for s in expand(ham)? {
-        items.push((Class::Ham, s));
+    for p in expand(ham)? {
+        items.push((Class::Ham, p));
     }
+    let mut store = file::load(db)?;
     let bar = progress(items.len(), quiet);
     bar.set_message("learning");
     let (mut learned, mut skipped) = (0usize, 0usize);
     for batch in items.chunks(BATCH) {
-        let sets: Vec<anyhow::Result<TokenSet>> = batch
+        let sets: Vec<anyhow::Result<Vec<(String, TokenSet)>>> = batch
             .par_iter()
-            .map(|(_, s)| {
-                let raw = s.read()?;
+            .map(|(_, path)| {
+                let sets = per_message(path, |raw| tokenizer.tokenize(raw));
                 bar.inc(1);
-                Ok(tokenizer.tokenize(&raw))
+                sets
             })
             .collect();
-        for ((class, _), set) in batch.iter().zip(sets) {
-            match bayes.learn(&mut store, &set?, *class, day)? {
-                rampart_spam_bayes::LearnOutcome::AlreadyLearned => skipped += 1,
-                _ => learned += 1,
+        for ((class, _), sets) in batch.iter().zip(sets) {
+            for (_, set) in sets? {
+                match bayes.learn(&mut store, &set, *class, day)? {
+                    LearnOutcome::AlreadyLearned => skipped += 1,
+                    _ => learned += 1,
+                }
             }
         }
     }
@@ -282,30 +285,38 @@ fn learn(spam: &[PathBuf], ham: &[PathBuf], quiet: bool, db: &Path) -> anyhow::R
     Ok(ExitCode::SUCCESS)
 }
 
+/// A message's name and its score (or why it has none).
+type Scored = (String, Result<Score, BayesError<Infallible>>);
+
 fn classify(paths: &[PathBuf], db: &Path) -> anyhow::Result<ExitCode> {
-    let store = file::load(db)?;
     let tokenizer = Tokenizer::default();
     let bayes = Bayes::default();
-    let sources = expand(paths)?;
+    let files = expand(paths)?;
+    let store = file::load(db)?;
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    for batch in sources.chunks(BATCH) {
-        let scores: Vec<anyhow::Result<_>> = batch
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    for batch in files.chunks(BATCH) {
+        let scores: Vec<anyhow::Result<Vec<Scored>>> = batch
             .par_iter()
-            .map(|s| {
-                let raw = s.read()?;
-                Ok(bayes.classify(&store, &tokenizer.tokenize(&raw))?)
+            .map(|path| {
+                per_message(path, |raw| {
+                    bayes.classify_hashes(&store, &tokenizer.token_hashes(raw))
+                })
             })
             .collect();
-        for (s, score) in batch.iter().zip(scores) {
-            let score = score.with_context(|| format!("classify {}", s.name))?;
-            writeln!(
-                out,
-                "{}\t{:.6}\t{}",
-                s.name,
-                score.probability,
-                score.verdict.as_str()
-            )?;
+        for scores in scores {
+            for (name, score) in scores? {
+                let score = score.with_context(|| format!("classify {name}"))?;
+                // Full precision (the shortest form that reads back
+                // exactly), so that rankings made from the output are
+                // the classifier's own.
+                writeln!(
+                    out,
+                    "{name}\t{}\t{}",
+                    score.probability,
+                    score.verdict.as_str()
+                )?;
+            }
         }
     }
     out.flush()?;
@@ -341,6 +352,28 @@ fn stats(db: &Path) -> anyhow::Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn newlines_are_all_found() {
+        let text: Vec<u8> = (0..300u32)
+            .map(|i| {
+                if i % 7 == 0 || i % 11 == 3 {
+                    b'\n'
+                } else {
+                    (i % 200) as u8 + 11
+                }
+            })
+            .collect();
+        for start in 0..9 {
+            let t = &text[start..];
+            let want: Vec<usize> = (0..t.len()).filter(|&i| t[i] == b'\n').collect();
+            assert_eq!(newlines(t).collect::<Vec<_>>(), want);
+        }
+        // Bytes next to a newline that a borrow could flag.
+        let tricky = b"\n\x0b\n\x8a\x0a\x0b\x8b\n\n\x01";
+        let want: Vec<usize> = (0..tricky.len()).filter(|&i| tricky[i] == b'\n').collect();
+        assert_eq!(newlines(tricky).collect::<Vec<_>>(), want);
+    }
 
     #[test]
     fn mbox_split_table() {

@@ -133,7 +133,7 @@ impl SpamEngine {
     /// training, a store error).
     pub fn bayes(&self, raw: &[u8]) -> Result<f64, String> {
         self.bayes
-            .classify(&self.store, &self.tokenizer.tokenize(raw))
+            .classify_hashes(&self.store, &self.tokenizer.token_hashes(raw))
             .map(|s| s.probability)
             .map_err(|e| e.to_string())
     }

@@ -160,6 +160,18 @@ fn mbox_and_errors() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("not enough training"));
     let o = rampart(&data, &["bayes", "classify", "/nonexistent/path"]);
     assert_eq!(o.status.code(), Some(2));
+    // A store written by the first format version asks for relearning.
+    let old = tmp.path().join("old.db");
+    let mut bytes = b"RMPBAYES\x01\x00".to_vec();
+    bytes.resize(44, 0);
+    std::fs::write(&old, &bytes).unwrap();
+    let o = rampart(&data, &["bayes", "stats", "--db", old.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("learn the messages again"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     // spam check works without Bayes and with a bad config names the line.
     let cf = tmp.path().join("local.cf");
     std::fs::write(&cf, "score MISSING_DATE 9\n").unwrap();

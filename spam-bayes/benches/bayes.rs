@@ -1,6 +1,6 @@
 //! Throughput of tokenizing, learning and classifying the shipped
 //! SpamAssassin corpus sample. The side-by-side comparison with
-//! bogofilter and SpamAssassin is `eval/evaluate.sh`.
+//! bogofilter and SpamAssassin is `scripts/eval.sh`.
 
 // criterion's macros generate undocumented functions.
 #![allow(missing_docs)]
@@ -63,7 +63,7 @@ fn bench(c: &mut Criterion) {
             msgs.iter()
                 .map(|(_, raw)| {
                     bayes
-                        .classify(&store, &tokenizer.tokenize(raw))
+                        .classify_hashes(&store, &tokenizer.token_hashes(raw))
                         .expect("classify")
                 })
                 .filter(|s| s.probability > 0.5)

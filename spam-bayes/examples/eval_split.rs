@@ -1,5 +1,5 @@
 //! Trains on two directories and scores two others; prints AUC, errors
-//! at the default cutoffs and speed. Used by `eval/evaluate.sh` for quick
+//! at the default cutoffs and speed. Used by `scripts/eval.sh` for quick
 //! in-process figures; the CLI path is measured by the script itself.
 //!
 //! Usage: eval_split TRAIN_SPAM TRAIN_HAM TEST_SPAM TEST_HAM [scores.tsv]
@@ -65,6 +65,7 @@ fn main() {
     tc.min_word_chars = env("EVAL_MIN_WORD").map_or(tc.min_word_chars, |v| v as usize);
     let mut bc = rampart_spam_bayes::BayesConfig::default();
     bc.strength = env("EVAL_STRENGTH").unwrap_or(bc.strength);
+    bc.assumed = env("EVAL_ASSUMED").unwrap_or(bc.assumed);
     bc.min_deviation = env("EVAL_MIN_DEV").unwrap_or(bc.min_deviation);
     bc.max_tokens = env("EVAL_MAX_TOKENS").map_or(bc.max_tokens, |v| v as usize);
     bc.spam_cutoff = env("EVAL_SPAM_CUTOFF").unwrap_or(bc.spam_cutoff);
@@ -85,7 +86,7 @@ fn main() {
         set.iter()
             .map(|raw| {
                 let s = bayes
-                    .classify(&store, &tokenizer.tokenize(raw))
+                    .classify_hashes(&store, &tokenizer.token_hashes(raw))
                     .expect("classify");
                 (s.probability, s.verdict)
             })

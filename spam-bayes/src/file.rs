@@ -6,6 +6,7 @@
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::store::{FormatError, MemoryStore};
 
@@ -73,8 +74,15 @@ pub fn save(path: &Path, store: &MemoryStore) -> Result<(), FileError> {
         _ => PathBuf::from("."),
     };
     fs::create_dir_all(&dir).map_err(io_err("create directory", &dir))?;
+    // Process id and a counter: concurrent saves (from other processes
+    // or threads) never share a temporary file; the last rename wins.
+    static SAVES: AtomicU64 = AtomicU64::new(0);
     let mut name = path.file_name().unwrap_or_default().to_owned();
-    name.push(format!(".tmp.{}", std::process::id()));
+    name.push(format!(
+        ".tmp.{}.{}",
+        std::process::id(),
+        SAVES.fetch_add(1, Ordering::Relaxed)
+    ));
     let tmp = dir.join(name);
     let result = (|| {
         let mut f = File::create(&tmp).map_err(io_err("create", &tmp))?;

@@ -1,7 +1,7 @@
 //! Token stores: the [`TokenStore`] trait, the in-memory
 //! [`MemoryStore`] and its compact, versioned byte format.
 //!
-//! # File format, version 1
+//! # File format, version 2
 //!
 //! All integers little-endian:
 //!
@@ -9,7 +9,7 @@
 //! file     = magic version flags nspam nham ntokens ndigests
 //!            *token *digest checksum
 //! magic    = "RMPBAYES"                 ; 8 bytes
-//! version  = u16                        ; 1
+//! version  = u16                        ; 2
 //! flags    = u16                        ; 0, reserved
 //! nspam    = u32 / nham = u32           ; messages learned
 //! ntokens  = u64 / ndigests = u64
@@ -17,11 +17,16 @@
 //! digest   = 16 bytes, class:u8 (1 spam, 0 ham)  ; sorted
 //! checksum = u64                        ; FNV-1a 64 of all bytes before
 //! ```
+//!
+//! `hash` is [`crate::token_hash`] of the token text. Version 1 used
+//! another hash (and tokenizer); its files are refused with
+//! [`FormatError::OldVersion`]: the messages have to be learned again.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 
 use crate::Class;
+use crate::table::Table;
 
 /// Message totals of a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -90,6 +95,18 @@ pub trait TokenStore {
     /// When the backing storage fails.
     fn lookup(&self, tokens: &[u64], out: &mut Vec<TokenCounts>) -> Result<(), Self::Error>;
 
+    /// As [`TokenStore::lookup`], except that the `day` of the results
+    /// may be left at 0: what classifying needs. A store that keeps the
+    /// days apart from the counts can skip reading them; the default
+    /// calls `lookup`.
+    ///
+    /// # Errors
+    ///
+    /// When the backing storage fails.
+    fn lookup_counts(&self, tokens: &[u64], out: &mut Vec<TokenCounts>) -> Result<(), Self::Error> {
+        self.lookup(tokens, out)
+    }
+
     /// The class a message with this digest was learned as, if any.
     ///
     /// # Errors
@@ -105,11 +122,12 @@ pub trait TokenStore {
     fn apply(&mut self, change: &Change<'_>) -> Result<(), Self::Error>;
 }
 
-/// Token counts in a hash table, with a compact serialized form.
+/// Token counts in a hash table (open addressing, 16 bytes a token),
+/// with a compact serialized form.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemoryStore {
     totals: Totals,
-    tokens: HashMap<u64, TokenCounts>,
+    tokens: Table,
     digests: HashMap<[u8; 16], Class>,
 }
 
@@ -136,7 +154,7 @@ impl MemoryStore {
 
     /// Counts of a single token.
     pub fn get(&self, token: u64) -> Option<TokenCounts> {
-        self.tokens.get(&token).copied()
+        self.tokens.get(token)
     }
 
     /// Removes tokens last learned before `today - max_age_days`.
@@ -144,7 +162,7 @@ impl MemoryStore {
     pub fn expire(&mut self, today: u32, max_age_days: u32) -> usize {
         let before = self.tokens.len();
         let oldest = today.saturating_sub(max_age_days);
-        self.tokens.retain(|_, c| c.day >= oldest);
+        self.tokens.retain(|c| c.day >= oldest);
         before - self.tokens.len()
     }
 
@@ -155,7 +173,7 @@ impl MemoryStore {
         let before = self.tokens.len();
         let newest = today.saturating_sub(min_age_days);
         self.tokens
-            .retain(|_, c| u64::from(c.spam) + u64::from(c.ham) > 1 || c.day > newest);
+            .retain(|c| u64::from(c.spam) + u64::from(c.ham) > 1 || c.day > newest);
         before - self.tokens.len()
     }
 
@@ -164,7 +182,7 @@ impl MemoryStore {
         HEADER_LEN + self.tokens.len() * TOKEN_LEN + self.digests.len() * DIGEST_LEN + 8
     }
 
-    /// Serializes the store (format version 1, see the module docs).
+    /// Serializes the store (format version 2, see the module docs).
     /// The output is deterministic: entries are sorted.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.encoded_len());
@@ -175,8 +193,8 @@ impl MemoryStore {
         out.extend_from_slice(&self.totals.ham.to_le_bytes());
         out.extend_from_slice(&(self.tokens.len() as u64).to_le_bytes());
         out.extend_from_slice(&(self.digests.len() as u64).to_le_bytes());
-        let mut tokens: Vec<(&u64, &TokenCounts)> = self.tokens.iter().collect();
-        tokens.sort_unstable_by_key(|(h, _)| **h);
+        let mut tokens: Vec<(u64, TokenCounts)> = self.tokens.iter().collect();
+        tokens.sort_unstable_by_key(|(h, _)| *h);
         for (h, c) in tokens {
             out.extend_from_slice(&h.to_le_bytes());
             out.extend_from_slice(&c.spam.to_le_bytes());
@@ -200,7 +218,7 @@ impl MemoryStore {
     ///
     /// # Errors
     ///
-    /// [`FormatError`] when the bytes are not a valid version 1 store.
+    /// [`FormatError`] when the bytes are not a valid version 2 store.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, FormatError> {
         if bytes.len() < HEADER_LEN + 8 {
             return Err(FormatError::Truncated { len: bytes.len() });
@@ -209,6 +227,9 @@ impl MemoryStore {
             return Err(FormatError::BadMagic);
         }
         let version = u16::from_le_bytes([bytes[8], bytes[9]]);
+        if version == 1 {
+            return Err(FormatError::OldVersion(version));
+        }
         if version != VERSION {
             return Err(FormatError::UnsupportedVersion(version));
         }
@@ -235,7 +256,7 @@ impl MemoryStore {
                 len: bytes.len(),
             });
         }
-        let mut tokens = HashMap::with_capacity(ntokens as usize);
+        let mut tokens = Table::with_capacity(ntokens as usize);
         for _ in 0..ntokens {
             let h = r.u64();
             let c = TokenCounts {
@@ -243,7 +264,9 @@ impl MemoryStore {
                 ham: r.u32(),
                 day: r.u32(),
             };
-            tokens.insert(h, c);
+            if !tokens.insert_new(h, c) {
+                return Err(FormatError::Duplicate);
+            }
         }
         let mut digests = HashMap::with_capacity(ndigests as usize);
         for _ in 0..ndigests {
@@ -279,7 +302,7 @@ impl TokenStore for MemoryStore {
         out.extend(
             tokens
                 .iter()
-                .map(|t| self.tokens.get(t).copied().unwrap_or_default()),
+                .map(|&t| self.tokens.get(t).unwrap_or_default()),
         );
         Ok(())
     }
@@ -295,32 +318,23 @@ impl TokenStore for MemoryStore {
                 bump(&mut self.totals, spam, true);
                 self.digests.insert(change.digest, change.class);
                 for &t in change.tokens {
-                    let c = self.tokens.entry(t).or_default();
-                    if spam {
-                        c.spam = c.spam.saturating_add(1);
-                    } else {
-                        c.ham = c.ham.saturating_add(1);
-                    }
-                    c.day = c.day.max(change.day);
+                    self.tokens.add(t, spam, change.day);
                 }
             }
             Direction::Remove => {
                 bump(&mut self.totals, spam, false);
                 self.digests.remove(&change.digest);
                 for &t in change.tokens {
-                    if let Some(c) = self.tokens.get_mut(&t) {
-                        if spam {
-                            c.spam = c.spam.saturating_sub(1);
-                        } else {
-                            c.ham = c.ham.saturating_sub(1);
-                        }
-                        if c.spam == 0 && c.ham == 0 {
-                            self.tokens.remove(&t);
-                        }
-                    }
+                    self.tokens.sub(t, spam);
                 }
             }
         }
+        Ok(())
+    }
+
+    fn lookup_counts(&self, tokens: &[u64], out: &mut Vec<TokenCounts>) -> Result<(), Infallible> {
+        out.clear();
+        self.tokens.counts_many(tokens, out);
         Ok(())
     }
 }
@@ -349,6 +363,11 @@ pub enum FormatError {
     /// A version this code does not read.
     #[error("unsupported token store version {0}")]
     UnsupportedVersion(u16),
+    /// An older version whose token hashes this code no longer computes.
+    #[error(
+        "token store version {0} was written with an older tokenizer; learn the messages again (or remove the file)"
+    )]
+    OldVersion(u16),
     /// The trailing checksum does not match.
     #[error("token store checksum mismatch (file corrupt)")]
     Checksum,
@@ -368,7 +387,7 @@ pub enum FormatError {
 }
 
 const MAGIC: &[u8; 8] = b"RMPBAYES";
-const VERSION: u16 = 1;
+const VERSION: u16 = 2;
 const HEADER_LEN: usize = 8 + 2 + 2 + 4 + 4 + 8 + 8;
 const TOKEN_LEN: usize = 8 + 4 + 4 + 4;
 const DIGEST_LEN: usize = 17;
@@ -500,6 +519,14 @@ mod tests {
                     b
                 },
                 FormatError::UnsupportedVersion(9),
+            ),
+            (
+                {
+                    let mut b = good.clone();
+                    b[8] = 1;
+                    b
+                },
+                FormatError::OldVersion(1),
             ),
             (
                 {

@@ -1,25 +1,50 @@
 //! Turning a raw message into the set of tokens the classifier counts.
 //!
 //! The tokenizer parses the message with `mail-parser` (which decodes
-//! transfer encodings and converts charsets to UTF-8) and emits strings
-//! such as `subject:viagra`, `from:dom:example.com`, `url:example.com`
-//! or `num:4`. Header tokens carry the header as a prefix so that a word
-//! in the subject and the same word in the body count separately.
+//! transfer encodings and converts charsets to UTF-8) and emits tokens
+//! such as `subject:viagra`, `from:dom:example.com`, `url:example.com`,
+//! `rcvd:ip:192.0.2` or `num:4`. Header tokens carry the header as a
+//! prefix so that a word in the subject and the same word in the body
+//! count separately.
 //!
-//! Every step is capped (message bytes, text bytes per part, tokens per
-//! message, MIME nesting), so a hostile message costs bounded time and
-//! memory. Output is deterministic: the same bytes always give the same
-//! tokens in the same order.
+//! What is looked at:
+//!
+//! - every header's name (`hdr:x-mailer`), except the ones that record
+//!   where the message was stored rather than what it is: mailbox and
+//!   list annotations, delivery stamps, dates and other filters' verdicts
+//!   (SpamAssassin's Bayes ignores the same list, `IGNORED_HDRS`);
+//! - Subject words; From, Reply-To, To and Cc domains (with their parent
+//!   domains), the From address and display names; the Message-ID
+//!   domain; the mailer; every Received hop (up to 20): host names, IP
+//!   addresses with their /24, HELO names and the software words;
+//! - the values of the other headers as words with the header as prefix
+//!   (`h:x-originating-ip:...`), which catches ratware's tracking headers;
+//! - the decoded text parts and HTML rendered to text, with link and
+//!   image hosts, tag and image counts kept; URLs (host, parent domains,
+//!   path words), e-mail domains, numbers and money by their number of
+//!   digits, runs of `!`, words longer than 20 characters as a summary;
+//! - the MIME structure: content types, charsets, transfer encodings,
+//!   attachment names (their words and extension) and sizes.
+//!
+//! Tokens are hashed as they are produced ([`token_hash`] of the token
+//! text, computed without building the text), so tokenizing allocates
+//! little beyond what `mail-parser` needs. Every step is capped (message
+//! bytes, text bytes per part, tokens per message, headers, MIME
+//! nesting), so a hostile message costs bounded time and memory. Output
+//! is deterministic: the same bytes always give the same tokens.
 
+use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use mail_parser::{Address, Host, Message, MessageParser, MimeHeaders, PartType};
+use mail_parser::{Address, HeaderName, Message, MessageParser, MimeHeaders, PartType};
 use sha2::{Digest as _, Sha256};
 
 /// Limits and options of a [`Tokenizer`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenizerConfig {
-    /// Emit pairs of adjacent body words (`bi:free money`) as well.
+    /// Emit pairs of adjacent body words (`bi:free money`) as well. Off by
+    /// default: on the SpamAssassin corpus they did not help in
+    /// cross-validation and they double the store.
     pub bigrams: bool,
     /// Only this many leading bytes of a message are parsed; the rest is
     /// ignored and a `meta:truncated` token is emitted.
@@ -51,8 +76,14 @@ impl Default for TokenizerConfig {
 
 /// Deepest `message/rfc822` nesting that is looked into.
 const MAX_NESTING: usize = 3;
-/// Received headers looked at (the newest ones come first).
-const MAX_RECEIVED: usize = 6;
+/// Received headers looked at.
+const MAX_RECEIVED: usize = 20;
+/// Top-level headers looked at.
+const MAX_HEADERS: usize = 200;
+/// Bytes of a header value tokenized as words.
+const MAX_HEADER_VALUE: usize = 300;
+/// Bytes of a Received value looked at.
+const MAX_RECEIVED_VALUE: usize = 1000;
 
 /// The tokens of one message: 64-bit token hashes, sorted and without
 /// duplicates, plus a digest of the whole message.
@@ -96,31 +127,187 @@ impl TokenSet {
     }
 }
 
-/// The 64-bit FNV-1a hash under which a token is stored.
-///
-/// Stable across versions and platforms: it is part of the file format.
-pub fn token_hash(token: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in token.as_bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+/// Streaming state of [`token_hash`]: the bytes are taken eight at a
+/// time (little-endian), each word mixed in with a folded 64x64->128
+/// multiply; a partial word is carried across the pieces a token is
+/// fed in (prefix, then word), so the result depends only on the
+/// concatenated bytes.
+#[derive(Clone, Copy)]
+struct TokenHasher {
+    h: u64,
+    buf: u64,
+    /// Bytes in `buf`, 0 to 7.
+    n: u32,
+    len: u64,
+}
+
+const HASH_SEED: u64 = 0x243f_6a88_85a3_08d3;
+const HASH_K: u64 = 0x9e37_79b9_7f4a_7c15;
+const HASH_K2: u64 = 0xd6e8_feb8_6659_fd93;
+
+#[inline]
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let m = u128::from(a) * u128::from(b);
+    (m as u64) ^ ((m >> 64) as u64)
+}
+
+/// ASCII lowercase of eight bytes at once (bytes from 0x80 unchanged).
+#[inline]
+fn lower8(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let heptets = x & (0x7f * ONES);
+    let ge_a = heptets.wrapping_add((0x80 - u64::from(b'A')) * ONES);
+    let gt_z = heptets.wrapping_add((0x7f - u64::from(b'Z')) * ONES);
+    let upper = !x & (ge_a ^ gt_z) & (0x80 * ONES);
+    x | (upper >> 2)
+}
+
+impl TokenHasher {
+    #[inline]
+    fn new() -> TokenHasher {
+        TokenHasher {
+            h: HASH_SEED,
+            buf: 0,
+            n: 0,
+            len: 0,
+        }
     }
-    // A final avalanche so that similar tokens spread over the table.
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^ (h >> 33)
+
+    #[inline(always)]
+    fn word(&mut self, x: u64) {
+        self.h = fold_mul(self.h ^ x, HASH_K);
+    }
+
+    /// Eight more bytes of the stream.
+    #[inline(always)]
+    fn push8(&mut self, x: u64) {
+        if self.n == 0 {
+            self.word(x);
+        } else {
+            let shift = 8 * self.n;
+            let full = self.buf | (x << shift);
+            self.word(full);
+            self.buf = x >> (64 - shift);
+        }
+    }
+
+    /// Feeds bytes; with `lower`, ASCII letters are lowercased first.
+    #[inline(always)]
+    fn bytes(&mut self, b: &[u8], lower: bool) {
+        let len = b.len();
+        if len == 0 {
+            return;
+        }
+        self.len += len as u64;
+        let conv = |x: u64| if lower { lower8(x) } else { x };
+        let mut chunks = b.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.push8(conv(u64::from_le_bytes(w)));
+        }
+        let r = chunks.remainder().len();
+        if r == 0 {
+            return;
+        }
+        // The last r bytes as the low bytes of a word, zero above.
+        let x = if len >= 8 {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&b[len - 8..]);
+            u64::from_le_bytes(w) >> (8 * (8 - r))
+        } else {
+            load_small(b)
+        };
+        let x = conv(x);
+        let n = self.n as usize;
+        self.buf |= x << (8 * n);
+        if n + r >= 8 {
+            let full = self.buf;
+            self.word(full);
+            // n > 0 here, since r < 8.
+            self.buf = x >> (64 - 8 * n);
+            self.n = (n + r - 8) as u32;
+        } else {
+            self.n = (n + r) as u32;
+        }
+    }
+
+    #[inline(always)]
+    fn finish(mut self) -> u64 {
+        if self.n > 0 {
+            let rest = self.buf;
+            self.word(rest);
+        }
+        fold_mul(self.h ^ self.len, HASH_K2)
+    }
+}
+
+/// Up to 7 bytes as the low bytes of a little-endian word.
+#[inline(always)]
+fn load_small(b: &[u8]) -> u64 {
+    let len = b.len();
+    if len >= 4 {
+        // Two overlapping 4-byte reads; the overlap holds the same bytes.
+        let lo = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        let hi = u32::from_le_bytes([b[len - 4], b[len - 3], b[len - 2], b[len - 1]]);
+        u64::from(lo) | (u64::from(hi) << (8 * (len - 4)))
+    } else {
+        // 1 to 3 bytes: first, middle and last cover them all.
+        u64::from(b[0])
+            | (u64::from(b[len / 2]) << (8 * (len / 2)))
+            | (u64::from(b[len - 1]) << (8 * (len - 1)))
+    }
+}
+
+/// The 64-bit hash under which a token is stored, computed over the
+/// token's UTF-8 bytes (see the store's file format, version 2).
+///
+/// Stable across platforms and versions of this format: stored counts
+/// are found again by it.
+pub fn token_hash(token: &str) -> u64 {
+    let mut h = TokenHasher::new();
+    h.bytes(token.as_bytes(), false);
+    h.finish()
 }
 
 /// Splits messages into tokens. Build once, use from many threads.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Tokenizer {
     config: TokenizerConfig,
+    parser: MessageParser,
+}
+
+impl Default for Tokenizer {
+    fn default() -> Self {
+        Tokenizer::new(TokenizerConfig::default())
+    }
+}
+
+/// A `mail-parser` configured to parse only what the tokenizer reads:
+/// the MIME headers (needed to find the parts), Date, Subject, the
+/// address headers and Message-ID. Everything else is skipped and read
+/// from its raw bytes when needed, which is much cheaper than parsing
+/// every Received and List-* header.
+fn parser() -> MessageParser {
+    MessageParser::new()
+        .with_mime_headers()
+        .header_date(HeaderName::Date)
+        .header_text(HeaderName::Subject)
+        .header_address(HeaderName::From)
+        .header_address(HeaderName::ReplyTo)
+        .header_address(HeaderName::To)
+        .header_address(HeaderName::Cc)
+        .header_id(HeaderName::MessageId)
+        .default_header_ignore()
 }
 
 impl Tokenizer {
     /// A tokenizer with the given limits.
     pub fn new(config: TokenizerConfig) -> Self {
-        Tokenizer { config }
+        Tokenizer {
+            config,
+            parser: parser(),
+        }
     }
 
     /// The limits in use.
@@ -132,13 +319,24 @@ impl Tokenizer {
     /// skipped) into hashed tokens.
     pub fn tokenize(&self, raw: &[u8]) -> TokenSet {
         let mut hashes = Vec::with_capacity(512);
-        self.for_each_token(raw, &mut |t| hashes.push(token_hash(t)));
+        self.run(raw, HashSink::new(&mut hashes));
         hashes.sort_unstable();
         hashes.dedup();
         let full = Sha256::digest(raw);
         let mut digest = [0u8; 16];
         digest.copy_from_slice(&full[..16]);
         TokenSet { digest, hashes }
+    }
+
+    /// The sorted, distinct token hashes of a message without its
+    /// digest: what [`crate::Bayes::classify_hashes`] needs, a little
+    /// cheaper than [`Tokenizer::tokenize`] (no SHA-256 of the message).
+    pub fn token_hashes(&self, raw: &[u8]) -> Vec<u64> {
+        let mut hashes = Vec::with_capacity(512);
+        self.run(raw, HashSink::new(&mut hashes));
+        hashes.sort_unstable();
+        hashes.dedup();
+        hashes
     }
 
     /// The distinct token strings of a message, sorted; for inspection
@@ -152,8 +350,19 @@ impl Tokenizer {
     }
 
     /// Calls `sink` with every token of the message, in a deterministic
-    /// order, duplicates included.
+    /// order, duplicates included. [`token_hash`] of these strings are
+    /// the hashes [`Tokenizer::tokenize`] gives.
     pub fn for_each_token(&self, raw: &[u8], sink: &mut dyn FnMut(&str)) {
+        self.run(
+            raw,
+            StrSink {
+                buf: String::with_capacity(64),
+                sink,
+            },
+        );
+    }
+
+    fn run<S: Sink>(&self, raw: &[u8], sink: S) {
         let mut em = Emitter::new(&self.config, sink);
         let mut raw = skip_mbox_line(raw);
         if raw.len() > self.config.max_message_bytes {
@@ -161,7 +370,7 @@ impl Tokenizer {
             em.emit("meta:", "truncated");
         }
         em.emit_bucket("meta:size:", raw.len() as u64);
-        match MessageParser::default().parse(raw) {
+        match self.parser.parse(raw) {
             Some(msg) => {
                 headers(&mut em, &msg);
                 body(&mut em, &msg, 0);
@@ -200,23 +409,188 @@ pub(crate) fn cap_str(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-/// Emits tokens to the sink through one reused buffer.
-struct Emitter<'c, 's> {
-    config: &'c TokenizerConfig,
-    sink: &'s mut dyn FnMut(&str),
+/// Where tokens go: hashed on the fly, or as strings.
+trait Sink {
+    /// One token: `p1`, `p2`, then `word`, lowercased when `lower`.
+    fn token(&mut self, p1: &str, p2: &str, word: &str, lower: bool);
+}
+
+/// Collects hashes, dropping most repeats on the way through a small
+/// direct-mapped table (the rest go at the final sort and dedup): a
+/// message repeats its common words many times.
+struct HashSink<'a> {
+    out: &'a mut Vec<u64>,
+    recent: [u64; 512],
+}
+
+impl<'a> HashSink<'a> {
+    fn new(out: &'a mut Vec<u64>) -> Self {
+        HashSink {
+            out,
+            recent: [0; 512],
+        }
+    }
+}
+
+impl Sink for HashSink<'_> {
+    #[inline(always)]
+    fn token(&mut self, p1: &str, p2: &str, word: &str, lower: bool) {
+        let mut h = TokenHasher::new();
+        h.bytes(p1.as_bytes(), false);
+        h.bytes(p2.as_bytes(), false);
+        if lower && !word.is_ascii() {
+            let mut utf8 = [0u8; 4];
+            for c in word.chars() {
+                for l in c.to_lowercase() {
+                    h.bytes(l.encode_utf8(&mut utf8).as_bytes(), false);
+                }
+            }
+        } else {
+            h.bytes(word.as_bytes(), lower);
+        }
+        let h = h.finish();
+        let slot = &mut self.recent[(h >> 55) as usize];
+        // 0 marks an empty slot, so a hash of 0 is always kept.
+        if *slot != h || h == 0 {
+            *slot = h;
+            self.out.push(h);
+        }
+    }
+}
+
+struct StrSink<'a> {
     buf: String,
+    sink: &'a mut dyn FnMut(&str),
+}
+
+impl Sink for StrSink<'_> {
+    fn token(&mut self, p1: &str, p2: &str, word: &str, lower: bool) {
+        self.buf.clear();
+        self.buf.push_str(p1);
+        self.buf.push_str(p2);
+        if lower {
+            push_lower(&mut self.buf, word);
+        } else {
+            self.buf.push_str(word);
+        }
+        (self.sink)(&self.buf);
+    }
+}
+
+/// `"0"` to `"64"`, for the bucket tokens.
+const SMALL: [&str; 65] = [
+    "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16",
+    "17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32",
+    "33", "34", "35", "36", "37", "38", "39", "40", "41", "42", "43", "44", "45", "46", "47", "48",
+    "49", "50", "51", "52", "53", "54", "55", "56", "57", "58", "59", "60", "61", "62", "63", "64",
+];
+
+/// Byte classes for the word splitter.
+const WS: u16 = 1; // ASCII white space
+const TRIM: u16 = 2; // trimmed from both ends of a chunk
+const WORD: u16 = 4; // kept inside a word: alphanumeric and $-'.!_%
+const NUMERIC: u16 = 8; // digits and $%.,
+const COLON: u16 = 16;
+const AT: u16 = 32;
+const DIGIT: u16 = 64;
+const UPPER: u16 = 128;
+const LOWER: u16 = 256;
+const NUMBER: u16 = 512; // digits and .,
+const HIGH: u16 = 1024; // not ASCII
+
+const fn classes() -> [u16; 256] {
+    let mut t = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let mut c = 0;
+        if matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ') {
+            c |= WS;
+        }
+        if matches!(
+            b,
+            b'<' | b'>'
+                | b'('
+                | b')'
+                | b'['
+                | b']'
+                | b'{'
+                | b'}'
+                | b'"'
+                | b'\''
+                | b'`'
+                | b','
+                | b';'
+                | b':'
+        ) {
+            c |= TRIM;
+        }
+        if b.is_ascii_alphanumeric() || matches!(b, b'$' | b'-' | b'\'' | b'.' | b'!' | b'_' | b'%')
+        {
+            c |= WORD;
+        }
+        if b.is_ascii_digit() || matches!(b, b'$' | b'%' | b'.' | b',') {
+            c |= NUMERIC;
+        }
+        if b.is_ascii_digit() || matches!(b, b'.' | b',') {
+            c |= NUMBER;
+        }
+        if b == b':' {
+            c |= COLON;
+        }
+        if b == b'@' {
+            c |= AT;
+        }
+        if b.is_ascii_digit() {
+            c |= DIGIT;
+        }
+        if b.is_ascii_uppercase() {
+            c |= UPPER;
+        }
+        if b.is_ascii_lowercase() {
+            c |= LOWER;
+        }
+        if b >= 0x80 {
+            c |= HIGH;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+}
+
+static CLASS: [u16; 256] = classes();
+
+/// Length of the Unicode white space character (`char::is_whitespace`)
+/// starting at `b[i]`, which is not ASCII; 0 when it is something else.
+#[inline]
+fn unicode_space_len(b: &[u8], i: usize) -> usize {
+    let at = |k: usize| b.get(i + k).copied().unwrap_or(0);
+    match b[i] {
+        0xc2 if matches!(at(1), 0x85 | 0xa0) => 2,
+        0xe1 if at(1) == 0x9a && at(2) == 0x80 => 3,
+        0xe2 if at(1) == 0x80 && matches!(at(2), 0x80..=0x8a | 0xa8 | 0xa9 | 0xaf) => 3,
+        0xe2 if at(1) == 0x81 && at(2) == 0x9f => 3,
+        0xe3 if at(1) == 0x80 && at(2) == 0x80 => 3,
+        _ => 0,
+    }
+}
+
+/// Emits tokens to the sink, counting them against the cap.
+struct Emitter<'c, S> {
+    config: &'c TokenizerConfig,
+    sink: S,
     emitted: usize,
     prev_word: String,
     upper_words: u64,
     words: u64,
 }
 
-impl<'c, 's> Emitter<'c, 's> {
-    fn new(config: &'c TokenizerConfig, sink: &'s mut dyn FnMut(&str)) -> Self {
+impl<'c, S: Sink> Emitter<'c, S> {
+    fn new(config: &'c TokenizerConfig, sink: S) -> Self {
         Emitter {
             config,
             sink,
-            buf: String::with_capacity(64),
             emitted: 0,
             prev_word: String::new(),
             upper_words: 0,
@@ -224,47 +598,48 @@ impl<'c, 's> Emitter<'c, 's> {
         }
     }
 
+    #[inline]
     fn full(&self) -> bool {
         self.emitted >= self.config.max_tokens
     }
 
-    fn emit(&mut self, prefix: &str, word: &str) {
+    #[inline]
+    fn token(&mut self, p1: &str, p2: &str, word: &str, lower: bool) {
         if self.full() {
             return;
         }
         self.emitted += 1;
-        self.buf.clear();
-        self.buf.push_str(prefix);
-        self.buf.push_str(word);
-        (self.sink)(&self.buf);
+        self.sink.token(p1, p2, word, lower);
+    }
+
+    fn emit(&mut self, prefix: &str, word: &str) {
+        self.token(prefix, "", word, false);
     }
 
     /// Emits `prefix` followed by a lowercased word.
     fn emit_lower(&mut self, prefix: &str, word: &str) {
-        if self.full() {
-            return;
-        }
-        self.emitted += 1;
-        self.buf.clear();
-        self.buf.push_str(prefix);
-        push_lower(&mut self.buf, word);
-        (self.sink)(&self.buf);
+        self.token(prefix, "", word, true);
     }
 
     /// Emits `prefix` and a rough logarithmic bucket of `n`.
     fn emit_bucket(&mut self, prefix: &str, n: u64) {
-        let bucket = 64 - n.leading_zeros();
-        self.emit(prefix, &itoa(u64::from(bucket)));
+        self.emit_bucket2(prefix, "", n);
+    }
+
+    fn emit_bucket2(&mut self, p1: &str, p2: &str, n: u64) {
+        let bucket = (64 - n.leading_zeros()) as usize;
+        self.token(p1, p2, SMALL[bucket], false);
     }
 
     /// A domain name and its parents down to two labels:
-    /// `a.b.example.com`, `b.example.com`, `example.com`.
+    /// `a.b.example.com`, `b.example.com`, `example.com`. An IP literal
+    /// gives `PREFIX ip`.
     fn domain(&mut self, prefix: &str, host: &str) {
         let host = host.trim_matches(|c: char| c == '.' || c == '[' || c == ']');
         if host.is_empty() || host.len() > 253 {
             return;
         }
-        if host.parse::<IpAddr>().is_ok() {
+        if looks_numeric(host) && host.parse::<IpAddr>().is_ok() {
             self.emit(prefix, "ip");
             return;
         }
@@ -284,21 +659,24 @@ impl<'c, 's> Emitter<'c, 's> {
         match ip {
             IpAddr::V4(v4) => {
                 let o = v4.octets();
-                s.push_str(&format!("{}.{}.{}", o[0], o[1], o[2]));
+                let _ = write!(s, "{}.{}.{}", o[0], o[1], o[2]);
                 self.emit(prefix, &s);
-                s.push_str(&format!(".{}", o[3]));
+                let _ = write!(s, ".{}", o[3]);
                 self.emit(prefix, &s);
             }
             IpAddr::V6(v6) => {
                 let seg = v6.segments();
-                s.push_str(&format!("{:x}:{:x}:{:x}", seg[0], seg[1], seg[2]));
+                let _ = write!(s, "{:x}:{:x}:{:x}", seg[0], seg[1], seg[2]);
                 self.emit(prefix, &s);
-                self.emit(prefix, &v6.to_string());
+                s.clear();
+                let _ = write!(s, "{v6}");
+                self.emit(prefix, &s);
             }
         }
     }
 
-    /// A URL: its host and parent domains, and the words of its path.
+    /// A URL: its scheme, host and parent domains, and the words of its
+    /// path.
     fn url(&mut self, prefix: &str, url: &str) {
         let rest = match url.find("://") {
             Some(i) => {
@@ -344,85 +722,179 @@ impl<'c, 's> Emitter<'c, 's> {
     /// Splits free text into words and emits them with `prefix`.
     fn text(&mut self, prefix: &str, text: &str) {
         self.prev_word.clear();
-        for chunk in text.split(|c: char| c.is_whitespace()) {
+        let b = text.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
             if self.full() {
-                return;
+                break;
             }
-            if chunk.is_empty() {
-                continue;
+            // Skip white space.
+            let c = b[i];
+            if c < 0x80 {
+                if CLASS[c as usize] & WS != 0 {
+                    i += 1;
+                    continue;
+                }
+            } else {
+                let n = unicode_space_len(b, i);
+                if n > 0 {
+                    i += n;
+                    continue;
+                }
             }
-            self.chunk(prefix, chunk);
+            // A chunk runs to the next white space; note what it is made
+            // of on the way.
+            let start = i;
+            let (mut any, mut all) = (0u16, u16::MAX);
+            while i < b.len() {
+                let c = b[i];
+                let class = CLASS[c as usize];
+                if class & WS != 0 {
+                    break;
+                }
+                if class & HIGH != 0
+                    && matches!(c, 0xc2 | 0xe1 | 0xe2 | 0xe3)
+                    && unicode_space_len(b, i) > 0
+                {
+                    break;
+                }
+                any |= class;
+                all &= class;
+                i += 1;
+            }
+            self.chunk(prefix, &text[start..i], any, all);
         }
         self.prev_word.clear();
     }
 
-    fn chunk(&mut self, prefix: &str, chunk: &str) {
-        let trimmed = chunk.trim_matches(|c: char| {
-            matches!(
-                c,
-                '<' | '>' | '(' | ')' | '[' | ']' | '{' | '}' | '"' | '\'' | '`' | ',' | ';' | ':'
-            )
-        });
-        if trimmed.contains("://") {
+    /// One white-space separated chunk; `any` and `all` are the union
+    /// and intersection of its byte classes.
+    fn chunk(&mut self, prefix: &str, chunk: &str, mut any: u16, mut all: u16) {
+        let cb = chunk.as_bytes();
+        let (mut s, mut e) = (0, cb.len());
+        while s < e && CLASS[cb[s] as usize] & TRIM != 0 {
+            s += 1;
+        }
+        while e > s && CLASS[cb[e - 1] as usize] & TRIM != 0 {
+            e -= 1;
+        }
+        // Both ends are ASCII (or the whole range), so on char boundaries.
+        let trimmed = &chunk[s..e];
+        let tb = trimmed.as_bytes();
+        if tb.is_empty() {
+            return;
+        }
+        if tb.len() != cb.len() {
+            (any, all) = (0, u16::MAX);
+            for &b in tb {
+                let c = CLASS[b as usize];
+                any |= c;
+                all &= c;
+            }
+        }
+        if any & COLON != 0 && memchr::memmem::find(tb, b"://").is_some() {
             self.url("url:", trimmed);
             return;
         }
-        if trimmed.len() > 4 && trimmed.as_bytes()[..4].eq_ignore_ascii_case(b"www.") {
+        if tb.len() > 4 && tb[..4].eq_ignore_ascii_case(b"www.") {
             self.url("url:", trimmed);
             return;
         }
-        if let Some(at) = trimmed.find('@') {
+        if any & AT != 0
+            && let Some(at) = memchr::memchr(b'@', tb)
+        {
             let domain = trimmed[at + 1..].trim_end_matches(|c: char| !c.is_alphanumeric());
-            if domain.contains('.') && at > 0 {
+            if at > 0 && domain.contains('.') {
                 self.domain("email:", domain);
                 return;
             }
         }
-        let numeric = trimmed.trim_end_matches(['.', '!', '?']);
-        if numeric.bytes().any(|b| b.is_ascii_digit())
-            && numeric
-                .bytes()
-                .all(|b| b.is_ascii_digit() || b"$%.,".contains(&b))
-        {
-            self.word(prefix, numeric);
-            return;
+        if any & DIGIT != 0 {
+            let mut ne = tb.len();
+            while ne > 0 && matches!(tb[ne - 1], b'.' | b'!' | b'?') {
+                ne -= 1;
+            }
+            let numeric = &tb[..ne];
+            if numeric.iter().any(u8::is_ascii_digit)
+                && numeric.iter().all(|&b| CLASS[b as usize] & NUMERIC != 0)
+            {
+                self.word(prefix, &trimmed[..ne], true, None);
+                return;
+            }
         }
         // Words inside the chunk: split on punctuation that does not
-        // belong to words, keeping `$`, `-`, `'`, `.` and `!` inside.
-        for word in trimmed.split(|c: char| {
-            !(c.is_alphanumeric() || matches!(c, '$' | '-' | '\'' | '.' | '!' | '_' | '%'))
-        }) {
-            let word = word.trim_matches(|c: char| matches!(c, '.' | '-' | '\'' | '_'));
-            if !word.is_empty() {
-                self.word(prefix, word);
+        // belong to words, keeping `$`, `-`, `'`, `.`, `!`, `_` and `%`.
+        if all & WORD != 0 {
+            // The common case: one plain ASCII word.
+            self.word_piece(prefix, trimmed, true, Some(any));
+        } else if any & HIGH == 0 {
+            let mut i = 0;
+            while i < tb.len() {
+                while i < tb.len() && CLASS[tb[i] as usize] & WORD == 0 {
+                    i += 1;
+                }
+                let start = i;
+                while i < tb.len() && CLASS[tb[i] as usize] & WORD != 0 {
+                    i += 1;
+                }
+                if i > start {
+                    self.word_piece(prefix, &trimmed[start..i], true, None);
+                }
+            }
+        } else {
+            for piece in trimmed.split(|c: char| {
+                !(c.is_alphanumeric() || matches!(c, '$' | '-' | '\'' | '.' | '!' | '_' | '%'))
+            }) {
+                if !piece.is_empty() {
+                    self.word_piece(prefix, piece, piece.is_ascii(), None);
+                }
             }
         }
     }
 
-    fn word(&mut self, prefix: &str, word: &str) {
+    fn word_piece(&mut self, prefix: &str, piece: &str, ascii: bool, classes: Option<u16>) {
+        let b = piece.as_bytes();
+        let (mut s, mut e) = (0, b.len());
+        while s < e && matches!(b[s], b'.' | b'-' | b'\'' | b'_') {
+            s += 1;
+        }
+        while e > s && matches!(b[e - 1], b'.' | b'-' | b'\'' | b'_') {
+            e -= 1;
+        }
+        if e > s {
+            self.word(prefix, &piece[s..e], ascii, classes);
+        }
+    }
+
+    /// One word; `ascii` when it is known to be ASCII, `classes` the
+    /// union of its byte classes when known.
+    fn word(&mut self, prefix: &str, word: &str, ascii: bool, classes: Option<u16>) {
+        let b = word.as_bytes();
         // Numbers, money and percentages become their shape.
-        let core = word.trim_matches(|c: char| c == '$' || c == '%' || c == '!');
-        if !core.is_empty()
-            && core
-                .bytes()
-                .all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
-        {
-            let digits = core.bytes().filter(u8::is_ascii_digit).count() as u64;
-            if word.starts_with('$') {
-                self.emit_bucket(&format!("{prefix}money:"), digits);
-            } else if word.ends_with('%') {
+        let (mut s, mut e) = (0, b.len());
+        while s < e && matches!(b[s], b'$' | b'%' | b'!') {
+            s += 1;
+        }
+        while e > s && matches!(b[e - 1], b'$' | b'%' | b'!') {
+            e -= 1;
+        }
+        let core = &b[s..e];
+        if !core.is_empty() && core.iter().all(|&c| CLASS[c as usize] & NUMBER != 0) {
+            let digits = core.iter().filter(|c| c.is_ascii_digit()).count() as u64;
+            if b[0] == b'$' {
+                self.emit_bucket2(prefix, "money:", digits);
+            } else if b[b.len() - 1] == b'%' {
                 self.emit(prefix, "percent");
             } else {
-                self.emit_bucket(&format!("{prefix}num:"), digits);
+                self.emit_bucket2(prefix, "num:", digits);
             }
             return;
         }
-        let bangs = word.bytes().rev().take_while(|&b| b == b'!').count();
+        let bangs = b.iter().rev().take_while(|&&c| c == b'!').count();
         if bangs > 0 {
             self.emit(prefix, if bangs > 1 { "bang:many" } else { "bang:one" });
         }
-        let word = word.trim_end_matches('!');
-        let ascii = word.is_ascii();
+        let word = &word[..word.len() - bangs];
         let chars = if ascii {
             word.len()
         } else {
@@ -439,20 +911,16 @@ impl<'c, 's> Emitter<'c, 's> {
             } else {
                 '~'
             };
-            let mut s = String::with_capacity(24);
-            s.push_str("skip:");
-            s.push(kind);
-            s.push(':');
-            s.push_str(&itoa((chars / 10 * 10) as u64));
+            let mut s = String::with_capacity(12);
+            let _ = write!(s, "skip:{kind}:{}", chars / 10 * 10);
             self.emit(prefix, &s);
             return;
         }
         self.words += 1;
         let (has_lower, has_upper) = if ascii {
-            (
-                word.bytes().any(|b| b.is_ascii_lowercase()),
-                word.bytes().any(|b| b.is_ascii_uppercase()),
-            )
+            let any = classes
+                .unwrap_or_else(|| word.bytes().fold(0u16, |acc, c| acc | CLASS[c as usize]));
+            (any & LOWER != 0, any & UPPER != 0)
         } else {
             (
                 word.chars().any(char::is_lowercase),
@@ -462,7 +930,8 @@ impl<'c, 's> Emitter<'c, 's> {
         if !has_lower && chars >= 4 && has_upper {
             self.upper_words += 1;
         }
-        self.emit_lower(prefix, word);
+        // Already lowercase words need no lowercasing.
+        self.token(prefix, "", word, has_upper || !ascii);
         if self.config.bigrams && prefix.is_empty() {
             if !self.prev_word.is_empty() {
                 let mut pair = String::with_capacity(self.prev_word.len() + word.len() + 1);
@@ -484,6 +953,15 @@ impl<'c, 's> Emitter<'c, 's> {
     }
 }
 
+/// Whether `s` could be an IP address literal (so that parsing it is
+/// worth trying).
+fn looks_numeric(s: &str) -> bool {
+    s.as_bytes()
+        .first()
+        .is_some_and(|b| b.is_ascii_digit() || *b == b':')
+        || s.contains(':')
+}
+
 fn push_lower(buf: &mut String, word: &str) {
     if word.is_ascii() {
         let start = buf.len();
@@ -497,19 +975,245 @@ fn push_lower(buf: &mut String, word: &str) {
     }
 }
 
-fn itoa(n: u64) -> String {
-    n.to_string()
+/// A header name lowercased into a small buffer (names over 40 bytes
+/// are not looked at).
+struct LowerName {
+    buf: [u8; 40],
+    len: usize,
+}
+
+impl LowerName {
+    fn new(name: &str) -> Option<LowerName> {
+        if name.len() > 40 || !name.is_ascii() {
+            return None;
+        }
+        let mut buf = [0u8; 40];
+        for (d, s) in buf.iter_mut().zip(name.bytes()) {
+            *d = s.to_ascii_lowercase();
+        }
+        Some(LowerName {
+            buf,
+            len: name.len(),
+        })
+    }
+
+    fn as_str(&self) -> &str {
+        // Lowercased ASCII is ASCII.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+/// How a top-level header is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HeaderUse {
+    /// Not looked at at all.
+    Ignored,
+    /// Its name only.
+    Presence,
+    /// Its name, and its value by rules of its own.
+    Special,
+    /// Its name, and its value as words.
+    Words,
+}
+
+/// Which headers are looked at, and how.
+///
+/// Ignored, as in SpamAssassin's Bayes (`IGNORED_HDRS`): headers that
+/// record how a message was delivered, filed or filtered rather than
+/// what it is (`Delivered-To`, `Status`, `X-Keywords`, `Lines`, list
+/// bookkeeping, other filters' and virus scanners' verdicts, the Date).
+/// Learning them teaches the classifier where each kind of message was
+/// collected. Presence only: values unique to each message (signatures,
+/// `X-Face`).
+fn header_use(name: &str) -> HeaderUse {
+    let Some(lower) = LowerName::new(name) else {
+        return HeaderUse::Ignored;
+    };
+    let l = lower.as_str();
+    let bare = l.strip_prefix("x-").unwrap_or(l);
+    let ignored = matches!(
+        bare,
+        "sender"
+            | "envelope-to"
+            | "mailing-list"
+            | "status"
+            | "resent-from"
+            | "resent-to"
+            | "resent-date"
+            | "original-from"
+            | "original-to"
+            | "original-date"
+            | "spam-apparently-to"
+    ) || matches!(
+        l,
+        "delivered-to"
+            | "delivery-date"
+            | "x-mime-autoconverted"
+            | "x-converted-to-plain-text"
+            | "date"
+            | "x-list"
+            | "x-unsub"
+            | "x-unsubscribe"
+            | "x-mailman-version"
+            | "x-beenthere"
+            | "x-loop"
+            | "mail-followup-to"
+            | "x-egroups-return"
+            | "x-egroups-from"
+            | "x-mdmailing-list"
+            | "x-xemacs-list"
+            | "x-sympa-to"
+            | "x-mailscanner"
+            | "x-mailscanner-spamcheck"
+            | "x-antispam"
+            | "x-rbl-warning"
+            | "x-mdaemon-deliver-to"
+            | "x-mass-check-id"
+            | "x-pyzor"
+            | "x-filtered-by"
+            | "x-scanned-by"
+            | "x-scanner"
+            | "x-smtpd"
+            | "spam"
+            | "x-perlmx-spam"
+            | "content-class"
+            | "thread-index"
+            | "thread-topic"
+            | "x-originalarrivaltime"
+            | "x-flags"
+            | "x-keywords"
+            | "replied"
+            | "forwarded"
+            | "lines"
+            | "content-length"
+            | "x-uid"
+            | "x-uidl"
+            | "x-imapbase"
+            | "x-gnus-mail-source"
+            | "xref"
+    ) || l.starts_with("list-")
+        || l.starts_with("x-list-")
+        || l == "x-spam"
+        || l.starts_with("x-spam-")
+        || l.starts_with("x-bogosity")
+        || l.starts_with("x-virus-")
+        || l.starts_with("x-dspam-")
+        || l.starts_with("x-bugzilla-")
+        || l.starts_with("x-vm-")
+        || l.starts_with("x-spamcop-")
+        || l.starts_with("x-ap-spam-")
+        || l.starts_with("x-ripe-spam-")
+        || (l.starts_with("x-dcc-") && l.ends_with("-metrics"));
+    if ignored {
+        return HeaderUse::Ignored;
+    }
+    match l {
+        "subject"
+        | "from"
+        | "to"
+        | "cc"
+        | "reply-to"
+        | "message-id"
+        | "x-mailer"
+        | "user-agent"
+        | "received"
+        | "precedence"
+        | "importance"
+        | "x-priority"
+        | "content-type"
+        | "content-transfer-encoding"
+        | "content-disposition"
+        | "mime-version" => HeaderUse::Special,
+        "x-face"
+        | "dkim-signature"
+        | "domainkey-signature"
+        | "x-google-dkim-signature"
+        | "arc-message-signature"
+        | "arc-seal"
+        | "arc-authentication-results"
+        | "autocrypt"
+        | "x-pgp-fingerprint"
+        | "x-gpg-fingerprint"
+        | "x-gnupg-fingerprint"
+        | "x-pgp-key-fingerprint"
+        | "x-gpg-key-fingerprint"
+        | "bcc" => HeaderUse::Presence,
+        _ => HeaderUse::Words,
+    }
+}
+
+/// [`header_use`] of the common headers `mail-parser` names, without
+/// comparing strings.
+fn known_header_use(name: &HeaderName<'_>) -> Option<HeaderUse> {
+    use HeaderName as H;
+    Some(match name {
+        H::Subject
+        | H::From
+        | H::To
+        | H::Cc
+        | H::ReplyTo
+        | H::MessageId
+        | H::Received
+        | H::ContentType
+        | H::ContentTransferEncoding
+        | H::ContentDisposition
+        | H::MimeVersion => HeaderUse::Special,
+        H::Date
+        | H::Sender
+        | H::ResentTo
+        | H::ResentFrom
+        | H::ResentDate
+        | H::ListArchive
+        | H::ListHelp
+        | H::ListId
+        | H::ListOwner
+        | H::ListPost
+        | H::ListSubscribe
+        | H::ListUnsubscribe => HeaderUse::Ignored,
+        H::DkimSignature
+        | H::ArcMessageSignature
+        | H::ArcSeal
+        | H::ArcAuthenticationResults
+        | H::Bcc => HeaderUse::Presence,
+        _ => return None,
+    })
 }
 
 /// Tokens from the top-level headers.
-fn headers(em: &mut Emitter<'_, '_>, msg: &Message<'_>) {
-    for h in msg.headers() {
+fn headers<S: Sink>(em: &mut Emitter<'_, S>, msg: &Message<'_>) {
+    let raw = msg.raw_message();
+    let mut prefix = String::with_capacity(48);
+    let mut received = 0;
+    for h in msg.headers().iter().take(MAX_HEADERS) {
         let name = h.name();
-        // Verdict headers added by filters (ours included) are left out:
-        // learning from them would teach the classifier the earlier
-        // verdict instead of the message.
-        if name.len() <= 40 && !is_verdict_header(name) {
-            em.emit_lower("hdr:", name);
+        let usage = known_header_use(&h.name).unwrap_or_else(|| header_use(name));
+        if usage == HeaderUse::Ignored {
+            continue;
+        }
+        em.emit_lower("hdr:", name);
+        // The raw value, cut to `max` bytes before it is checked as UTF-8
+        // (a character cut in two becomes U+FFFD).
+        let value = |max: usize| {
+            let v = raw
+                .get(h.offset_start as usize..h.offset_end as usize)
+                .unwrap_or_default();
+            String::from_utf8_lossy(&v[..v.len().min(max)])
+        };
+        match (usage, &h.name) {
+            (HeaderUse::Special, HeaderName::Received) => {
+                received += 1;
+                if received <= MAX_RECEIVED {
+                    received_hop(em, &value(MAX_RECEIVED_VALUE));
+                }
+            }
+            (HeaderUse::Words, _) => {
+                prefix.clear();
+                prefix.push_str("h:");
+                push_lower(&mut prefix, name);
+                prefix.push(':');
+                em.text(&prefix, &value(MAX_HEADER_VALUE));
+            }
+            _ => {}
         }
     }
     match msg.subject() {
@@ -543,50 +1247,122 @@ fn headers(em: &mut Emitter<'_, '_>, msg: &Message<'_>) {
         None => em.emit("msgid:", "missing"),
     }
     for name in ["X-Mailer", "User-Agent"] {
-        if let Some(v) = msg.header_raw(name) {
-            em.text("mailer:", cap_str(v, 200));
+        if let Some(v) = header_text(msg, name) {
+            em.text("mailer:", &v);
         }
     }
-    for (i, r) in msg.received_all().enumerate() {
-        if i >= MAX_RECEIVED {
-            break;
+    for name in ["Precedence", "Importance", "X-Priority"] {
+        if let Some(v) = header_text(msg, name) {
+            em.text("hdrval:", &v);
         }
-        if let Some(h) = &r.from {
-            host(em, "rcvd:from:", h);
+    }
+}
+
+/// The raw value of the first top-level header called `name`, its
+/// first 200 bytes lossily decoded.
+fn header_text<'m>(msg: &'m Message<'_>, name: &str) -> Option<std::borrow::Cow<'m, str>> {
+    let raw = msg.raw_message();
+    msg.headers()
+        .iter()
+        .take(MAX_HEADERS)
+        .find(|h| h.name().eq_ignore_ascii_case(name))
+        .and_then(|h| raw.get(h.offset_start as usize..h.offset_end as usize))
+        .map(|v| String::from_utf8_lossy(&v[..v.len().min(200)]))
+}
+
+/// One Received header: the host names after `from` and `by` (and in
+/// the parenthesized comment of the `from` part: reverse DNS, HELO),
+/// IP addresses with their networks, the protocol after `with`, and the
+/// other words of the `from` and `by` parts (relay software, `unknown`,
+/// `HELO`). Queue ids, recipients and the date are left out: they are
+/// unique per message.
+fn received_hop<S: Sink>(em: &mut Emitter<'_, S>, value: &str) {
+    let value = match value.rfind(';') {
+        Some(i) => &value[..i],
+        None => value,
+    };
+    #[derive(Clone, Copy, PartialEq)]
+    enum Next {
+        Any,
+        From,
+        By,
+        Helo,
+        With,
+        Skip,
+    }
+    let mut next = Next::Any;
+    let mut words = 0;
+    for w in value.split(|c: char| {
+        c.is_ascii_whitespace() || matches!(c, '(' | ')' | '[' | ']' | '<' | '>' | ',' | '=' | ';')
+    }) {
+        if w.is_empty() {
+            continue;
         }
-        if let Some(ip) = r.from_ip {
+        let expected = std::mem::replace(&mut next, Next::Any);
+        let lw = w.as_bytes();
+        let kw = |k: &str| lw.eq_ignore_ascii_case(k.as_bytes());
+        if expected == Next::Any {
+            if kw("from") {
+                next = Next::From;
+                continue;
+            }
+            if kw("by") {
+                next = Next::By;
+                continue;
+            }
+            if kw("helo") || kw("ehlo") {
+                next = Next::Helo;
+                continue;
+            }
+            if kw("with") {
+                next = Next::With;
+                continue;
+            }
+            if kw("id") || kw("for") || kw("envelope-from") || kw("via") {
+                next = Next::Skip;
+                continue;
+            }
+        }
+        if expected == Next::Skip {
+            continue;
+        }
+        let w = w.strip_prefix("IPv6:").unwrap_or(w);
+        let w = w.trim_matches(|c: char| c == '.' || c == '"' || c == '\'');
+        if w.is_empty() {
+            continue;
+        }
+        if looks_numeric(w)
+            && let Ok(ip) = w.parse::<IpAddr>()
+        {
             em.ip("rcvd:ip:", ip);
+            continue;
         }
-        if let Some(h) = &r.helo {
-            host(em, "rcvd:helo:", h);
+        match expected {
+            Next::From => em.domain("rcvd:from:", w),
+            Next::By => em.domain("rcvd:by:", w),
+            Next::Helo => em.domain("rcvd:helo:", w),
+            Next::With => em.emit_lower("rcvd:with:", cap_str(w, 20)),
+            _ => {
+                if w.contains('.') && w.bytes().any(|b| b.is_ascii_alphabetic()) {
+                    if w.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+                    {
+                        em.domain("rcvd:host:", w);
+                    }
+                } else if (3..=20).contains(&w.len())
+                    && w.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-')
+                {
+                    words += 1;
+                    if words <= 12 {
+                        em.emit_lower("rcvd:w:", w);
+                    }
+                }
+            }
         }
-        if let Some(h) = &r.by {
-            host(em, "rcvd:by:", h);
-        }
-    }
-    for name in ["List-Id", "Precedence", "Importance", "X-Priority"] {
-        if let Some(v) = msg.header_raw(name) {
-            em.text("hdrval:", cap_str(v, 200));
-        }
-    }
-}
-
-/// `X-Spam-*`, `X-Bogosity` and similar headers that carry another
-/// filter's opinion.
-fn is_verdict_header(name: &str) -> bool {
-    let b = name.as_bytes();
-    let starts = |p: &str| b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p.as_bytes());
-    starts("x-spam-") || starts("x-bogosity") || starts("x-virus-") || starts("x-dspam-")
-}
-
-fn host(em: &mut Emitter<'_, '_>, prefix: &str, h: &Host<'_>) {
-    match h {
-        Host::Name(n) => em.domain(prefix, n),
-        Host::IpAddr(ip) => em.ip(prefix, *ip),
     }
 }
 
-fn address(em: &mut Emitter<'_, '_>, prefix: &str, addr: Option<&Address<'_>>, full: bool) {
+fn address<S: Sink>(em: &mut Emitter<'_, S>, prefix: &str, addr: Option<&Address<'_>>, full: bool) {
     let Some(addr) = addr else {
         em.emit(prefix, "missing");
         return;
@@ -604,7 +1380,7 @@ fn address(em: &mut Emitter<'_, '_>, prefix: &str, addr: Option<&Address<'_>>, f
                 Some(at) => {
                     em.domain(&dom_prefix, &email[at + 1..]);
                     if full {
-                        em.emit_lower(&format!("{prefix}addr:"), email);
+                        em.token(prefix, "addr:", email, true);
                     }
                 }
                 None => em.emit(prefix, "no-domain"),
@@ -619,7 +1395,7 @@ fn address(em: &mut Emitter<'_, '_>, prefix: &str, addr: Option<&Address<'_>>, f
 }
 
 /// Tokens from the MIME structure and decoded bodies.
-fn body(em: &mut Emitter<'_, '_>, msg: &Message<'_>, depth: usize) {
+fn body<S: Sink>(em: &mut Emitter<'_, S>, msg: &Message<'_>, depth: usize) {
     let max_text = em.config.max_text_bytes;
     let mut html_parts = 0u64;
     let mut text_parts = 0u64;
@@ -662,6 +1438,7 @@ fn body(em: &mut Emitter<'_, '_>, msg: &Message<'_>, depth: usize) {
                         Some(i) => em.emit_lower("att:ext:", cap_str(&name[i + 1..], 10)),
                         None => em.emit("att:ext:", "none"),
                     }
+                    em.text("att:name:", name);
                 }
             }
             PartType::Message(inner) => {
@@ -686,7 +1463,7 @@ fn body(em: &mut Emitter<'_, '_>, msg: &Message<'_>, depth: usize) {
 
 /// HTML: the visible text as words, link and image hosts as URL tokens,
 /// and a few structure tokens (tags used, images, comments).
-fn html(em: &mut Emitter<'_, '_>, html: &str) {
+fn html<S: Sink>(em: &mut Emitter<'_, S>, html: &str) {
     let bytes = html.as_bytes();
     let mut text = String::with_capacity(html.len().min(1 << 16));
     let mut images = 0u64;
@@ -720,10 +1497,14 @@ fn html(em: &mut Emitter<'_, '_>, html: &str) {
         if name.is_empty() || name.len() > 12 {
             continue;
         }
-        let lname = name.to_ascii_lowercase();
+        let mut lname_buf = [0u8; 12];
+        for (d, s) in lname_buf.iter_mut().zip(name.bytes()) {
+            *d = s.to_ascii_lowercase();
+        }
+        let lname = &lname_buf[..name.len()];
         text.push(' ');
-        match lname.as_str() {
-            "a" | "area" => {
+        match lname {
+            b"a" | b"area" => {
                 if let Some(href) = attr(tag, "href") {
                     links += 1;
                     if href.len() >= 7 && href.as_bytes()[..7].eq_ignore_ascii_case(b"mailto:") {
@@ -735,7 +1516,7 @@ fn html(em: &mut Emitter<'_, '_>, html: &str) {
                     }
                 }
             }
-            "img" => {
+            b"img" => {
                 images += 1;
                 if let Some(src) = attr(tag, "src") {
                     if src.contains("://") {
@@ -745,20 +1526,20 @@ fn html(em: &mut Emitter<'_, '_>, html: &str) {
                     }
                 }
             }
-            "script" | "style" => {
-                em.emit("html:tag:", &lname);
-                let close = if lname == "script" {
-                    "</script"
-                } else {
-                    "</style"
-                };
+            b"script" | b"style" => {
+                let script = lname == b"script";
+                em.emit("html:tag:", if script { "script" } else { "style" });
+                let close = if script { "</script" } else { "</style" };
                 i = match find_ascii_ci(&html[i..], close) {
                     Some(e) => i + e,
                     None => bytes.len(),
                 };
             }
-            "font" | "table" | "form" | "input" | "iframe" | "object" | "embed" | "center"
-            | "map" | "base" | "meta" => em.emit("html:tag:", &lname),
+            b"font" | b"table" | b"form" | b"input" | b"iframe" | b"object" | b"embed"
+            | b"center" | b"map" | b"base" | b"meta" => {
+                // The tag names in this arm are ASCII.
+                em.emit("html:tag:", std::str::from_utf8(lname).unwrap_or(""));
+            }
             _ => {}
         }
     }
@@ -817,7 +1598,7 @@ pub(crate) fn find_ascii_ci(hay: &str, needle: &str) -> Option<usize> {
 /// Appends HTML text, decoding the common character entities.
 pub(crate) fn push_entities(out: &mut String, s: &str) {
     let mut rest = s;
-    while let Some(amp) = rest.find('&') {
+    while let Some(amp) = memchr::memchr(b'&', rest.as_bytes()) {
         out.push_str(&rest[..amp]);
         rest = &rest[amp..];
         let semi = memchr::memchr(b';', &rest.as_bytes()[..rest.len().min(10)]);
@@ -858,206 +1639,4 @@ fn entity(name: &str) -> Option<char> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn toks(raw: &str) -> Vec<String> {
-        Tokenizer::default().token_strings(raw.as_bytes())
-    }
-
-    fn has(tokens: &[String], t: &str) -> bool {
-        tokens.iter().any(|x| x == t)
-    }
-
-    const PLAIN: &str = "From spammer@x  Thu Aug 22 16:37:34 2002\r\n\
-Received: from mail.evil.example.net (mail.evil.example.net [192.0.2.7]) by mx.example.org\r\n\
-From: \"Cheap Pills\" <sales@pills.example.com>\r\n\
-To: bob@example.org\r\n\
-Subject: FREE MONEY FOR YOU now\r\n\
-Message-ID: <abc@host.pills.example.com>\r\n\
-X-Mailer: SuperMailer 3.1\r\n\
-\r\n\
-Visit http://www.pills.example.com/buy/now?id=1 for $1,000 in 30 days!!!\r\n\
-Write to info@pills.example.com. A supercalifragilisticexpialidociousword.\r\n";
-
-    #[test]
-    fn table_of_expected_tokens() {
-        let t = toks(PLAIN);
-        let expected = [
-            "hdr:from",
-            "hdr:received",
-            "subject:free",
-            "subject:money",
-            "subject:you",
-            "subject:shouting",
-            "from:dom:pills.example.com",
-            "from:dom:example.com",
-            "from:addr:sales@pills.example.com",
-            "from:name:cheap",
-            "from:name:pills",
-            "to:dom:example.org",
-            "msgid:host.pills.example.com",
-            "msgid:example.com",
-            "mailer:supermailer",
-            "rcvd:ip:192.0.2",
-            "rcvd:ip:192.0.2.7",
-            "rcvd:from:mail.evil.example.net",
-            "rcvd:from:example.net",
-            "url:www.pills.example.com",
-            "url:example.com",
-            "url:path:buy",
-            "url:scheme:http",
-            "money:3",
-            "num:2",
-            "bang:many",
-            "email:pills.example.com",
-            "visit",
-            "days",
-            "skip:s:30",
-            "date:missing-or-bad",
-            "meta:body:text",
-        ];
-        for e in expected {
-            assert!(has(&t, e), "missing {e:?} in {t:?}");
-        }
-        // Short words and the mbox line are dropped.
-        assert!(!has(&t, "in"));
-        assert!(!t.iter().any(|x| x.contains("spammer")));
-    }
-
-    #[test]
-    fn html_links_images_and_entities() {
-        let raw = "From: a@b.example\r\nSubject: hi\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
-<html><body><p>Caf&eacute; &amp; Br&#101;akfast</p><!-- hidden -->\
-<a HREF=\"http://click.example.biz/track\">click here</a>\
-<img src='http://img.example.biz/x.gif'><script>var nope = 1;</script>\
-<font color=red>SALE</font></body></html>";
-        let t = toks(raw);
-        for e in [
-            "url:click.example.biz",
-            "url:example.biz",
-            "img:img.example.biz",
-            "html:comment",
-            "html:tag:font",
-            "html:tag:script",
-            "html:images:1",
-            "html:links:1",
-            "breakfast",
-            "click",
-            "here",
-            "sale",
-            "meta:body:html-only",
-            "charset:utf-8",
-            "ct:text/html",
-        ] {
-            assert!(has(&t, e), "missing {e:?} in {t:?}");
-        }
-        assert!(!has(&t, "nope"), "script text leaked: {t:?}");
-    }
-
-    #[test]
-    fn base64_and_charset_are_decoded() {
-        // "Grüße aus München" in ISO-8859-1, base64 encoded.
-        let body = "R3L832UgYXVzIE38bmNoZW4=";
-        let raw = format!(
-            "From: a@b.example\r\nSubject: =?iso-8859-1?q?Gr=FC=DFe?=\r\n\
-Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: base64\r\n\r\n{body}\r\n"
-        );
-        let t = toks(&raw);
-        assert!(has(&t, "grüße"), "{t:?}");
-        assert!(has(&t, "münchen"), "{t:?}");
-        assert!(has(&t, "subject:grüße"), "{t:?}");
-        assert!(has(&t, "cte:base64"), "{t:?}");
-    }
-
-    #[test]
-    fn attachments_give_type_and_extension() {
-        let raw = "From: a@b.example\r\nSubject: doc\r\nMIME-Version: 1.0\r\n\
-Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n\
---XX\r\nContent-Type: application/octet-stream; name=\"invoice.pdf.exe\"\r\n\
-Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA\r\n--XX--\r\n";
-        let t = toks(raw);
-        for e in [
-            "att:ext:exe",
-            "ct:application/octet-stream",
-            "ct:multipart/mixed",
-            "attached",
-        ] {
-            assert!(has(&t, e), "missing {e:?} in {t:?}");
-        }
-    }
-
-    #[test]
-    fn bigrams_are_optional() {
-        let raw = b"Subject: x\r\n\r\nclaim your prize today\r\n";
-        let plain = Tokenizer::default().token_strings(raw);
-        assert!(!plain.iter().any(|t| t.starts_with("bi:")));
-        let cfg = TokenizerConfig {
-            bigrams: true,
-            ..Default::default()
-        };
-        let bi = Tokenizer::new(cfg).token_strings(raw);
-        assert!(bi.iter().any(|t| t == "bi:claim your"), "{bi:?}");
-        assert!(bi.iter().any(|t| t == "bi:prize today"), "{bi:?}");
-    }
-
-    #[test]
-    fn deterministic_and_capped() {
-        let tk = Tokenizer::new(TokenizerConfig {
-            max_tokens: 10,
-            ..Default::default()
-        });
-        let a = tk.tokenize(PLAIN.as_bytes());
-        let b = tk.tokenize(PLAIN.as_bytes());
-        assert_eq!(a, b);
-        assert!(a.len() <= 10);
-        let big = Tokenizer::new(TokenizerConfig {
-            max_message_bytes: 100,
-            ..Default::default()
-        });
-        assert!(
-            big.token_strings(PLAIN.as_bytes())
-                .iter()
-                .any(|t| t == "meta:truncated")
-        );
-    }
-
-    #[test]
-    fn garbage_does_not_panic() {
-        let tk = Tokenizer::default();
-        for raw in [
-            &b""[..],
-            b"\xff\xfe\x00\x01<<<>>>&&&;;",
-            b"Content-Type: multipart/mixed; boundary=\"\"\r\n\r\n--\r\n--\r\n",
-            b"Subject: =?bogus?Q?=ZZ?=\r\n\r\n<a href=\"http://[::1:80/\">&#99999999;",
-            b"\r\n\r\n<img src=http://\xc3\x28.example/>",
-            "Subject: x\r\n\r\nww\u{20ac}\u{20ac} \u{20ac}\u{20ac}www".as_bytes(),
-            "Content-Type: text/html\r\n\r\n<a href=\"ma\u{20ac}\u{20ac}\">&\u{20ac}\u{20ac}\u{20ac};".as_bytes(),
-        ] {
-            let _ = tk.tokenize(raw);
-        }
-    }
-
-    #[test]
-    fn verdict_headers_are_not_learned() {
-        let plain = toks("Subject: hello\r\n\r\nbody text here\r\n");
-        let marked = toks(
-            "X-Spam-Flag: YES\r\nX-Spam-Status: Yes, score=9.0\r\nX-Bogosity: Spam\r\n\
-             Subject: hello\r\n\r\nbody text here\r\n",
-        );
-        let extra: Vec<&String> = marked.iter().filter(|t| !plain.contains(t)).collect();
-        assert!(
-            extra.iter().all(|t| t.starts_with("meta:size:")),
-            "{extra:?}"
-        );
-    }
-
-    #[test]
-    fn hash_is_stable() {
-        // Part of the file format: must never change.
-        assert_eq!(token_hash(""), token_hash(""));
-        assert_ne!(token_hash("a"), token_hash("b"));
-        let h = token_hash("subject:free");
-        assert_eq!(h, token_hash("subject:free"));
-    }
-}
+mod tests;

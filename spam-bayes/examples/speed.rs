@@ -1,0 +1,89 @@
+//! Single-core speed of the phases: tokenizing, learning and
+//! classifying, over the messages of the directories given (the first
+//! half of them learned, all classified). Reports messages per second
+//! of CPU time (from /proc/thread-self/schedstat, so that a loaded
+//! machine does not skew it) and of wall time.
+//!
+//! Usage: speed [REPEAT] DIR...
+
+use std::time::Instant;
+
+use rampart_spam_bayes::{Bayes, BayesConfig, Class, MemoryStore, Tokenizer};
+
+fn cpu_ns() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(f64::NAN)
+}
+
+fn main() {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let repeat = args
+        .first()
+        .and_then(|a| a.parse::<usize>().ok())
+        .inspect(|_| {
+            args.remove(0);
+        })
+        .unwrap_or(3);
+    let mut msgs = Vec::new();
+    for d in &args {
+        let mut paths: Vec<_> = std::fs::read_dir(d)
+            .expect("directory")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        paths.sort();
+        msgs.extend(paths.iter().map(|p| std::fs::read(p).expect("read")));
+    }
+    let tokenizer = Tokenizer::default();
+    let bayes = Bayes::new(BayesConfig {
+        min_spam: 0,
+        min_ham: 0,
+        ..Default::default()
+    });
+    let only = std::env::var("SPEED_ONLY").ok();
+    let phase = |name: &str, f: &mut dyn FnMut() -> usize| {
+        if only.as_deref().is_some_and(|o| o != name) {
+            return;
+        }
+        let (c0, t0) = (cpu_ns(), Instant::now());
+        let mut n = 0;
+        let mut check = 0;
+        for _ in 0..repeat {
+            check += f();
+            n += msgs.len();
+        }
+        let (cpu, wall) = ((cpu_ns() - c0) / 1e9, t0.elapsed().as_secs_f64());
+        println!(
+            "{name:<10} {:>8.0} msgs/s CPU ({:.1} us/msg) {:>8.0} msgs/s wall  [{check}]",
+            n as f64 / cpu,
+            1e6 * cpu / n as f64,
+            n as f64 / wall
+        );
+    };
+    phase("tokenize", &mut || {
+        msgs.iter().map(|m| tokenizer.tokenize(m).len()).sum()
+    });
+    let mut store = MemoryStore::new();
+    phase("learn", &mut || {
+        store = MemoryStore::new();
+        for (i, m) in msgs.iter().enumerate() {
+            let class = if i % 2 == 0 { Class::Spam } else { Class::Ham };
+            bayes
+                .learn(&mut store, &tokenizer.tokenize(m), class, 1)
+                .expect("learn");
+        }
+        store.token_count()
+    });
+    phase("classify", &mut || {
+        msgs.iter()
+            .filter(|m| {
+                bayes
+                    .classify_hashes(&store, &tokenizer.token_hashes(m))
+                    .expect("classify")
+                    .probability
+                    > 0.5
+            })
+            .count()
+    });
+}

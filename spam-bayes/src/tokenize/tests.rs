@@ -1,0 +1,387 @@
+//! Tokenizer tests: expected tokens, hashing, limits and bad input.
+use super::*;
+
+fn toks(raw: &str) -> Vec<String> {
+    Tokenizer::default().token_strings(raw.as_bytes())
+}
+
+fn has(tokens: &[String], t: &str) -> bool {
+    tokens.iter().any(|x| x == t)
+}
+
+const PLAIN: &str = "From spammer@x  Thu Aug 22 16:37:34 2002\r\n\
+Received: from mail.evil.example.net (mail.evil.example.net [192.0.2.7]) by mx.example.org\r\n\
+From: \"Cheap Pills\" <sales@pills.example.com>\r\n\
+To: bob@example.org\r\n\
+Subject: FREE MONEY FOR YOU now\r\n\
+Message-ID: <abc@host.pills.example.com>\r\n\
+X-Mailer: SuperMailer 3.1\r\n\
+\r\n\
+Visit http://www.pills.example.com/buy/now?id=1 for $1,000 in 30 days!!!\r\n\
+Write to info@pills.example.com. A supercalifragilisticexpialidociousword.\r\n";
+
+#[test]
+fn table_of_expected_tokens() {
+    let t = toks(PLAIN);
+    let expected = [
+        "hdr:from",
+        "hdr:received",
+        "subject:free",
+        "subject:money",
+        "subject:you",
+        "subject:shouting",
+        "from:dom:pills.example.com",
+        "from:dom:example.com",
+        "from:addr:sales@pills.example.com",
+        "from:name:cheap",
+        "from:name:pills",
+        "to:dom:example.org",
+        "msgid:host.pills.example.com",
+        "msgid:example.com",
+        "mailer:supermailer",
+        "rcvd:ip:192.0.2",
+        "rcvd:ip:192.0.2.7",
+        "rcvd:from:mail.evil.example.net",
+        "rcvd:from:example.net",
+        "url:www.pills.example.com",
+        "url:example.com",
+        "url:path:buy",
+        "url:scheme:http",
+        "money:3",
+        "num:2",
+        "bang:many",
+        "email:pills.example.com",
+        "visit",
+        "days",
+        "skip:s:30",
+        "date:missing-or-bad",
+        "meta:body:text",
+    ];
+    for e in expected {
+        assert!(has(&t, e), "missing {e:?} in {t:?}");
+    }
+    // Short words and the mbox line are dropped.
+    assert!(!has(&t, "in"));
+    assert!(!t.iter().any(|x| x.contains("spammer")));
+}
+
+#[test]
+fn html_links_images_and_entities() {
+    let raw = "From: a@b.example\r\nSubject: hi\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+<html><body><p>Caf&eacute; &amp; Br&#101;akfast</p><!-- hidden -->\
+<a HREF=\"http://click.example.biz/track\">click here</a>\
+<img src='http://img.example.biz/x.gif'><script>var nope = 1;</script>\
+<font color=red>SALE</font></body></html>";
+    let t = toks(raw);
+    for e in [
+        "url:click.example.biz",
+        "url:example.biz",
+        "img:img.example.biz",
+        "html:comment",
+        "html:tag:font",
+        "html:tag:script",
+        "html:images:1",
+        "html:links:1",
+        "breakfast",
+        "click",
+        "here",
+        "sale",
+        "meta:body:html-only",
+        "charset:utf-8",
+        "ct:text/html",
+    ] {
+        assert!(has(&t, e), "missing {e:?} in {t:?}");
+    }
+    assert!(!has(&t, "nope"), "script text leaked: {t:?}");
+}
+
+#[test]
+fn base64_and_charset_are_decoded() {
+    // "Grüße aus München" in ISO-8859-1, base64 encoded.
+    let body = "R3L832UgYXVzIE38bmNoZW4=";
+    let raw = format!(
+        "From: a@b.example\r\nSubject: =?iso-8859-1?q?Gr=FC=DFe?=\r\n\
+Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: base64\r\n\r\n{body}\r\n"
+    );
+    let t = toks(&raw);
+    assert!(has(&t, "grüße"), "{t:?}");
+    assert!(has(&t, "münchen"), "{t:?}");
+    assert!(has(&t, "subject:grüße"), "{t:?}");
+    assert!(has(&t, "cte:base64"), "{t:?}");
+}
+
+#[test]
+fn attachments_give_type_and_extension() {
+    let raw = "From: a@b.example\r\nSubject: doc\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n\
+--XX\r\nContent-Type: application/octet-stream; name=\"invoice.pdf.exe\"\r\n\
+Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA\r\n--XX--\r\n";
+    let t = toks(raw);
+    for e in [
+        "att:ext:exe",
+        "att:name:invoice.pdf.exe",
+        "ct:application/octet-stream",
+        "ct:multipart/mixed",
+        "attached",
+    ] {
+        assert!(has(&t, e), "missing {e:?} in {t:?}");
+    }
+}
+
+#[test]
+fn bigrams_are_optional() {
+    let raw = b"Subject: x\r\n\r\nclaim your prize today\r\n";
+    let plain = Tokenizer::default().token_strings(raw);
+    assert!(!plain.iter().any(|t| t.starts_with("bi:")));
+    let cfg = TokenizerConfig {
+        bigrams: true,
+        ..Default::default()
+    };
+    let bi = Tokenizer::new(cfg).token_strings(raw);
+    assert!(bi.iter().any(|t| t == "bi:claim your"), "{bi:?}");
+    assert!(bi.iter().any(|t| t == "bi:prize today"), "{bi:?}");
+}
+
+#[test]
+fn deterministic_and_capped() {
+    let tk = Tokenizer::new(TokenizerConfig {
+        max_tokens: 10,
+        ..Default::default()
+    });
+    let a = tk.tokenize(PLAIN.as_bytes());
+    let b = tk.tokenize(PLAIN.as_bytes());
+    assert_eq!(a, b);
+    assert!(a.len() <= 10);
+    let big = Tokenizer::new(TokenizerConfig {
+        max_message_bytes: 100,
+        ..Default::default()
+    });
+    assert!(
+        big.token_strings(PLAIN.as_bytes())
+            .iter()
+            .any(|t| t == "meta:truncated")
+    );
+}
+
+#[test]
+fn garbage_does_not_panic() {
+    let tk = Tokenizer::default();
+    for raw in [
+        &b""[..],
+        b"\xff\xfe\x00\x01<<<>>>&&&;;",
+        b"Content-Type: multipart/mixed; boundary=\"\"\r\n\r\n--\r\n--\r\n",
+        b"Subject: =?bogus?Q?=ZZ?=\r\n\r\n<a href=\"http://[::1:80/\">&#99999999;",
+        b"\r\n\r\n<img src=http://\xc3\x28.example/>",
+        "Subject: x\r\n\r\nww\u{20ac}\u{20ac} \u{20ac}\u{20ac}www".as_bytes(),
+        "Content-Type: text/html\r\n\r\n<a href=\"ma\u{20ac}\u{20ac}\">&\u{20ac}\u{20ac}\u{20ac};"
+            .as_bytes(),
+    ] {
+        let _ = tk.tokenize(raw);
+    }
+}
+
+#[test]
+fn verdict_headers_are_not_learned() {
+    let plain = toks("Subject: hello\r\n\r\nbody text here\r\n");
+    let marked = toks(
+        "X-Spam-Flag: YES\r\nX-Spam-Status: Yes, score=9.0\r\nX-Bogosity: Spam\r\n\
+         Subject: hello\r\n\r\nbody text here\r\n",
+    );
+    let extra: Vec<&String> = marked.iter().filter(|t| !plain.contains(t)).collect();
+    assert!(
+        extra.iter().all(|t| t.starts_with("meta:size:")),
+        "{extra:?}"
+    );
+}
+
+#[test]
+fn ignored_and_generic_headers() {
+    let t = toks(
+        "Delivered-To: bob@example.org\r\nX-Keywords: NonJunk\r\nStatus: RO\r\n\
+         List-Id: <users.lists.example.org>\r\nX-Tracking-Code: Zx81 camp42\r\n\
+         DKIM-Signature: v=1; b=abcdef\r\nSubject: hi\r\n\r\nbody\r\n",
+    );
+    for gone in [
+        "delivered",
+        "keywords",
+        "nonjunk",
+        "status",
+        "list-id",
+        "users",
+    ] {
+        assert!(!t.iter().any(|x| x.contains(gone)), "{gone} in {t:?}");
+    }
+    for e in [
+        "hdr:x-tracking-code",
+        "h:x-tracking-code:zx81",
+        "h:x-tracking-code:camp42",
+        "hdr:dkim-signature",
+    ] {
+        assert!(has(&t, e), "missing {e:?} in {t:?}");
+    }
+    // A signature's value is unique per message: only its presence counts.
+    assert!(
+        !t.iter().any(|x| x.starts_with("h:dkim-signature:")),
+        "{t:?}"
+    );
+}
+
+#[test]
+fn known_headers_agree_with_the_names() {
+    use HeaderName as H;
+    for h in [
+        H::Subject,
+        H::From,
+        H::To,
+        H::Cc,
+        H::ReplyTo,
+        H::MessageId,
+        H::Received,
+        H::ContentType,
+        H::ContentTransferEncoding,
+        H::ContentDisposition,
+        H::MimeVersion,
+        H::Date,
+        H::Sender,
+        H::ResentTo,
+        H::ResentFrom,
+        H::ResentDate,
+        H::ListArchive,
+        H::ListHelp,
+        H::ListId,
+        H::ListOwner,
+        H::ListPost,
+        H::ListSubscribe,
+        H::ListUnsubscribe,
+        H::DkimSignature,
+        H::ArcMessageSignature,
+        H::ArcSeal,
+        H::ArcAuthenticationResults,
+        H::Bcc,
+    ] {
+        assert_eq!(
+            known_header_use(&h),
+            Some(header_use(h.as_str())),
+            "{}",
+            h.as_str()
+        );
+    }
+    assert_eq!(known_header_use(&H::Keywords), None);
+}
+
+#[test]
+fn received_hops() {
+    let t = toks(
+        "Received: from mx.example.org (mx.example.org [198.51.100.2])\r\n\
+         \tby mail.example.net (Postfix) with ESMTP id 4F2A1\r\n\
+         \tfor <bob@example.net>; Thu, 22 Aug 2002 16:37:34 +0100\r\n\
+         Received: from unknown (HELO relay.bad.example) ([203.0.113.9])\r\n\
+         \tby mx.example.org with SMTP; 22 Aug 2002 15:37:30 -0000\r\n\
+         Subject: x\r\n\r\nbody\r\n",
+    );
+    for e in [
+        "rcvd:from:mx.example.org",
+        "rcvd:from:example.org",
+        "rcvd:host:mx.example.org",
+        "rcvd:ip:198.51.100",
+        "rcvd:ip:198.51.100.2",
+        "rcvd:by:mail.example.net",
+        "rcvd:w:postfix",
+        "rcvd:with:esmtp",
+        "rcvd:with:smtp",
+        "rcvd:from:unknown",
+        "rcvd:helo:relay.bad.example",
+        "rcvd:helo:bad.example",
+        "rcvd:ip:203.0.113.9",
+        "rcvd:by:mx.example.org",
+    ] {
+        assert!(has(&t, e), "missing {e:?} in {t:?}");
+    }
+    // Queue ids, recipients and dates are left out.
+    for gone in ["4f2a1", "bob", "aug", "2002", "thu"] {
+        assert!(!t.iter().any(|x| x.contains(gone)), "{gone} in {t:?}");
+    }
+}
+
+#[test]
+fn hashes_are_the_hashes_of_the_strings() {
+    let tk = Tokenizer::new(TokenizerConfig {
+        bigrams: true,
+        ..Default::default()
+    });
+    for raw in [
+        PLAIN.as_bytes(),
+        "Subject: Grüße ÄRGER\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         İstanbul ŞEHİR straße\u{a0}MÜNCHEN\u{2003}Ωmega FREE!!! $1,000\r\n"
+            .as_bytes(),
+        b"\xff\xfe garbage \x00\x01 WORDS",
+    ] {
+        let strings = tk.token_strings(raw);
+        let from_strings = TokenSet::from_tokens([0; 16], strings.iter().map(String::as_str));
+        let set = tk.tokenize(raw);
+        assert_eq!(set.hashes(), from_strings.hashes());
+        assert_eq!(tk.token_hashes(raw), set.hashes());
+    }
+}
+
+#[test]
+fn unicode_white_space_splits_words() {
+    let t = toks(
+        "Subject: x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+                  alpha\u{a0}beta\u{2003}gamma\u{3000}delta\r\n",
+    );
+    for e in ["alpha", "beta", "gamma", "delta"] {
+        assert!(has(&t, e), "missing {e:?} in {t:?}");
+    }
+}
+
+/// `token_hash("a")` and `token_hash("subject:free money")`, worked out
+/// independently of this code (a few lines of Python).
+const PINNED_A: u64 = 0x612c_fc5d_43bb_c54e;
+const PINNED_LONG: u64 = 0xd9df_16c2_ceaf_2580;
+
+#[test]
+fn hash_is_stable() {
+    // Part of the file format: must never change.
+    assert_eq!(token_hash(""), token_hash(""));
+    assert_ne!(token_hash("a"), token_hash("b"));
+    let h = token_hash("subject:free");
+    assert_eq!(h, token_hash("subject:free"));
+    // Pinned values: changing them orphans every stored token.
+    assert_eq!(token_hash(""), fold_mul(HASH_SEED, HASH_K2));
+    assert_eq!(token_hash("a"), PINNED_A);
+    assert_eq!(token_hash("subject:free money"), PINNED_LONG);
+    // Fed in pieces, the same bytes give the same hash.
+    let mut h = TokenHasher::new();
+    h.bytes(b"subj", false);
+    h.bytes(b"ect:FREE", true);
+    h.bytes(b" money", false);
+    assert_eq!(h.finish(), PINNED_LONG);
+    // Any three-way split of the bytes gives the same hash.
+    for whole in [
+        "",
+        "a",
+        "abcdefg",
+        "abcdefgh",
+        "abcdefghi",
+        "h:x-originating-ip:num:12345678",
+    ] {
+        let b = whole.as_bytes();
+        for i in 0..=b.len() {
+            for j in i..=b.len() {
+                let mut h = TokenHasher::new();
+                h.bytes(&b[..i], false);
+                h.bytes(&b[i..j], false);
+                h.bytes(&b[j..], false);
+                assert_eq!(h.finish(), token_hash(whole), "{whole:?} at {i} {j}");
+            }
+        }
+    }
+    // The eight-at-a-time lowercasing agrees with the bytewise one.
+    let mixed = *b"AZaz@[`{";
+    let want = mixed.map(|c| c.to_ascii_lowercase());
+    assert_eq!(lower8(u64::from_le_bytes(mixed)), u64::from_le_bytes(want));
+    let high = [0xc3, 0x84, b'Q', 0x7f, 0x80, 0xff, b'M', b'0'];
+    let want = high.map(|c| c.to_ascii_lowercase());
+    assert_eq!(lower8(u64::from_le_bytes(high)), u64::from_le_bytes(want));
+}
