@@ -88,7 +88,12 @@ pub fn vacation_reply_from(
         if listed.is_empty() {
             continue;
         }
-        let bare = |a: &str| a.trim().trim_start_matches('<').trim_end_matches('>').to_string();
+        let bare = |a: &str| {
+            a.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
+        };
         let candidates = std::iter::once(ctx.recipient)
             .chain(ctx.user_addresses.iter().map(String::as_str))
             .chain(addresses.iter().map(String::as_str));

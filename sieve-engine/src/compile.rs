@@ -588,7 +588,10 @@ impl Compiler<'_> {
                     return Err(diag(
                         mailbox_arg.line,
                         mailbox_arg.col,
-                        format!("fileinto command: invalid folder name {:?} (not UTF-8)", mailbox.text),
+                        format!(
+                            "fileinto command: invalid folder name {:?} (not UTF-8)",
+                            mailbox.text
+                        ),
                     ));
                 }
                 Cmd::FileInto {
@@ -644,7 +647,10 @@ impl Compiler<'_> {
                     return Err(diag(
                         arg.line,
                         arg.col,
-                        format!("notify command: specified :from address {:?} is invalid", f.text),
+                        format!(
+                            "notify command: specified :from address {:?} is invalid",
+                            f.text
+                        ),
                     ));
                 }
                 let importance = a.tagged("importance")?.map(|v| self.vstr(v)).transpose()?;
@@ -668,7 +674,11 @@ impl Compiler<'_> {
                 let method = self.vstr(method_arg)?;
                 if !method.vars {
                     crate::report::check_notify_uri(&method.text).map_err(|m| {
-                        diag(method_arg.line, method_arg.col, format!("notify command: {m}"))
+                        diag(
+                            method_arg.line,
+                            method_arg.col,
+                            format!("notify command: {m}"),
+                        )
                     })?;
                 }
                 Cmd::Notify(Box::new(Notify {
@@ -708,7 +718,10 @@ impl Compiler<'_> {
                     return Err(diag(
                         name_arg.line,
                         name_arg.col,
-                        format!("addheader command: specified field name {:?} is invalid", name.text),
+                        format!(
+                            "addheader command: specified field name {:?} is invalid",
+                            name.text
+                        ),
                     ));
                 }
                 if !value.vars
@@ -718,7 +731,11 @@ impl Compiler<'_> {
                         self.max_header_size,
                     )
                 {
-                    return Err(diag(value_arg.line, value_arg.col, format!("addheader command: {m}")));
+                    return Err(diag(
+                        value_arg.line,
+                        value_arg.col,
+                        format!("addheader command: {m}"),
+                    ));
                 }
                 Cmd::AddHeader { last, name, value }
             }
@@ -732,7 +749,10 @@ impl Compiler<'_> {
                     return Err(diag(
                         name_arg.line,
                         name_arg.col,
-                        format!("deleteheader command: specified field name {:?} is invalid", name.text),
+                        format!(
+                            "deleteheader command: specified field name {:?} is invalid",
+                            name.text
+                        ),
                     ));
                 }
                 let values = a.opt_positional().map(|v| self.vlist(v)).transpose()?;
@@ -768,7 +788,10 @@ impl Compiler<'_> {
                     return Err(diag(
                         name_arg.line,
                         name_arg.col,
-                        format!("include: the script name {:?} must be a constant string", name.text),
+                        format!(
+                            "include: the script name {:?} must be a constant string",
+                            name.text
+                        ),
                     ));
                 }
                 if !valid_script_name(&name.text) {
@@ -843,7 +866,10 @@ impl Compiler<'_> {
                 return Err(diag(
                     l,
                     c,
-                    format!("unknown {kind} '{}' (only reported once at first occurrence)", n.name),
+                    format!(
+                        "unknown {kind} '{}' (only reported once at first occurrence)",
+                        n.name
+                    ),
                 ));
             }
             return Err(diag(l, c, String::new()));
@@ -863,10 +889,11 @@ impl Compiler<'_> {
                     }
                 }
             }
-            if !as_test && sig.block.0 {
-                if let Some(b) = &n.block {
-                    let _ = self.block(b);
-                }
+            if !as_test
+                && sig.block.0
+                && let Some(b) = &n.block
+            {
+                let _ = self.block(b);
             }
         }
         Err(diag(l, c, last))
@@ -1032,7 +1059,10 @@ impl Compiler<'_> {
             return Err(diag(
                 arg.line,
                 arg.col,
-                format!("vacation command: specified :from address {:?} is invalid", f.text),
+                format!(
+                    "vacation command: specified :from address {:?} is invalid",
+                    f.text
+                ),
             ));
         }
         let addresses = a
@@ -1523,7 +1553,10 @@ impl Compiler<'_> {
                         return Err(diag(
                             uses_arg.line,
                             uses_arg.col,
-                            format!("specialuse_exists test: invalid special-use flag {:?}", u.text),
+                            format!(
+                                "specialuse_exists test: invalid special-use flag {:?}",
+                                u.text
+                            ),
                         ));
                     }
                 }
@@ -1722,11 +1755,9 @@ pub(crate) fn build_regex(pat: &str, cmp: Comparator) -> Result<Regex, String> {
 fn valid_script_name(name: &str) -> bool {
     !name.is_empty()
         && name.chars().count() <= 256
-        && !name.chars().any(|c| {
-            c == '/'
-                || c.is_control()
-                || matches!(c, '\u{2028}' | '\u{2029}')
-        })
+        && !name
+            .chars()
+            .any(|c| c == '/' || c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
 }
 
 /// An if that stands in for a broken one, so the elsif and else after it

@@ -286,7 +286,10 @@ impl Lexer<'_> {
         {
             let e = self.err(line, col, "bad character after number".into());
             self.errors.push(e);
-            while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_') {
+            while self
+                .peek()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_')
+            {
                 self.pos += 1;
             }
         }

@@ -7,12 +7,12 @@ use std::collections::{HashMap, HashSet};
 use mail_parser::parsers::MessageStream;
 use mail_parser::{HeaderValue, Message};
 
+use crate::Limits;
 use crate::compile::{Script, build_regex};
 use crate::error::RuntimeError;
 use crate::ir::*;
 use crate::matching;
 use crate::time::DateTime;
-use crate::Limits;
 
 /// The SMTP envelope of the message being delivered.
 #[derive(Debug, Clone, Copy, Default)]
@@ -351,7 +351,9 @@ pub fn run_sequence(
     let mut implicit = None;
     for (i, script) in scripts.iter().enumerate() {
         let (out, _) = run_with_suite(script, msg, env, host, opts, None, Some(&mut carry));
-        merged.trace.extend(out.trace.iter().map(|t| format!("script {}: {t}", i + 1)));
+        merged
+            .trace
+            .extend(out.trace.iter().map(|t| format!("script {}: {t}", i + 1)));
         merged.warnings.extend(out.warnings.iter().cloned());
         if out.error.is_some() {
             merged.actions = out.actions;
@@ -859,7 +861,14 @@ impl Run<'_, '_> {
             }
             match (&mut p.action, action.clone()) {
                 (Action::Keep { flags }, Action::Keep { flags: new }) => *flags = new,
-                (Action::FileInto { flags, create, .. }, Action::FileInto { flags: new, create: c, .. }) => {
+                (
+                    Action::FileInto { flags, create, .. },
+                    Action::FileInto {
+                        flags: new,
+                        create: c,
+                        ..
+                    },
+                ) => {
                     *flags = new;
                     *create |= c;
                 }
@@ -1106,7 +1115,10 @@ impl Run<'_, '_> {
                 {
                     return Ok(Flow::Go);
                 }
-                let h = Hdr::new(name, format!(" {}", crate::strings::fold_header_value(&value)));
+                let h = Hdr::new(
+                    name,
+                    format!(" {}", crate::strings::fold_header_value(&value)),
+                );
                 self.edited = true;
                 if *last {
                     self.headers.push(h);
@@ -1554,7 +1566,8 @@ impl Run<'_, '_> {
                         // Every part of the null reverse-path is empty.
                         if v.is_empty() {
                             values.push(v);
-                        } else if let Some(p) = address_part(&normalize_address(&v), *part, &delims) {
+                        } else if let Some(p) = address_part(&normalize_address(&v), *part, &delims)
+                        {
                             values.push(p);
                         }
                     }
@@ -1587,9 +1600,7 @@ impl Run<'_, '_> {
                         let all: Vec<String> = self
                             .list(vs)
                             .iter()
-                            .map(|n| {
-                                self.get_var(n).unwrap_or_default().to_string()
-                            })
+                            .map(|n| self.get_var(n).unwrap_or_default().to_string())
                             .collect();
                         normalize_flags(&all)
                     }
@@ -2032,7 +2043,10 @@ fn apply_mods(mods: &[SetMod], mut v: String, max: usize) -> String {
         return v;
     }
     truncate(&mut v, max);
-    if mods.iter().any(|m| matches!(m, SetMod::QuoteWildcard | SetMod::QuoteRegex)) {
+    if mods
+        .iter()
+        .any(|m| matches!(m, SetMod::QuoteWildcard | SetMod::QuoteRegex))
+    {
         let trailing = v.bytes().rev().take_while(|b| *b == b'\\').count();
         if trailing % 2 == 1 {
             v.pop();

@@ -142,7 +142,11 @@ fn in_group(tag: &str, groups: &[&[(&str, Option<Ty>)]]) -> Option<Option<Ty>> {
 }
 
 /// The signature of a command or test, by name; `None` when unknown.
-pub(crate) fn lookup(name: &str) -> Option<(Sig, &'static [&'static [(&'static str, Option<Ty>)]])> {
+/// The groups of tags a command or test accepts: each is a list of tag
+/// names, with the type of the value a tag takes, if any.
+type TagGroups = &'static [&'static [(&'static str, Option<Ty>)]];
+
+pub(crate) fn lookup(name: &str) -> Option<(Sig, TagGroups)> {
     const NONE: &[&[(&str, Option<Ty>)]] = &[];
     const M: &[&[(&str, Option<Ty>)]] = &[MATCH_TAGS];
     const MA: &[&[(&str, Option<Ty>)]] = &[MATCH_TAGS, ADDR_PARTS];
@@ -210,7 +214,10 @@ pub(crate) fn lookup(name: &str) -> Option<(Sig, &'static [&'static [(&'static s
         ),
         "set" => (cmd(&[], &[(Str, "name"), (Str, "value")]), MOD),
         "setflag" | "addflag" | "removeflag" => (
-            opt(cmd(&[], &[(List, "variable name"), (List, "list of flags")]), 1),
+            opt(
+                cmd(&[], &[(List, "variable name"), (List, "list of flags")]),
+                1,
+            ),
             NONE,
         ),
         "addheader" => (
@@ -219,7 +226,10 @@ pub(crate) fn lookup(name: &str) -> Option<(Sig, &'static [&'static [(&'static s
         ),
         "deleteheader" => (
             opt(
-                cmd(tags![INDEX, LAST], &[(Str, "field name"), (List, "value patterns")]),
+                cmd(
+                    tags![INDEX, LAST],
+                    &[(Str, "field name"), (List, "value patterns")],
+                ),
                 1,
             ),
             M,
@@ -246,10 +256,7 @@ pub(crate) fn lookup(name: &str) -> Option<(Sig, &'static [&'static [(&'static s
             NONE,
         ),
         "break" => (cmd(tags![("name", Some(Str))], &[]), NONE),
-        "extracttext" => (
-            cmd(tags![("first", Some(Num))], &[(Str, "varname")]),
-            MOD,
-        ),
+        "extracttext" => (cmd(tags![("first", Some(Num))], &[(Str, "varname")]), MOD),
         // Tests.
         "true" | "false" => (test(&[], &[]), NONE),
         "not" => (
@@ -307,7 +314,10 @@ pub(crate) fn lookup(name: &str) -> Option<(Sig, &'static [&'static [(&'static s
         ),
         "string" => (test(&[], &[(List, "source"), (List, "key list")]), M),
         "hasflag" => (
-            opt(test(&[], &[(List, "variable list"), (List, "list of flags")]), 1),
+            opt(
+                test(&[], &[(List, "variable list"), (List, "list of flags")]),
+                1,
+            ),
             M,
         ),
         "date" => (
@@ -326,7 +336,10 @@ pub(crate) fn lookup(name: &str) -> Option<(Sig, &'static [&'static [(&'static s
         ),
         "mailboxexists" => (test(&[], &[(List, "mailbox names")]), NONE),
         "specialuse_exists" => (
-            opt(test(&[], &[(Str, "mailbox"), (List, "special-use flags")]), 1),
+            opt(
+                test(&[], &[(Str, "mailbox"), (List, "special-use flags")]),
+                1,
+            ),
             NONE,
         ),
         "environment" => (test(&[], &[(Str, "name"), (List, "key list")]), M),
@@ -377,7 +390,11 @@ pub(crate) fn has_tag(name: &str, tag: &str) -> bool {
 /// or a test, in Pigeonhole's words; also a second problem with its
 /// tests, which Pigeonhole reports too after an argument error (a
 /// missing ';' often turns the next command into a test).
-pub(crate) fn check(n: &Node, as_test: bool, unknown_tags: &mut Vec<(String, String)>) -> Vec<String> {
+pub(crate) fn check(
+    n: &Node,
+    as_test: bool,
+    unknown_tags: &mut Vec<(String, String)>,
+) -> Vec<String> {
     let Some((sig, groups)) = lookup(&n.name) else {
         return Vec::new();
     };
@@ -466,7 +483,11 @@ fn check_args(
         i += 1;
         if let Some(Some(ty)) = tag_ty(t) {
             match n.args.get(i) {
-                None | Some(crate::parser::Arg { arg: RawArg::Tag(_), .. }) => {
+                None
+                | Some(crate::parser::Arg {
+                    arg: RawArg::Tag(_),
+                    ..
+                }) => {
                     return Some(format!(
                         "the :{t} tag for the {} {k} requires {} as parameter, but no parameters were found",
                         n.name,
@@ -488,7 +509,9 @@ fn check_args(
     // Then the positional arguments.
     let rest = &n.args[i..];
     if let Some(a) = rest.iter().find(|a| matches!(a.arg, RawArg::Tag(_))) {
-        let RawArg::Tag(t) = &a.arg else { unreachable!() };
+        let RawArg::Tag(t) = &a.arg else {
+            unreachable!()
+        };
         return Some(format!(
             "encountered an unexpected tagged argument ':{t}' while validating positional arguments for the {} {k}",
             n.name

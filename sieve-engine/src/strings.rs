@@ -52,7 +52,8 @@ pub(crate) fn decode_encoded_characters(s: &str) -> Result<String, String> {
     }
     // Octets that are no UTF-8 become U+FFFD; a mailbox name or other
     // value that must be UTF-8 is then refused where it is used.
-    Ok(String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    Ok(String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 fn decode_hex_body(body: &str, hex: bool) -> Result<Option<Vec<u8>>, String> {
@@ -130,7 +131,11 @@ pub(crate) enum VarRef {
 pub(crate) fn var_ref(name: &str, global: bool) -> Result<VarRef, String> {
     if !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()) {
         let n: usize = name.trim_start_matches('0').parse().unwrap_or(usize::MAX);
-        let n = if name.bytes().all(|b| b == b'0') { 0 } else { n };
+        let n = if name.bytes().all(|b| b == b'0') {
+            0
+        } else {
+            n
+        };
         if n > MAX_MATCH_INDEX {
             return Err(format!(
                 "match value index {name} exceeds the maximum of {MAX_MATCH_INDEX}"
@@ -154,9 +159,14 @@ pub(crate) fn var_ref(name: &str, global: bool) -> Result<VarRef, String> {
         if parts.len() == 2 && parts[1].len() <= MAX_VARIABLE_NAME {
             return Ok(VarRef::Global(parts[1].to_ascii_lowercase()));
         }
-        return Err(format!("invalid variable name {name:?} in the global namespace"));
+        return Err(format!(
+            "invalid variable name {name:?} in the global namespace"
+        ));
     }
-    Err(format!("unknown variable namespace {:?} in {name:?}", parts[0]))
+    Err(format!(
+        "unknown variable namespace {:?} in {name:?}",
+        parts[0]
+    ))
 }
 
 /// The names inside `${...}` in a string that have the form of a
@@ -188,9 +198,8 @@ pub(crate) fn var_refs(s: &str) -> Vec<&str> {
 pub(crate) fn valid_special_use(s: &str) -> bool {
     s.strip_prefix('\\').is_some_and(|a| {
         !a.is_empty()
-            && a.bytes().all(|b| {
-                b.is_ascii_graphic() && !b"(){%*\"\\]".contains(&b)
-            })
+            && a.bytes()
+                .all(|b| b.is_ascii_graphic() && !b"(){%*\"\\]".contains(&b))
     })
 }
 
@@ -249,7 +258,9 @@ pub(crate) fn valid_header_name(s: &str) -> bool {
 /// CR/LF that folding cannot mend, or a field over `max` bytes.
 pub(crate) fn header_value_problem(name: &str, value: &str, max: usize) -> Option<String> {
     if value.contains('\0') {
-        return Some(format!("specified value {value:?} for field {name:?} is invalid"));
+        return Some(format!(
+            "specified value {value:?} for field {name:?} is invalid"
+        ));
     }
     if name.len() + 2 + value.len() > max {
         return Some(format!(
@@ -399,7 +410,8 @@ pub(crate) fn parse_path(s: &str) -> Option<String> {
             || (!d.is_empty()
                 && d.split('.').all(|l| {
                     !l.is_empty()
-                        && l.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+                        && l.chars()
+                            .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
                 }))
     };
     // Leading, trailing and repeated dots are tolerated, as Pigeonhole

@@ -161,8 +161,8 @@ impl Suite {
         if let Some(v) = num("sieve_max_redirects") {
             l.max_redirects = v;
         }
-        if let Some(v) =
-            num("sieve_variables_max_variable_size").or_else(|| num("sieve_variables_max_value_size"))
+        if let Some(v) = num("sieve_variables_max_variable_size")
+            .or_else(|| num("sieve_variables_max_value_size"))
         {
             l.max_variable_size = v;
         }
@@ -517,7 +517,9 @@ impl Run<'_, '_> {
                     }
                     Err(e) => {
                         let suite = self.suite_mut()?;
-                        suite.errors.extend(e.errors.iter().map(|d| d.message.clone()));
+                        suite
+                            .errors
+                            .extend(e.errors.iter().map(|d| d.message.clone()));
                         // Pigeonhole closes the list with a summary error.
                         suite.errors.push("validation failed".into());
                         Ok(false)
@@ -589,7 +591,9 @@ impl Run<'_, '_> {
                     .iter()
                     .flat_map(|a| match a {
                         SuiteArg::Str(s) => vec![self.expand(s).into_owned()],
-                        SuiteArg::List(l) => l.iter().map(|s| self.expand(s).into_owned()).collect(),
+                        SuiteArg::List(l) => {
+                            l.iter().map(|s| self.expand(s).into_owned()).collect()
+                        }
                         _ => Vec::new(),
                     })
                     .collect();
@@ -603,7 +607,8 @@ impl Run<'_, '_> {
                     let src = std::fs::read(suite.dir.join(p))
                         .map(|b| String::from_utf8_lossy(&b).into_owned());
                     match src.map_err(|e| e.to_string()).and_then(|src| {
-                        crate::compile::compile_inner(&src, &limits, true, None).map_err(|e| e.to_string())
+                        crate::compile::compile_inner(&src, &limits, true, None)
+                            .map_err(|e| e.to_string())
                     }) {
                         Ok(s) => scripts.push(s),
                         Err(e) => errors.push(format!("{p}: {e}")),
@@ -650,7 +655,8 @@ impl Run<'_, '_> {
                     self.env.from = sent.from;
                     self.env.to = sent.to;
                 } else {
-                    let folder = super::normalize_mailbox(&strings.first().cloned().unwrap_or_default());
+                    let folder =
+                        super::normalize_mailbox(&strings.first().cloned().unwrap_or_default());
                     let Some(m) = suite.folders.get(&folder).and_then(|f| f.get(n)).cloned() else {
                         return Ok(false);
                     };
@@ -801,7 +807,11 @@ impl Run<'_, '_> {
         let mut stores: Vec<(String, Stored)> = Vec::new();
         for p in actions {
             let raw = p.edited.as_deref().cloned().unwrap_or_else(|| {
-                if self.edited { final_raw.clone() } else { original_raw.clone() }
+                if self.edited {
+                    final_raw.clone()
+                } else {
+                    original_raw.clone()
+                }
             });
             match p.action {
                 Action::Keep { flags } => stores.push((
@@ -849,8 +859,7 @@ impl Run<'_, '_> {
                         super::parse_addresses(h).iter().any(|a| {
                             a.eq_ignore_ascii_case(&me) || a.eq_ignore_ascii_case(&recipient)
                         })
-                    })
-                    {
+                    }) {
                         continue;
                     }
                     let mut out = format!("X-Sieve-Redirected-From: {me}\r\n").into_bytes();
@@ -1033,10 +1042,14 @@ impl Run<'_, '_> {
             }
         } else {
             // A failed store: the message is kept, unchanged.
-            suite.folders.entry("INBOX".into()).or_default().push(Stored {
-                raw: original_raw,
-                flags: with_attachment_flag(Vec::new(), has_attachment),
-            });
+            suite
+                .folders
+                .entry("INBOX".into())
+                .or_default()
+                .push(Stored {
+                    raw: original_raw,
+                    flags: with_attachment_flag(Vec::new(), has_attachment),
+                });
         }
         let ok = exec_errors.is_empty();
         if !ok {
@@ -1051,7 +1064,11 @@ impl Run<'_, '_> {
 /// Dovecot's attachment detection marks stored mail with
 /// `$HasAttachment` or `$HasNoAttachment`.
 fn with_attachment_flag(mut flags: Vec<String>, has: bool) -> Vec<String> {
-    let kw = if has { "$HasAttachment" } else { "$HasNoAttachment" };
+    let kw = if has {
+        "$HasAttachment"
+    } else {
+        "$HasNoAttachment"
+    };
     if !flags.iter().any(|f| f.eq_ignore_ascii_case(kw)) {
         flags.push(kw.into());
     }
@@ -1091,7 +1108,10 @@ fn reply_to_header(headers: &[String], sender: &str, ignore_envelope: bool) -> S
                 if ignore_envelope || addr.eq_ignore_ascii_case(sender) {
                     return match a.name() {
                         Some(n) if !n.is_empty() => {
-                            format!("\"{}\" <{addr}>", n.replace('\\', "\\\\").replace('"', "\\\""))
+                            format!(
+                                "\"{}\" <{addr}>",
+                                n.replace('\\', "\\\\").replace('"', "\\\"")
+                            )
                         }
                         _ => format!("<{addr}>"),
                     };
