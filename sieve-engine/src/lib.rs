@@ -69,10 +69,16 @@ pub use time::DateTime;
 ///
 /// Every syntax error found, with line and column.
 pub fn check_syntax(src: &str) -> Result<(), CompileError> {
-    let toks = lexer::tokenize(src).map_err(|d| CompileError { errors: vec![d] })?;
-    parser::parse(&toks, Limits::default().max_nesting)
-        .map(|_| ())
-        .map_err(|errors| CompileError { errors })
+    let (toks, mut errors) = lexer::tokenize_all(src);
+    if let Err(e) = parser::parse(&toks, Limits::default().max_nesting) {
+        errors.extend(e);
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        errors.sort_by_key(|d| (d.line, d.column));
+        Err(CompileError { errors })
+    }
 }
 
 /// Resource limits, for compile and run. Exceeding a run-time limit is a
@@ -81,7 +87,8 @@ pub fn check_syntax(src: &str) -> Result<(), CompileError> {
 pub struct Limits {
     /// Maximum script size in bytes.
     pub max_script_size: usize,
-    /// Maximum nesting of blocks and tests.
+    /// Maximum nesting of blocks, and of tests (each counted apart);
+    /// at most 256 whatever is set.
     pub max_nesting: usize,
     /// Maximum interpreter steps (commands plus tests) per run.
     pub max_steps: u64,
@@ -108,7 +115,7 @@ pub struct Limits {
     pub max_loop_depth: usize,
     /// Maximum number of includes per run.
     pub max_includes: usize,
-    /// Maximum nesting of includes.
+    /// Maximum nesting of includes; at most 64 whatever is set.
     pub max_include_depth: usize,
     /// The characters that separate user and detail in an address
     /// (RFC 5233 subaddress; Dovecot's recipient_delimiter): "+".

@@ -71,9 +71,13 @@ pub(crate) fn rel_holds(rel: Rel, o: Ordering) -> bool {
 pub(crate) fn contains(cmp: Comparator, hay: &str, needle: &str) -> bool {
     match cmp {
         Comparator::Octet => hay.contains(needle),
+        // Lowercased copies and the standard (two-way, linear) search:
+        // a long needle in a long value costs no more than their sizes.
         Comparator::AsciiCasemap => {
-            let (h, n) = (hay.as_bytes(), needle.as_bytes());
-            n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+            needle.is_empty()
+                || hay
+                    .to_ascii_lowercase()
+                    .contains(&needle.to_ascii_lowercase())
         }
         Comparator::UnicodeCasemap => fold(hay).contains(&fold(needle)),
         Comparator::AsciiNumeric => false,

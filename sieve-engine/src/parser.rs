@@ -46,6 +46,9 @@ struct Parser<'t> {
 
 const MAX_ERRORS: usize = 25;
 
+/// Deepest nesting of blocks or tests whatever the limits say.
+pub(crate) const HARD_MAX_DEPTH: usize = 256;
+
 /// Most arguments one command or test takes (Pigeonhole's limit).
 const MAX_ARGUMENTS: usize = 32;
 
@@ -56,6 +59,9 @@ const MAX_ARGUMENTS: usize = 32;
 /// Every syntax error found; after an error in one command the parser
 /// skips to the next `;` or block end and goes on.
 pub(crate) fn parse(toks: &[Token], max_depth: usize) -> Result<Vec<Node>, Vec<Diagnostic>> {
+    // The parser, compiler and interpreter recurse once per level; this
+    // bound keeps any configured limit far from the stack's end.
+    let max_depth = max_depth.min(HARD_MAX_DEPTH);
     let mut p = Parser {
         toks,
         pos: 0,

@@ -1270,7 +1270,8 @@ impl Run<'_, '_> {
             name: name.clone(),
             message: m.to_string(),
         };
-        if self.include_depth >= self.opts.limits.max_include_depth
+        // Each include level recurses; 64 bounds it whatever the limits.
+        if self.include_depth >= self.opts.limits.max_include_depth.min(64)
             || self.includes > self.opts.limits.max_includes
         {
             return Err(fail("too many or too deeply nested includes"));
@@ -1866,7 +1867,13 @@ impl Run<'_, '_> {
         // The CPU limit counts the work of a match, not only the test: one
         // step per KiB compared with each key.
         let bytes: usize = values.iter().map(String::len).sum();
-        let cost = (bytes.saturating_mul(keys.len()) / 1024) as u64;
+        let mut cost = (bytes.saturating_mul(keys.len()) / 1024) as u64;
+        // A wildcard match may revisit the value once per pattern
+        // character: charge that worst case up front.
+        if matches!(m.mt, MatchType::Matches) {
+            let pat: usize = keys.iter().map(|k| k.text.len()).sum();
+            cost = cost.max((bytes.saturating_mul(pat) / 4096) as u64);
+        }
         if cost > 0 {
             self.steps = self.steps.saturating_add(cost);
             if self.steps > self.opts.limits.max_steps {
