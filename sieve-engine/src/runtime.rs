@@ -622,7 +622,7 @@ fn normalize_flags(list: &[String]) -> Vec<String> {
 pub(crate) fn normalize_mailbox(name: &str) -> String {
     let b = name.as_bytes();
     if b.len() >= 5
-        && name[..5].eq_ignore_ascii_case("inbox")
+        && b[..5].eq_ignore_ascii_case(b"inbox")
         && (b.len() == 5 || b[5] == b'.' || b[5] == b'/')
     {
         format!("INBOX{}", &name[5..])
