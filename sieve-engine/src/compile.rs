@@ -70,7 +70,7 @@ pub(crate) fn compile_inner(
         });
     }
     let (toks, lex_errors) = crate::lexer::tokenize_all(src);
-    let parsed = crate::parser::parse(&toks, limits.max_nesting);
+    let parsed = crate::parser::parse(toks, limits.max_nesting);
     if !lex_errors.is_empty() {
         // Lexical and syntax errors together; nothing to validate.
         let mut errors = lex_errors;

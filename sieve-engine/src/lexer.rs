@@ -259,7 +259,10 @@ impl Lexer<'_> {
                 break;
             }
         }
-        String::from_utf8_lossy(&self.src[start..self.pos]).to_ascii_lowercase()
+        // Identifiers are ASCII, so the slice is valid UTF-8.
+        std::str::from_utf8(&self.src[start..self.pos])
+            .unwrap_or_default()
+            .to_ascii_lowercase()
     }
 
     /// `number = 1*DIGIT [ QUANTIFIER ]`, `QUANTIFIER = "K" / "M" / "G"`.

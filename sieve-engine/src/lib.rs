@@ -56,8 +56,8 @@ pub use error::{CompileError, Diagnostic, RuntimeError};
 pub use ext::Extension;
 pub use report::{oracle_line, oracle_lines};
 pub use runtime::{
-    Action, Envelope, Host, NoHost, Notification, Outcome, Performed, RunOptions, VacationReply,
-    run, run_sequence,
+    Action, Envelope, Host, NoHost, Notification, Outcome, Performed, RunOptions, TraceStep,
+    VacationReply, run, run_sequence,
 };
 pub use spamvirus::{SpamVirusConfig, StatusType, TestConfig};
 pub use time::DateTime;
@@ -70,7 +70,7 @@ pub use time::DateTime;
 /// Every syntax error found, with line and column.
 pub fn check_syntax(src: &str) -> Result<(), CompileError> {
     let (toks, mut errors) = lexer::tokenize_all(src);
-    if let Err(e) = parser::parse(&toks, Limits::default().max_nesting) {
+    if let Err(e) = parser::parse(toks, Limits::default().max_nesting) {
         errors.extend(e);
     }
     if errors.is_empty() {

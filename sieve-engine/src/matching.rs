@@ -74,10 +74,21 @@ pub(crate) fn contains(cmp: Comparator, hay: &str, needle: &str) -> bool {
         // Lowercased copies and the standard (two-way, linear) search:
         // a long needle in a long value costs no more than their sizes.
         Comparator::AsciiCasemap => {
-            needle.is_empty()
-                || hay
-                    .to_ascii_lowercase()
+            let (h, n) = (hay.as_bytes(), needle.as_bytes());
+            if n.is_empty() {
+                return true;
+            }
+            if n.len() > h.len() {
+                return false;
+            }
+            // Short inputs: compare in place; long ones lowercased and
+            // searched in linear time.
+            if h.len().saturating_mul(n.len()) <= 1 << 16 {
+                h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+            } else {
+                hay.to_ascii_lowercase()
                     .contains(&needle.to_ascii_lowercase())
+            }
         }
         Comparator::UnicodeCasemap => fold(hay).contains(&fold(needle)),
         Comparator::AsciiNumeric => false,
@@ -89,6 +100,39 @@ fn char_eq(cmp: Comparator, a: char, b: char) -> bool {
         Comparator::Octet | Comparator::AsciiNumeric => a == b,
         Comparator::AsciiCasemap => a.eq_ignore_ascii_case(&b),
         Comparator::UnicodeCasemap => a == b || a.to_lowercase().eq(b.to_lowercase()),
+    }
+}
+
+/// The text of a wildcard match, by character index.
+struct Units<'a> {
+    ascii: &'a [u8],
+    chars: &'a [char],
+    is_ascii: bool,
+}
+
+impl Units<'_> {
+    fn len(&self) -> usize {
+        if self.is_ascii {
+            self.ascii.len()
+        } else {
+            self.chars.len()
+        }
+    }
+
+    fn at(&self, i: usize) -> char {
+        if self.is_ascii {
+            char::from(self.ascii[i])
+        } else {
+            self.chars[i]
+        }
+    }
+
+    fn span(&self, s: usize, e: usize) -> String {
+        if self.is_ascii {
+            String::from_utf8_lossy(&self.ascii[s..e]).into_owned()
+        } else {
+            self.chars[s..e].iter().collect()
+        }
     }
 }
 
@@ -109,19 +153,57 @@ pub(crate) fn wildcard(
     pattern: &str,
     caps: Option<&mut Vec<String>>,
 ) -> bool {
-    let mut pat = Vec::new();
+    // Short patterns live on the stack.
+    let mut small = [Pat::Any; 32];
+    let mut big = Vec::new();
+    let mut n = 0;
     let mut it = pattern.chars();
     while let Some(c) = it.next() {
-        pat.push(match c {
+        let p = match c {
             '*' => Pat::Any,
             '?' => Pat::One,
             '\\' => Pat::Lit(it.next().unwrap_or('\\')),
             c => Pat::Lit(c),
-        });
+        };
+        if n < small.len() {
+            small[n] = p;
+        } else {
+            if big.is_empty() {
+                big.extend_from_slice(&small);
+            }
+            big.push(p);
+        }
+        n += 1;
     }
-    let t: Vec<char> = text.chars().collect();
+    let pat: &[Pat] = if big.is_empty() { &small[..n] } else { &big };
+    // No wildcard: plain equality.
+    if !pat.iter().any(|p| !matches!(p, Pat::Lit(_))) && caps.is_none() {
+        let mut t = text.chars();
+        return pat.iter().all(|p| match (p, t.next()) {
+            (Pat::Lit(c), Some(x)) => char_eq(cmp, *c, x),
+            _ => false,
+        }) && t.next().is_none();
+    }
+    // ASCII text is indexed in place; other text as characters.
+    let chars: Vec<char> = if text.is_ascii() {
+        Vec::new()
+    } else {
+        text.chars().collect()
+    };
+    let t = Units {
+        ascii: text.as_bytes(),
+        chars: &chars,
+        is_ascii: text.is_ascii(),
+    };
     // For each wildcard, the text span it took.
-    let mut spans: Vec<(usize, usize)> = vec![(0, 0); pat.len()];
+    let mut small_spans = [(0usize, 0usize); 32];
+    let mut big_spans = Vec::new();
+    let spans: &mut [(usize, usize)] = if pat.len() <= small_spans.len() {
+        &mut small_spans[..pat.len()]
+    } else {
+        big_spans.resize(pat.len(), (0, 0));
+        &mut big_spans
+    };
     let (mut ti, mut pi) = (0usize, 0usize);
     let mut back: Option<(usize, usize)> = None; // (star pattern index, text index)
     while ti < t.len() {
@@ -136,7 +218,7 @@ pub(crate) fn wildcard(
                 pi += 1;
                 ti += 1;
             }
-            Some(Pat::Lit(c)) if char_eq(cmp, *c, t[ti]) => {
+            Some(Pat::Lit(c)) if char_eq(cmp, *c, t.at(ti)) => {
                 pi += 1;
                 ti += 1;
             }
@@ -161,9 +243,9 @@ pub(crate) fn wildcard(
     if let Some(caps) = caps {
         caps.clear();
         caps.push(text.to_string());
-        for (p, (s, e)) in pat.iter().zip(&spans) {
+        for (p, (s, e)) in pat.iter().zip(spans.iter()) {
             if !matches!(p, Pat::Lit(_)) {
-                caps.push(t[*s..*e].iter().collect());
+                caps.push(t.span(*s, *e));
             }
         }
     }

@@ -35,8 +35,8 @@ pub(crate) struct Node {
     pub block: Option<Vec<Node>>,
 }
 
-struct Parser<'t> {
-    toks: &'t [Token],
+struct Parser {
+    toks: Vec<Token>,
     pos: usize,
     errors: Vec<Diagnostic>,
     max_depth: usize,
@@ -58,7 +58,7 @@ const MAX_ARGUMENTS: usize = 32;
 ///
 /// Every syntax error found; after an error in one command the parser
 /// skips to the next `;` or block end and goes on.
-pub(crate) fn parse(toks: &[Token], max_depth: usize) -> Result<Vec<Node>, Vec<Diagnostic>> {
+pub(crate) fn parse(toks: Vec<Token>, max_depth: usize) -> Result<Vec<Node>, Vec<Diagnostic>> {
     // The parser, compiler and interpreter recurse once per level; this
     // bound keeps any configured limit far from the stack's end.
     let max_depth = max_depth.min(HARD_MAX_DEPTH);
@@ -77,7 +77,27 @@ pub(crate) fn parse(toks: &[Token], max_depth: usize) -> Result<Vec<Node>, Vec<D
     }
 }
 
-impl Parser<'_> {
+impl Parser {
+    /// The next token, moved out (its text is left empty behind).
+    fn bump(&mut self) -> Token {
+        let i = self.pos.min(self.toks.len() - 1);
+        if self.pos < self.toks.len() - 1 {
+            self.pos += 1;
+        }
+        let t = &mut self.toks[i];
+        let tok = match &mut t.tok {
+            Tok::Ident(s) => Tok::Ident(std::mem::take(s)),
+            Tok::Str(s) => Tok::Str(std::mem::take(s)),
+            Tok::Tag(s) => Tok::Tag(std::mem::take(s)),
+            other => other.clone(),
+        };
+        Token {
+            tok,
+            line: t.line,
+            col: t.col,
+        }
+    }
+
     fn peek(&self) -> &Token {
         &self.toks[self.pos.min(self.toks.len() - 1)]
     }
@@ -146,7 +166,7 @@ impl Parser<'_> {
                 Err(()) => {
                     self.recover();
                     if top && self.peek().tok == Tok::RBrace {
-                        let t = self.advance().clone();
+                        let t = self.bump();
                         self.error_at(&t, "unexpected '}'".into());
                     }
                 }
@@ -156,16 +176,15 @@ impl Parser<'_> {
 
     /// `command = identifier arguments (";" / block)`
     fn command(&mut self, depth: usize) -> Result<Node, ()> {
-        let t = self.advance().clone();
-        let Tok::Ident(name) = &t.tok else {
-            self.error_at(
-                &t,
-                format!("expected a command, found {}", describe(&t.tok)),
-            );
+        let mut t = self.bump();
+        let Tok::Ident(name) = &mut t.tok else {
+            let msg = format!("expected a command, found {}", describe(&t.tok));
+            self.error_at(&t, msg);
             return Err(());
         };
-        let mut node = self.arguments(name.clone(), &t, 0)?;
-        let t2 = self.advance().clone();
+        let name = std::mem::take(name);
+        let mut node = self.arguments(name, &t, 0)?;
+        let t2 = self.bump();
         match t2.tok {
             Tok::Semi => Ok(node),
             Tok::LBrace => {
@@ -185,7 +204,7 @@ impl Parser<'_> {
                     return Err(());
                 }
                 let body = self.commands(depth + 1, false);
-                let end = self.advance().clone();
+                let end = self.bump();
                 if end.tok != Tok::RBrace {
                     self.error_at(&end, "missing '}' at end of block".into());
                     return Err(());
@@ -197,7 +216,8 @@ impl Parser<'_> {
                 self.error_at(
                     &t2,
                     format!(
-                        "expected ';' or '{{' after command {name:?}, found {}",
+                        "expected ';' or '{{' after command {:?}, found {}",
+                        node.name,
                         describe(&t2.tok)
                     ),
                 );
@@ -220,35 +240,33 @@ impl Parser<'_> {
             block: None,
         };
         loop {
-            let t = self.peek().clone();
-            let arg = match &t.tok {
-                Tok::Str(s) => RawArg::Str(s.clone()),
-                Tok::Num(n) => RawArg::Num(*n),
-                Tok::Tag(s) => RawArg::Tag(s.clone()),
-                Tok::LBracket => {
-                    self.advance();
-                    RawArg::List(self.string_list()?)
-                }
-                _ => break,
-            };
-            if !matches!(t.tok, Tok::LBracket) {
-                self.advance();
+            if !matches!(
+                self.peek().tok,
+                Tok::Str(_) | Tok::Num(_) | Tok::Tag(_) | Tok::LBracket
+            ) {
+                break;
             }
+            let t = self.bump();
+            let (line, col) = (t.line, t.col);
+            let arg = match t.tok {
+                Tok::Str(s) => RawArg::Str(s),
+                Tok::Num(n) => RawArg::Num(n),
+                Tok::Tag(s) => RawArg::Tag(s),
+                _ => RawArg::List(self.string_list()?),
+            };
             if node.args.len() >= MAX_ARGUMENTS {
-                self.error_at(
-                    &t,
-                    format!("too many arguments for command '{}'", node.name),
-                );
+                if self.errors.len() < MAX_ERRORS {
+                    self.errors.push(Diagnostic {
+                        line,
+                        column: col,
+                        message: format!("too many arguments for command '{}'", node.name),
+                    });
+                }
                 return Err(());
             }
-            node.args.push(Arg {
-                arg,
-                line: t.line,
-                col: t.col,
-            });
+            node.args.push(Arg { arg, line, col });
         }
-        let t = self.peek().clone();
-        match t.tok {
+        match self.peek().tok {
             Tok::Ident(_) => node.tests.push(self.test(depth + 1)?),
             Tok::LParen => {
                 self.advance();
@@ -264,7 +282,7 @@ impl Parser<'_> {
     fn string_list(&mut self) -> Result<Vec<String>, ()> {
         let mut out = Vec::new();
         loop {
-            let t = self.advance().clone();
+            let t = self.bump();
             match t.tok {
                 Tok::Str(s) => out.push(s),
                 _ => {
@@ -275,7 +293,7 @@ impl Parser<'_> {
                     return Err(());
                 }
             }
-            let t = self.advance().clone();
+            let t = self.bump();
             match t.tok {
                 Tok::Comma => {}
                 Tok::RBracket => return Ok(out),
@@ -295,16 +313,18 @@ impl Parser<'_> {
 
     /// `test = identifier arguments`
     fn test(&mut self, depth: usize) -> Result<Node, ()> {
-        let t = self.advance().clone();
+        let mut t = self.bump();
         if depth > self.max_depth {
             self.error_at(&t, format!("tests nest deeper than {}", self.max_depth));
             return Err(());
         }
-        let Tok::Ident(name) = &t.tok else {
-            self.error_at(&t, format!("expected a test, found {}", describe(&t.tok)));
+        let Tok::Ident(name) = &mut t.tok else {
+            let msg = format!("expected a test, found {}", describe(&t.tok));
+            self.error_at(&t, msg);
             return Err(());
         };
-        self.arguments(name.clone(), &t, depth)
+        let name = std::mem::take(name);
+        self.arguments(name, &t, depth)
     }
 
     /// `test-list = "(" test *("," test) ")"`, after the `(`.
@@ -312,7 +332,7 @@ impl Parser<'_> {
         let mut out = Vec::new();
         loop {
             out.push(self.test(depth)?);
-            let t = self.advance().clone();
+            let t = self.bump();
             match t.tok {
                 Tok::Comma => {}
                 Tok::RParen => return Ok(out),
@@ -356,7 +376,7 @@ mod tests {
     use crate::lexer::tokenize;
 
     fn p(s: &str) -> Result<Vec<Node>, Vec<Diagnostic>> {
-        parse(&tokenize(s).unwrap(), 32)
+        parse(tokenize(s).unwrap(), 32)
     }
 
     #[test]

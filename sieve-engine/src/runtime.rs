@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use mail_parser::parsers::MessageStream;
 use mail_parser::{HeaderValue, Message};
@@ -164,6 +165,60 @@ pub struct Performed {
     pub edited: Option<std::sync::Arc<Vec<u8>>>,
 }
 
+/// One test the run evaluated, for explanations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceStep {
+    /// Line of the test.
+    pub line: u32,
+    /// The test's name (`header`, `allof`, ...).
+    pub test: &'static str,
+    /// What it gave.
+    pub result: bool,
+    /// The value and key that matched, when it matched.
+    pub hit: Option<String>,
+    /// The script of a [`run_sequence`] it belongs to (1-based), else 0.
+    pub script: usize,
+}
+
+impl std::fmt::Display for TraceStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.script > 0 {
+            write!(f, "script {}: ", self.script)?;
+        }
+        write!(f, "line {}: {} is {}", self.line, self.test, self.result)?;
+        if let Some(h) = &self.hit {
+            write!(f, " ({h})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why an action happened: the branches taken on the way.
+#[derive(Debug, Clone)]
+enum WhyStep {
+    Test {
+        line: u32,
+        test: &'static str,
+        hit: Option<String>,
+    },
+    Else(u32),
+}
+
+impl std::fmt::Display for WhyStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WhyStep::Test { line, test, hit } => {
+                write!(f, "line {line}: {test} matched")?;
+                if let Some(h) = hit {
+                    write!(f, " ({h})")?;
+                }
+                Ok(())
+            }
+            WhyStep::Else(line) => write!(f, "line {line}: else branch"),
+        }
+    }
+}
+
 /// The result of one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
@@ -174,8 +229,9 @@ pub struct Outcome {
     pub error: Option<RuntimeError>,
     /// Why the implicit keep was kept or cancelled.
     pub keep_note: String,
-    /// Each test evaluated, with its line and result, in order.
-    pub trace: Vec<String>,
+    /// Each test of an if, elsif or else branch evaluated, with its line
+    /// and result, in order (`line 3: header is true ("a" against "a")`).
+    pub trace: Vec<TraceStep>,
     /// Problems that did not stop the run, for example a `:regex` key
     /// built from variables that is not a valid pattern (it matched
     /// nothing).
@@ -229,9 +285,9 @@ struct Hdr {
     name: String,
     raw: String,
     /// The unfolded, RFC 2047-decoded value, computed on first use.
-    decoded: std::cell::OnceCell<String>,
+    decoded: std::cell::OnceCell<Rc<str>>,
     /// The addresses in the value, parsed on first use.
-    addrs: std::cell::OnceCell<Vec<String>>,
+    addrs: std::cell::OnceCell<Vec<Rc<str>>>,
 }
 
 impl Hdr {
@@ -244,12 +300,18 @@ impl Hdr {
         }
     }
 
-    fn addresses(&self) -> &[String] {
-        self.addrs.get_or_init(|| parse_addresses(&self.raw))
+    fn addresses(&self) -> &[Rc<str>] {
+        self.addrs.get_or_init(|| {
+            parse_addresses(&self.raw)
+                .into_iter()
+                .map(Rc::from)
+                .collect()
+        })
     }
 
-    fn decoded(&self) -> &str {
-        self.decoded.get_or_init(|| decode_text(&self.raw))
+    fn decoded(&self) -> &Rc<str> {
+        self.decoded
+            .get_or_init(|| Rc::from(decode_text(&self.raw)))
     }
 }
 
@@ -268,6 +330,8 @@ struct Run<'r, 'm> {
     mime_ctx: Option<MimeOpts>,
     suite: Option<Box<Suite>>,
     env: Env,
+    /// The envelope paths parsed and normalized (from, to, auth).
+    env_paths: std::cell::OnceCell<[Option<String>; 3]>,
     host: &'r mut dyn Host,
     opts: RunOptions<'r>,
     headers: Vec<Hdr>,
@@ -282,9 +346,9 @@ struct Run<'r, 'm> {
     match_vars: Vec<String>,
     flags: Vec<String>,
     steps: u64,
-    trace: Vec<String>,
+    trace: Vec<TraceStep>,
     warnings: Vec<String>,
-    why: Vec<String>,
+    why: Vec<WhyStep>,
     last_hit: Option<String>,
     include_depth: usize,
     included_once: HashSet<String>,
@@ -351,9 +415,10 @@ pub fn run_sequence(
     let mut implicit = None;
     for (i, script) in scripts.iter().enumerate() {
         let (out, _) = run_with_suite(script, msg, env, host, opts, None, Some(&mut carry));
-        merged
-            .trace
-            .extend(out.trace.iter().map(|t| format!("script {}: {t}", i + 1)));
+        merged.trace.extend(out.trace.iter().map(|t| TraceStep {
+            script: i + 1,
+            ..t.clone()
+        }));
         merged.warnings.extend(out.warnings.iter().cloned());
         if out.error.is_some() {
             merged.actions = out.actions;
@@ -465,6 +530,7 @@ pub(crate) fn run_with_suite(
             to: env.to.to_string(),
             auth: env.auth.map(str::to_string),
         },
+        env_paths: std::cell::OnceCell::new(),
         host,
         opts,
         headers,
@@ -577,7 +643,7 @@ fn parse_addresses(raw: &str) -> Vec<String> {
 }
 
 /// RFC 5228 2.7.4 and RFC 5233: the part of an address to compare.
-fn address_part(addr: &str, part: AddrPart, delims: &str) -> Option<String> {
+fn address_part<'a>(addr: &'a str, part: AddrPart, delims: &str) -> Option<&'a str> {
     let (local, domain) = match addr.rfind('@') {
         Some(i) => (&addr[..i], &addr[i + 1..]),
         None => (addr, ""),
@@ -585,11 +651,11 @@ fn address_part(addr: &str, part: AddrPart, delims: &str) -> Option<String> {
     // RFC 5233: user and detail split at the first separator character.
     let split = local.find(|c: char| delims.contains(c));
     match part {
-        AddrPart::All => Some(addr.to_string()),
-        AddrPart::Local => Some(local.to_string()),
-        AddrPart::Domain => Some(domain.to_string()),
-        AddrPart::User => Some(split.map_or(local, |i| &local[..i]).to_string()),
-        AddrPart::Detail => split.map(|i| local[i + 1..].to_string()),
+        AddrPart::All => Some(addr),
+        AddrPart::Local => Some(local),
+        AddrPart::Domain => Some(domain),
+        AddrPart::User => Some(split.map_or(local, |i| &local[..i])),
+        AddrPart::Detail => split.map(|i| &local[i + 1..]),
     }
 }
 
@@ -645,11 +711,15 @@ fn normalize_address(a: &str) -> String {
 
 impl Run<'_, '_> {
     /// The subaddress separators (RFC 5233): the setting, or the harness's.
-    fn delimiters(&self) -> String {
-        self.suite
+    fn delimiters(&self) -> Cow<'_, str> {
+        match self
+            .suite
             .as_ref()
             .and_then(|s| s.setting("recipient_delimiter"))
-            .unwrap_or_else(|| self.opts.limits.recipient_delimiter.clone())
+        {
+            Some(d) => Cow::Owned(d),
+            None => Cow::Borrowed(&self.opts.limits.recipient_delimiter),
+        }
     }
 
     /// The limits as the test harness configured them, else the run's.
@@ -771,6 +841,11 @@ impl Run<'_, '_> {
         };
     }
 
+    /// Names or keys, borrowed when they hold no variables.
+    fn names<'s>(&self, l: &'s [VStr]) -> Vec<Cow<'s, str>> {
+        l.iter().map(|s| self.expand(s)).collect()
+    }
+
     fn list(&self, l: &[VStr]) -> Vec<String> {
         l.iter().map(|s| self.expand(s).into_owned()).collect()
     }
@@ -785,7 +860,8 @@ impl Run<'_, '_> {
         let why = if self.why.is_empty() {
             "unconditional".to_string()
         } else {
-            self.why.join("; ")
+            let w: Vec<String> = self.why.iter().map(ToString::to_string).collect();
+            w.join("; ")
         };
         // RFC 5228 4 and RFC 5429: reject goes with no other delivery.
         let is_reject = matches!(action, Action::Reject { .. });
@@ -953,28 +1029,27 @@ impl Run<'_, '_> {
                     self.last_hit = None;
                     let ok = self.test(t)?;
                     let hit = self.last_hit.take();
-                    self.trace.push(format!(
-                        "line {}: {} is {ok}{}",
-                        t.line,
-                        test_name(&t.test),
-                        hit.as_deref()
-                            .map(|h| format!(" ({h})"))
-                            .unwrap_or_default()
-                    ));
+                    let test = test_name(&t.test);
+                    self.trace.push(TraceStep {
+                        line: t.line,
+                        test,
+                        result: ok,
+                        hit: if ok { hit.clone() } else { None },
+                        script: 0,
+                    });
                     if ok {
-                        self.why.push(format!(
-                            "line {}: {} matched{}",
-                            t.line,
-                            test_name(&t.test),
-                            hit.map(|h| format!(" ({h})")).unwrap_or_default()
-                        ));
+                        self.why.push(WhyStep::Test {
+                            line: t.line,
+                            test,
+                            hit,
+                        });
                         let f = self.block(body, script);
                         self.why.pop();
                         return f;
                     }
                 }
                 if let Some(body) = otherwise {
-                    self.why.push(format!("line {line}: else branch"));
+                    self.why.push(WhyStep::Else(line));
                     let f = self.block(body, script);
                     self.why.pop();
                     return f;
@@ -1336,7 +1411,7 @@ impl Run<'_, '_> {
 
     /// Header values of the current MIME part (and its children with
     /// `:anychild`) for a `:mime` test; `raw` keeps them undecoded.
-    fn mime_values(&self, names: &[String], raw: bool) -> Vec<String> {
+    fn mime_values<S: AsRef<str>>(&self, names: &[S], raw: bool) -> Vec<String> {
         let Some(opts) = &self.mime_ctx else {
             return Vec::new();
         };
@@ -1351,7 +1426,11 @@ impl Run<'_, '_> {
             let found: Vec<String> = if p == 0 {
                 self.headers
                     .iter()
-                    .filter(|h| names.iter().any(|n| h.name.eq_ignore_ascii_case(n)))
+                    .filter(|h| {
+                        names
+                            .iter()
+                            .any(|n| h.name.eq_ignore_ascii_case(n.as_ref()))
+                    })
                     .map(|h| h.raw.clone())
                     .collect()
             } else {
@@ -1360,7 +1439,9 @@ impl Run<'_, '_> {
                     .map(|part| {
                         part.headers
                             .iter()
-                            .filter(|(n, _)| names.iter().any(|w| n.eq_ignore_ascii_case(w)))
+                            .filter(|(n, _)| {
+                                names.iter().any(|w| n.eq_ignore_ascii_case(w.as_ref()))
+                            })
                             .map(|(_, v)| v.clone())
                             .collect()
                     })
@@ -1407,26 +1488,40 @@ impl Run<'_, '_> {
         out
     }
 
-    fn header_values(&self, names: &[String], index: Option<Index>) -> Vec<&str> {
+    fn header_values<S: AsRef<str>>(&self, names: &[S], index: Option<Index>) -> Vec<&str> {
         self.select_headers(names, index, |h| h.raw.as_str())
     }
 
     /// The decoded values of the named headers (cached per header).
-    fn header_texts(&self, names: &[String], index: Option<Index>) -> Vec<String> {
-        self.select_headers(names, index, |h| h.decoded())
-            .into_iter()
-            .map(str::to_string)
-            .collect()
+    fn header_texts<S: AsRef<str>>(&self, names: &[S], index: Option<Index>) -> Vec<Rc<str>> {
+        let mut out = Vec::new();
+        for n in names {
+            let found = self
+                .headers
+                .iter()
+                .filter(|h| h.name.eq_ignore_ascii_case(n.as_ref()));
+            match index {
+                Some(ix) => {
+                    let found: Vec<&Hdr> = found.collect();
+                    let pos: Vec<usize> = (0..found.len()).collect();
+                    if let Some(i) = pick_index(&pos, ix) {
+                        out.push(found[i].decoded().clone());
+                    }
+                }
+                None => out.extend(found.map(|h| h.decoded().clone())),
+            }
+        }
+        out
     }
 
     /// The addresses in the named headers (parsed once per header).
-    fn select_addresses(&self, names: &[String], index: Option<Index>) -> Vec<String> {
+    fn select_addresses<S: AsRef<str>>(&self, names: &[S], index: Option<Index>) -> Vec<Rc<str>> {
         let mut out = Vec::new();
         for n in names {
             let found: Vec<&Hdr> = self
                 .headers
                 .iter()
-                .filter(|h| h.name.eq_ignore_ascii_case(n))
+                .filter(|h| h.name.eq_ignore_ascii_case(n.as_ref()))
                 .collect();
             let chosen: Vec<&Hdr> = match index {
                 Some(ix) => {
@@ -1442,9 +1537,9 @@ impl Run<'_, '_> {
         out
     }
 
-    fn select_headers<'s>(
+    fn select_headers<'s, S: AsRef<str>>(
         &'s self,
-        names: &[String],
+        names: &[S],
         index: Option<Index>,
         pick: impl Fn(&'s Hdr) -> &'s str,
     ) -> Vec<&'s str> {
@@ -1453,7 +1548,7 @@ impl Run<'_, '_> {
             let found: Vec<&str> = self
                 .headers
                 .iter()
-                .filter(|h| h.name.eq_ignore_ascii_case(n))
+                .filter(|h| h.name.eq_ignore_ascii_case(n.as_ref()))
                 .map(&pick)
                 .collect();
             match index {
@@ -1516,9 +1611,12 @@ impl Run<'_, '_> {
                 m,
                 index,
             } => {
-                let names = self.list(names);
-                let values: Vec<String> = if self.mime_ctx.is_some() {
+                let names = self.names(names);
+                let values: Vec<Rc<str>> = if self.mime_ctx.is_some() {
                     self.mime_values(&names, false)
+                        .into_iter()
+                        .map(Rc::from)
+                        .collect()
                 } else {
                     self.header_texts(&names, *index)
                 };
@@ -1531,19 +1629,20 @@ impl Run<'_, '_> {
                 m,
                 index,
             } => {
-                let delims = self.delimiters();
-                let names = self.list(names);
-                let addrs: Vec<String> = if self.mime_ctx.is_some() {
+                let names = self.names(names);
+                let addrs: Vec<Rc<str>> = if self.mime_ctx.is_some() {
                     self.mime_values(&names, true)
                         .iter()
                         .flat_map(|r| parse_addresses(r))
+                        .map(Rc::from)
                         .collect()
                 } else {
                     self.select_addresses(&names, *index)
                 };
-                let values: Vec<String> = addrs
-                    .into_iter()
-                    .filter_map(|a| address_part(&a, *part, &delims))
+                let delims = self.delimiters();
+                let values: Vec<&str> = addrs
+                    .iter()
+                    .filter_map(|a| address_part(a, *part, &delims))
                     .collect();
                 self.matches(m, &values, keys)?
             }
@@ -1554,22 +1653,37 @@ impl Run<'_, '_> {
                 m,
             } => {
                 let delims = self.delimiters();
+                let paths = self.env_paths.get_or_init(|| {
+                    // A path that does not parse matches nothing; every
+                    // part of the null reverse-path is empty.
+                    let norm = |v: Option<&str>| {
+                        v.and_then(crate::strings::parse_path).map(|p| {
+                            if p.is_empty() {
+                                p
+                            } else {
+                                normalize_address(&p)
+                            }
+                        })
+                    };
+                    [
+                        norm(Some(&self.env.from)),
+                        norm(Some(&self.env.to)),
+                        norm(self.env.auth.as_deref()),
+                    ]
+                });
                 let mut values = Vec::new();
                 for n in self.list(names) {
                     let v = match n.to_ascii_lowercase().as_str() {
-                        "from" => Some(self.env.from.as_str()),
-                        "to" => Some(self.env.to.as_str()),
-                        "auth" => self.env.auth.as_deref(),
+                        "from" => paths[0].as_deref(),
+                        "to" => paths[1].as_deref(),
+                        "auth" => paths[2].as_deref(),
                         _ => None,
                     };
-                    // A path that does not parse matches nothing.
-                    if let Some(v) = v.and_then(crate::strings::parse_path) {
-                        // Every part of the null reverse-path is empty.
+                    if let Some(v) = v {
                         if v.is_empty() {
-                            values.push(v);
-                        } else if let Some(p) = address_part(&normalize_address(&v), *part, &delims)
-                        {
-                            values.push(p);
+                            values.push(String::new());
+                        } else if let Some(p) = address_part(v, *part, &delims) {
+                            values.push(p.to_string());
                         }
                     }
                 }
@@ -1853,20 +1967,20 @@ impl Run<'_, '_> {
 
     /// Tries the values against the keys under a match type. Fills the
     /// match variables on a `:matches` / `:regex` hit.
-    fn matches(&mut self, m: &Match, values: &[String], keys: &[VStr]) -> R<bool> {
+    fn matches<S: AsRef<str>>(&mut self, m: &Match, values: &[S], keys: &[VStr]) -> R<bool> {
         self.matches_with(m, values, keys, true)
     }
 
-    fn matches_with(
+    fn matches_with<S: AsRef<str>>(
         &mut self,
         m: &Match,
-        values: &[String],
+        values: &[S],
         keys: &[VStr],
         capture: bool,
     ) -> R<bool> {
         // The CPU limit counts the work of a match, not only the test: one
         // step per KiB compared with each key.
-        let bytes: usize = values.iter().map(String::len).sum();
+        let bytes: usize = values.iter().map(|v| v.as_ref().len()).sum();
         let mut cost = (bytes.saturating_mul(keys.len()) / 1024) as u64;
         // A wildcard match may revisit the value once per pattern
         // character: charge that worst case up front.
@@ -1897,9 +2011,10 @@ impl Run<'_, '_> {
                 let mut caps = Vec::new();
                 let mut found = None;
                 'outer: for v in values {
+                    let v = v.as_ref();
                     for k in &keys {
                         if matching::wildcard(m.cmp, v, k, capture.then_some(&mut caps)) {
-                            found = Some((v.clone(), k.to_string()));
+                            found = Some((v.to_string(), k.to_string()));
                             break 'outer;
                         }
                     }
@@ -1928,9 +2043,10 @@ impl Run<'_, '_> {
                 let mut found = None;
                 let mut new_caps = None;
                 'outer2: for v in values {
+                    let v = v.as_ref();
                     for (re, k) in &pairs {
                         let mut caps = re.create_captures();
-                        re.captures(v.as_str(), &mut caps);
+                        re.captures(v, &mut caps);
                         if caps.is_match() {
                             if capture {
                                 new_caps = Some(
@@ -1943,7 +2059,7 @@ impl Run<'_, '_> {
                                         .collect(),
                                 );
                             }
-                            found = Some((v.clone(), k.to_string()));
+                            found = Some((v.to_string(), k.to_string()));
                             break 'outer2;
                         }
                     }
@@ -1964,15 +2080,15 @@ impl Run<'_, '_> {
     }
 }
 
-fn find_pair(
-    values: &[String],
+fn find_pair<S: AsRef<str>>(
+    values: &[S],
     keys: &[Cow<'_, str>],
     f: impl Fn(&str, &str) -> bool,
 ) -> Option<(String, String)> {
     for v in values {
         for k in keys {
-            if f(v, k) {
-                return Some((v.clone(), k.to_string()));
+            if f(v.as_ref(), k) {
+                return Some((v.as_ref().to_string(), k.to_string()));
             }
         }
     }

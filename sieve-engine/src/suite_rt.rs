@@ -412,13 +412,23 @@ impl Run<'_, '_> {
                             .unwrap_or_else(|| "recipient@example.com".into());
                         self.env.from = from;
                         self.env.to = to;
+                        self.env_paths = std::cell::OnceCell::new();
                     }
-                    "envelope.from" => self.env.from = value,
-                    "envelope.to" => self.env.to = value,
+                    "envelope.from" => {
+                        self.env.from = value;
+                        self.env_paths = std::cell::OnceCell::new();
+                    }
+                    "envelope.to" => {
+                        self.env.to = value;
+                        self.env_paths = std::cell::OnceCell::new();
+                    }
                     "envelope.orig_to" => {
                         self.suite_mut()?.orig_to = Some(value.trim_matches(['<', '>']).into())
                     }
-                    "envelope.auth" => self.env.auth = Some(value),
+                    "envelope.auth" => {
+                        self.env.auth = Some(value);
+                        self.env_paths = std::cell::OnceCell::new();
+                    }
                     other => {
                         return Err(invalid(0, format!("test_set of unknown item {other:?}")));
                     }
@@ -654,6 +664,7 @@ impl Run<'_, '_> {
                     self.set_message(&sent.raw, 0)?;
                     self.env.from = sent.from;
                     self.env.to = sent.to;
+                    self.env_paths = std::cell::OnceCell::new();
                 } else {
                     let folder =
                         super::normalize_mailbox(&strings.first().cloned().unwrap_or_default());

@@ -302,7 +302,7 @@ impl Preferences {
     /// the wizard does not write.
     pub fn from_script(src: &str) -> Result<Self, WizardError> {
         let toks = tokenize(src).map_err(|d| WizardError::Syntax(d.to_string()))?;
-        let nodes = parse(&toks, 8).map_err(|e| WizardError::Syntax(e[0].to_string()))?;
+        let nodes = parse(toks, 8).map_err(|e| WizardError::Syntax(e[0].to_string()))?;
         let mut p = Preferences::default();
         for n in &nodes {
             read_node(n, &mut p).ok_or_else(|| WizardError::Unknown {

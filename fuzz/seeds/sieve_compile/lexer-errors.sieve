@@ -1,0 +1,3 @@
+if size :over 99999999999999999999999 { stop; }
+keep @@;
+"unterminated
