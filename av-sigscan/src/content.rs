@@ -3,7 +3,8 @@
 
 use std::io::Read;
 
-use crate::engine::{Database, Kind};
+use crate::engine::{Database, HEAD};
+use crate::filetype::{self, Type};
 
 /// Limits on unpacking. A limit that is hit is reported as a detection
 /// named `Heuristics.Limits.Exceeded.<Limit>`, never as clean.
@@ -102,7 +103,7 @@ impl ScanReport<'_> {
 
 /// Which limit was hit.
 #[derive(Debug, Clone, Copy)]
-enum Limit {
+pub(crate) enum Limit {
     Recursion,
     Files,
     ScanSize,
@@ -122,20 +123,27 @@ impl Limit {
     }
 }
 
-struct Walk<'db, 'o> {
-    db: &'db Database,
-    opts: &'o ScanOptions,
-    report: ScanReport<'db>,
-    done: bool,
+/// ClamAV skips objects of this many bytes or fewer.
+pub(crate) const MIN_SCAN: usize = 5;
+
+pub(crate) struct Walk<'db, 'o> {
+    pub db: &'db Database,
+    pub opts: &'o ScanOptions,
+    pub report: ScanReport<'db>,
+    pub done: bool,
 }
 
 impl Database {
     /// Scans one file's bytes: hash, body and logical signatures on the
-    /// bytes themselves, then (as ClamAV does) on every decoded mail
-    /// part and every archive member.
+    /// bytes themselves, on the normalized text of a text file, then
+    /// (as ClamAV does) on every decoded mail part and every archive
+    /// member.
     ///
-    /// Memory use is bounded by the file itself plus
-    /// [`Limits::max_file_size`] per nesting level.
+    /// # Memory usage
+    ///
+    /// Bounded by the file itself plus what is extracted from it, which
+    /// [`Limits::max_scan_size`] caps (one extracted file is at most
+    /// [`Limits::max_file_size`]).
     pub fn scan<'db>(&'db self, data: &[u8], opts: &ScanOptions) -> ScanReport<'db> {
         let mut w = Walk {
             db: self,
@@ -159,32 +167,44 @@ impl Database {
     }
 }
 
-/// Mail detection: the file starts like a message header.
-fn looks_like_mail(data: &[u8]) -> bool {
-    const HEADERS: &[&[u8]] = &[
-        b"from:",
-        b"received:",
-        b"return-path:",
-        b"delivered-to:",
-        b"message-id:",
-        b"mime-version:",
-        b"subject:",
-        b"to:",
-        b"date:",
-        b"x-",
-        b"reply-to:",
-        b"content-type:",
-    ];
-    if data.starts_with(b"From ") {
-        return true;
+/// Removes a comment between a MIME header's name and its colon
+/// (`Content-Type(x): multipart/mixed`), which mail readers and ClamAV
+/// accept but mail-parser takes for another header: a known trick to
+/// hide attachments from filters. Lines of other text are left alone.
+fn strip_header_comments(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    // Some((end of the name, start of the colon)) for a commented name.
+    let commented = |line: &[u8]| -> Option<(usize, usize)> {
+        let open = line.iter().position(|&c| c == b'(')?;
+        let name = line[..open].trim_ascii_end();
+        let mime = name.len() > 8 && name[..8].eq_ignore_ascii_case(b"content-")
+            || name.eq_ignore_ascii_case(b"mime-version");
+        if !mime || !name.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-') {
+            return None;
+        }
+        let close = open + line[open..].iter().position(|&c| c == b')')?;
+        let rest = &line[close + 1..];
+        let colon = rest.iter().position(|&c| c != b' ' && c != b'\t')?;
+        (rest[colon] == b':').then_some((name.len(), close + 1 + colon))
+    };
+    if memchr::memmem::find(data, b"(").is_none() {
+        return std::borrow::Cow::Borrowed(data);
     }
-    let head = &data[..data.len().min(64)];
-    let lower: Vec<u8> = head.to_ascii_lowercase();
-    HEADERS.iter().any(|h| lower.starts_with(h))
-        && data
-            .windows(2)
-            .take(4096)
-            .any(|w| w == b"\n\n" || w == b"\r\n")
+    let mut out: Option<Vec<u8>> = None;
+    let mut at = 0;
+    for line in data.split_inclusive(|&c| c == b'\n') {
+        if let Some((cut, resume)) = commented(line) {
+            let o = out.get_or_insert_with(|| data[..at].to_vec());
+            o.extend_from_slice(&line[..cut]);
+            o.extend_from_slice(&line[resume..]);
+        } else if let Some(o) = &mut out {
+            o.extend_from_slice(line);
+        }
+        at += line.len();
+    }
+    match out {
+        Some(o) => std::borrow::Cow::Owned(o),
+        None => std::borrow::Cow::Borrowed(data),
+    }
 }
 
 impl<'db> Walk<'db, '_> {
@@ -205,35 +225,60 @@ impl<'db> Walk<'db, '_> {
         self.hit(l.name(), false, true);
     }
 
-    /// Scans one object; `mail_part` means it came out of a mail.
-    fn object(&mut self, data: &[u8], depth: u32, nested_mail: bool) {
-        if self.done {
-            return;
-        }
-        if self.db.allowed(data) {
-            return;
-        }
-        self.report.scanned_bytes += data.len() as u64;
-        let is_mail = self.opts.mail && (nested_mail || looks_like_mail(data));
-        let kind = if is_mail { Kind::Mail } else { Kind::Plain };
-        let hits = self.db.scan_buffer(data, kind, self.opts.all_matches);
-        for n in hits.names {
+    pub(crate) fn record(&mut self, hits: &crate::engine::Hits) {
+        for &n in &hits.names {
             let (name, official) = self.db.name(n);
             self.hit(name, official, false);
         }
+    }
+
+    /// Scans one object; `nested_mail` for a `message/rfc822` part.
+    fn object(&mut self, data: &[u8], depth: u32, nested_mail: bool) {
+        if self.done || data.len() <= MIN_SCAN || self.db.allowed(data) {
+            return;
+        }
+        self.report.scanned_bytes += data.len() as u64;
+        let ty = if nested_mail {
+            Type::Mail
+        } else {
+            filetype::classify(&data[..data.len().min(HEAD)])
+        };
+        let hits = self
+            .db
+            .scan_raw(data, ty == Type::Mail, self.opts.all_matches);
+        self.record(&hits);
+        self.rest(data, ty, depth);
+    }
+
+    /// What follows the raw scan of an object: its normalized text, its
+    /// parts and members.
+    pub(crate) fn rest(&mut self, data: &[u8], ty: Type, depth: u32) {
         if self.done {
             return;
         }
-        if is_mail {
-            self.mail(data, depth);
-        } else if self.opts.archives {
-            if data.starts_with(b"PK\x03\x04") {
-                self.zip(data, depth);
-            } else if data.starts_with(&[0x1f, 0x8b]) {
-                self.gzip(data, depth);
-            } else if data.len() >= 512 && crate::tar::is_header(&data[..512]) {
-                self.tar(data, depth);
-            }
+        if ty == Type::Text && self.db.has_norm() {
+            let text = filetype::normalize(data);
+            let hits = self.db.scan_normalized(&text, self.opts.all_matches);
+            self.record(&hits);
+        }
+        match ty {
+            Type::Mail if self.opts.mail => self.mail(data, depth),
+            Type::Zip if self.opts.archives => self.zip(data, depth),
+            Type::Gzip if self.opts.archives => self.gzip(data, depth),
+            Type::Tar if self.opts.archives => self.tar(data, depth),
+            _ => {}
+        }
+    }
+
+    /// Reports a container that was too large to unpack.
+    pub(crate) fn too_large(&mut self, ty: Type) {
+        let unpacks = match ty {
+            Type::Mail => self.opts.mail,
+            Type::Zip | Type::Gzip | Type::Tar => self.opts.archives,
+            _ => false,
+        };
+        if unpacks {
+            self.limit(Limit::FileSize);
         }
     }
 
@@ -262,20 +307,26 @@ impl<'db> Walk<'db, '_> {
         }
     }
 
-    /// Inflates at most the file-size limit; `None` (after reporting)
-    /// when a limit is hit.
+    /// Inflates at most what the limits leave room for; `None` (after
+    /// reporting) when a limit is hit.
     fn inflate(&mut self, r: impl Read, packed: u64) -> Option<Vec<u8>> {
-        let cap = self.opts.limits.max_file_size;
+        let l = self.opts.limits;
+        let budget = l.max_scan_size.saturating_sub(self.report.scanned_bytes);
+        let cap = l.max_file_size.min(budget);
         let mut out = Vec::new();
-        if r.take(cap + 1).read_to_end(&mut out).is_err() && out.is_empty() {
-            return None;
-        }
-        if out.len() as u64 > cap {
-            self.limit(Limit::FileSize);
+        if r.take(cap.saturating_add(1)).read_to_end(&mut out).is_err() && out.is_empty() {
             return None;
         }
         let n = out.len() as u64;
-        if n > 1 << 20 && n / packed.max(1) > self.opts.limits.max_ratio {
+        if n > cap {
+            self.limit(if cap == l.max_file_size {
+                Limit::FileSize
+            } else {
+                Limit::ScanSize
+            });
+            return None;
+        }
+        if n > 1 << 20 && n / packed.max(1) > l.max_ratio {
             self.limit(Limit::Ratio);
             return None;
         }
@@ -283,7 +334,8 @@ impl<'db> Walk<'db, '_> {
     }
 
     fn mail(&mut self, data: &[u8], depth: u32) {
-        let Some(msg) = mail_parser::MessageParser::default().parse(data) else {
+        let data = strip_header_comments(data);
+        let Some(msg) = mail_parser::MessageParser::default().parse(data.as_ref()) else {
             return;
         };
         let raw = msg.raw_message();
@@ -292,6 +344,15 @@ impl<'db> Walk<'db, '_> {
                 return;
             }
             if matches!(part.body, mail_parser::PartType::Multipart(_)) {
+                continue;
+            }
+            // Attachments come decoded from the parser; text parts are
+            // decoded again from the raw bytes, since the parser converts
+            // their charset and ClamAV scans the bytes as sent.
+            if let mail_parser::PartType::Binary(b) | mail_parser::PartType::InlineBinary(b) =
+                &part.body
+            {
+                self.child(b, depth, false);
                 continue;
             }
             let (b, e) = (part.offset_body as usize, part.offset_end as usize);
@@ -316,10 +377,11 @@ impl<'db> Walk<'db, '_> {
             if self.done {
                 return;
             }
-            if m.encrypted || m.size > self.opts.limits.max_file_size {
-                if m.size > self.opts.limits.max_file_size {
-                    self.limit(Limit::FileSize);
-                }
+            if m.encrypted {
+                continue;
+            }
+            if m.size > self.opts.limits.max_file_size {
+                self.limit(Limit::FileSize);
                 continue;
             }
             let content = match m.method {

@@ -64,6 +64,9 @@ pub(crate) enum Target {
     Pe,
     /// 4: mail files (the raw message only).
     Mail,
+    /// 7: text files, after normalization (lowercase, one space for
+    /// each run of white space, control and non-ASCII bytes dropped).
+    Text,
 }
 
 impl Target {
@@ -72,7 +75,8 @@ impl Target {
             "0" => Ok(Target::Any),
             "1" => Ok(Target::Pe),
             "4" => Ok(Target::Mail),
-            "2" | "3" | "5" | "6" | "7" | "8" | "9" | "10" | "11" | "12" | "13" | "14" => {
+            "7" => Ok(Target::Text),
+            "2" | "3" | "5" | "6" | "8" | "9" | "10" | "11" | "12" | "13" | "14" => {
                 Err(SigError::unsupported(format!("target type {s}")))
             }
             _ => Err(SigError::new(format!("bad target type {s:?}"))),
@@ -378,7 +382,7 @@ impl Loader {
                 f[2], f[1]
             )));
         }
-        let pattern = Pattern::parse(f[3])?;
+        let pattern = Pattern::parse_min(f[3], 3)?;
         if !self.flevel_ok(f.get(4).copied(), f.get(5).copied())? {
             return Ok(());
         }
@@ -398,7 +402,7 @@ impl Loader {
         let (name, sig) = line
             .split_once('=')
             .ok_or_else(|| SigError::new("expected name=hexsig".into()))?;
-        let pattern = Pattern::parse(sig)?;
+        let pattern = Pattern::parse_min(sig, 3)?;
         let name = self.name_id(name);
         self.bodies.push(BodySig {
             name,

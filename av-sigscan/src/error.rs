@@ -63,7 +63,4 @@ pub enum LoadError {
     /// Nothing was loaded (an empty directory or only empty files).
     #[error("no signatures loaded from {0}")]
     Empty(String),
-    /// The pattern automaton could not be built.
-    #[error("cannot build the matcher: {0}")]
-    Build(String),
 }

@@ -7,6 +7,7 @@ use crate::db::{Loader, Target};
 use crate::error::SigError;
 use crate::offset::Offset;
 use crate::pattern::Pattern;
+use crate::pe::PeInfo;
 
 /// Most sub-signatures in one logical signature (ClamAV's limit).
 const MAX_SUBS: usize = 64;
@@ -207,10 +208,48 @@ pub(crate) struct PcreSub {
     pub trigger: Expr,
     pub regex: Regex,
     pub offset: Offset,
+    /// `g`: count every match, not only the first.
+    pub global: bool,
     /// `r`: the match may start anywhere after the offset.
     pub rolling: bool,
     /// `e`: the match must lie inside the offset range.
     pub encompass: bool,
+    /// `A`: the match must start where the search starts.
+    pub anchored: bool,
+}
+
+impl PcreSub {
+    /// How many times the expression matches `data`, as ClamAV counts:
+    /// at most once without `g`. Without `r` or `e` a match must start
+    /// inside the offset range; with `e` it must also end inside it
+    /// (a range of width 0 leaves the end open).
+    pub(crate) fn count(&self, data: &[u8], pe: Option<&PeInfo>) -> u64 {
+        let Some((lo, hi)) = self.offset.range(Some(data.len() as u64), pe) else {
+            return 0;
+        };
+        let (lo, hi) = (lo as usize, hi as usize);
+        let any = matches!(self.offset, Offset::Any);
+        let bounded_end = self.encompass && !any && hi > lo;
+        let hay = if bounded_end {
+            &data[..hi.min(data.len())]
+        } else {
+            data
+        };
+        if lo > hay.len() {
+            return 0;
+        }
+        let mut input = regex_automata::Input::new(hay).span(lo..hay.len());
+        if self.anchored {
+            input = input.anchored(regex_automata::Anchored::Yes);
+        }
+        let free = any || self.rolling || self.encompass;
+        let ok = |m: &regex_automata::Match| free || m.start() <= hi;
+        if self.global {
+            self.regex.find_iter(input).filter(ok).count() as u64
+        } else {
+            u64::from(self.regex.find_iter(input).any(|m| ok(&m)))
+        }
+    }
 }
 
 /// One sub-signature.
@@ -247,15 +286,11 @@ pub(crate) struct LogicalSig {
     pub subs: Vec<SubSig>,
 }
 
+/// A range value `min-max` (ClamAV rejects a single number).
 fn range(v: &str, key: &str) -> Result<(u64, u64), SigError> {
-    let bad = || SigError::new(format!("bad range {v:?} for {key}"));
-    match v.split_once('-') {
-        Some((a, b)) => Ok((a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?)),
-        None => {
-            let n = v.parse().map_err(|_| bad())?;
-            Ok((n, n))
-        }
-    }
+    let bad = || SigError::new(format!("bad range {v:?} for {key}, expected min-max"));
+    let (a, b) = v.split_once('-').ok_or_else(bad)?;
+    Ok((a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?))
 }
 
 /// Parses one `.ldb` line; `Ok(None)` when its `Engine` range excludes
@@ -288,10 +323,15 @@ pub(crate) fn parse(loader: &mut Loader, line: &str) -> Result<Option<LogicalSig
     let mut tdb = Tdb::default();
     let mut engine = None;
     let mut unknown_key = false;
-    for kv in f[1].split(',') {
+    for (i, kv) in f[1].split(',').enumerate() {
         let (k, v) = kv
             .split_once(':')
             .ok_or_else(|| SigError::new(format!("bad target description {kv:?}")))?;
+        if k == "Engine" && i > 0 {
+            return Err(SigError::new(
+                "the Engine key must come first in the target description".into(),
+            ));
+        }
         match k {
             "Engine" => engine = Some(range(v, k)?),
             "Target" => target = Some(Target::parse(v)?),
@@ -412,20 +452,34 @@ fn parse_pcre(s: &str, first: usize, target: Target) -> Result<PcreSub, SigError
     let mut syn = regex_automata::util::syntax::Config::new()
         .utf8(false)
         .unicode(false);
-    let (mut rolling, mut encompass) = (false, false);
+    let (mut global, mut rolling, mut encompass, mut anchored, mut dollar_end) =
+        (false, false, false, false, false);
     for c in flags.chars() {
         match c {
             'i' => syn = syn.case_insensitive(true),
             's' => syn = syn.dot_matches_new_line(true),
             'm' => syn = syn.multi_line(true),
             'x' => syn = syn.ignore_whitespace(true),
-            'g' => {}
+            'U' => syn = syn.swap_greed(true),
+            'A' => anchored = true,
+            'E' => dollar_end = true,
+            'g' => global = true,
             'r' => rolling = true,
             'e' => encompass = true,
-            _ => return Err(SigError::unsupported(format!("pcre flag {c:?} in {s:?}"))),
+            _ => {
+                return Err(SigError::new(format!("unknown pcre flag {c:?} in {s:?}")));
+            }
         }
     }
-    let regex = Regex::builder().syntax(syn).build(pat).map_err(|e| {
+    // PCRE's `$` also matches before a final newline unless `E` (or
+    // `m`, where both engines agree) is given.
+    let multi = flags.contains('m');
+    let pat = if dollar_end || multi {
+        pat.to_string()
+    } else {
+        pcre_dollar(pat)
+    };
+    let regex = Regex::builder().syntax(syn).build(&pat).map_err(|e| {
         SigError::unsupported(format!(
             "pcre {pat:?} needs a backtracking engine or is invalid: {e}"
         ))
@@ -434,9 +488,33 @@ fn parse_pcre(s: &str, first: usize, target: Target) -> Result<PcreSub, SigError
         trigger,
         regex,
         offset,
+        global,
         rolling,
         encompass,
+        anchored,
     })
+}
+
+/// Rewrites each unescaped `$` outside a class into `(?:\n?\z)`, the
+/// consuming form of PCRE's default end anchor.
+fn pcre_dollar(pat: &str) -> String {
+    let mut out = String::with_capacity(pat.len() + 8);
+    let (mut esc, mut class) = (false, false);
+    for c in pat.chars() {
+        match c {
+            _ if esc => esc = false,
+            '\\' => esc = true,
+            '[' if !class => class = true,
+            ']' if class => class = false,
+            '$' if !class => {
+                out.push_str("(?:\\n?\\z)");
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -1,17 +1,20 @@
 //! ClamAV-format signature loading and fast multi-pattern scanning.
 //!
 //! The crate reads ClamAV's database formats (`.hdb`, `.hsb`, `.mdb`,
-//! `.msb`, `.ndb`, `.ldb`, `.fp`, `.sfp`, `.ign2`, and `.cvd`/`.cld`/
-//! `.cud` containers), compiles them into an immutable [`Database`]
-//! and scans buffers with it: whole-file and PE-section hashes, body
-//! signatures through an Aho-Corasick automaton over one fixed anchor per
-//! pattern followed by verification of wildcards, gaps and offsets, and
-//! logical signatures on top. Mail is decoded (every MIME part, nested
-//! messages) and archives (zip, gzip, tar) are unpacked, within
-//! [`Limits`] that report as `Heuristics.Limits.Exceeded.*` when hit.
+//! `.msb`, `.ndb`, `.ldb`, `.fp`, `.sfp`, `.ign2`, legacy `.db`, and
+//! `.cvd`/`.cld`/`.cud` containers), compiles them into an immutable
+//! [`Database`] and scans buffers with it: whole-file and PE-section
+//! hashes, body signatures (a q-gram filter over one fixed anchor per
+//! signature part, then verification of wildcards, gaps, classes and
+//! offsets), and logical signatures on top. As ClamAV does, text files
+//! are also scanned as normalized text, mail is decoded (every MIME
+//! part, nested messages) and archives (zip, gzip, tar) are unpacked,
+//! within [`Limits`] that report as `Heuristics.Limits.Exceeded.*` when
+//! hit.
 //!
 //! The crate does no I/O: the caller hands over file names and bytes,
-//! and shares the `Send + Sync` database between its own threads.
+//! whole ([`Database::scan`]) or in chunks ([`Database::stream`]), and
+//! shares the `Send + Sync` database between its own threads.
 //!
 //! ```
 //! use rampart_av_sigscan::{Loader, LoadOptions, ScanOptions};
@@ -30,19 +33,32 @@
 //! # Ok::<(), rampart_av_sigscan::LoadError>(())
 //! ```
 //!
+//! A malformed line fails the load with its file, line and reason, as
+//! clamscan does; [`LoadOptions::lenient`] skips such lines and counts
+//! them instead.
+//!
 //! Not supported, with an explicit error at load time: target types
-//! other than 0 (any), 1 (PE) and 4 (mail); the `Container`,
-//! `Intermediates`, `IconGroup` and `HandlerType` keys; byte-compare and
-//! macro sub-signatures; PCRE patterns that need backtracking.
+//! other than 0 (any), 1 (PE), 4 (mail) and 7 (normalized text); the
+//! `VI` offset; the `Container`, `Intermediates`, `IconGroup` and
+//! `HandlerType` keys; byte-compare and macro sub-signatures; PCRE
+//! patterns that need backtracking (look-around, back-references).
+//! Database types this engine does not implement (`.pdb`, `.wdb`,
+//! `.yar`, `.cbc`, `.idb`, ...) are skipped and listed in [`Info`].
+//! HTML is not normalized (ClamAV also scans normalized HTML with
+//! target-0 signatures), and only zip, gzip and tar archives are
+//! unpacked.
 
 mod content;
 mod db;
 mod engine;
 mod error;
+mod filetype;
+mod index;
 mod ldb;
 mod offset;
 mod pattern;
 mod pe;
+mod stream;
 mod tar;
 mod zip;
 
@@ -51,6 +67,7 @@ pub use db::{FLEVEL, Info, LoadOptions, Loader, is_database_name};
 pub use engine::Database;
 pub use error::{LoadError, SigError};
 pub use pe::{PeInfo, Section};
+pub use stream::Stream;
 
 #[cfg(test)]
 mod tests;

@@ -59,6 +59,11 @@ impl Offset {
                 .map_err(|_| SigError::new(format!("offset {s:?} is too large")))?;
             Ok(if neg { -v } else { v })
         };
+        if place.starts_with("VI") || place.starts_with("$") {
+            return Err(SigError::unsupported(format!(
+                "offset {s:?} (PE version information and macro offsets)"
+            )));
+        }
         let (base, shift) = if let Some(rest) = place.strip_prefix("EOF-") {
             (Base::Eof, -i64::try_from(num(rest, s)?).unwrap_or(i64::MAX))
         } else if let Some(rest) = place.strip_prefix("EP") {
@@ -91,16 +96,41 @@ impl Offset {
         matches!(self, Offset::At { base, .. } if !matches!(base, Base::Start | Base::Eof))
     }
 
+    /// Whether the offset counts from the end of the file.
+    pub(crate) fn counts_from_end(&self) -> bool {
+        matches!(
+            self,
+            Offset::At {
+                base: Base::Eof,
+                ..
+            }
+        )
+    }
+
+    /// For `EOF-n`: how many bytes before the end of the file the match
+    /// may start at most.
+    pub(crate) fn eof_reach(&self) -> Option<u64> {
+        match *self {
+            Offset::At {
+                base: Base::Eof,
+                shift,
+                ..
+            } => Some(shift.unsigned_abs()),
+            _ => None,
+        }
+    }
+
     /// The inclusive range of allowed start positions in a file of `len`
-    /// bytes, or `None` when the offset cannot apply to this file.
-    pub(crate) fn range(&self, len: usize, pe: Option<&PeInfo>) -> Option<(usize, usize)> {
+    /// bytes (`None` while the length is unknown, which only `EOF-n`
+    /// needs), or `None` when the offset cannot apply to this file.
+    pub(crate) fn range(&self, len: Option<u64>, pe: Option<&PeInfo>) -> Option<(u64, u64)> {
         let Offset::At { base, shift, span } = *self else {
-            return Some((0, len));
+            return Some((0, len.unwrap_or(u64::MAX)));
         };
         let section = |x: u16| pe?.sections.get(usize::from(x)).copied();
         let (origin, mut span) = match base {
             Base::Start => (0i128, span),
-            Base::Eof => (len as i128, span),
+            Base::Eof => (i128::from(len?), span),
             Base::Ep => (i128::from(pe?.ep_offset?), span),
             Base::Section(x) => (i128::from(section(x)?.raw_offset), span),
             Base::SectionEntire(x) => {
@@ -110,18 +140,18 @@ impl Offset {
             Base::LastSection => (i128::from(pe?.sections.last()?.raw_offset), span),
         };
         let lo = origin + i128::from(shift);
-        if lo < 0 {
+        let lo = if lo < 0 {
             // A negative start can still reach into the file with a span.
-            let cut = u64::try_from(-lo).ok()?;
-            span = span.checked_sub(cut)?;
-            return Some((0, usize::try_from(span).ok()?.min(len)));
-        }
-        let lo = usize::try_from(lo).ok()?;
-        if lo > len {
+            span = span.checked_sub(u64::try_from(-lo).ok()?)?;
+            0
+        } else {
+            u64::try_from(lo).ok()?
+        };
+        if len.is_some_and(|l| lo > l) {
             return None;
         }
-        let hi = lo.saturating_add(usize::try_from(span).unwrap_or(usize::MAX));
-        Some((lo, hi.min(len)))
+        let hi = lo.saturating_add(span);
+        Some((lo, len.map_or(hi, |l| hi.min(l))))
     }
 }
 
@@ -131,7 +161,7 @@ mod tests {
 
     #[test]
     fn parse_and_resolve() {
-        type Case = (&'static str, usize, Option<(usize, usize)>);
+        type Case = (&'static str, u64, Option<(u64, u64)>);
         let cases: &[Case] = &[
             ("*", 100, Some((0, 100))),
             ("10", 100, Some((10, 10))),
@@ -142,18 +172,18 @@ mod tests {
         ];
         for (s, len, want) in cases {
             let o = Offset::parse(s).unwrap();
-            assert_eq!(o.range(*len, None), *want, "{s}");
+            assert_eq!(o.range(Some(*len), None), *want, "{s}");
         }
         for bad in ["x", "EOF+3", "EP3", "S+1", "10,x", ""] {
             assert!(Offset::parse(bad).is_err(), "{bad}");
         }
         let pe = PeInfo::parse(&crate::pe::tests::tiny_pe()).unwrap();
         let o = Offset::parse("EP+0").unwrap();
-        assert_eq!(o.range(0x400, Some(&pe)), Some((0x310, 0x310)));
-        assert_eq!(o.range(0x400, None), None);
+        assert_eq!(o.range(Some(0x400), Some(&pe)), Some((0x310, 0x310)));
+        assert_eq!(o.range(Some(0x400), None), None);
         let o = Offset::parse("SE1").unwrap();
-        assert_eq!(o.range(0x400, Some(&pe)), Some((0x300, 0x400)));
+        assert_eq!(o.range(Some(0x400), Some(&pe)), Some((0x300, 0x400)));
         let o = Offset::parse("SL+4").unwrap();
-        assert_eq!(o.range(0x400, Some(&pe)), Some((0x304, 0x304)));
+        assert_eq!(o.range(Some(0x400), Some(&pe)), Some((0x304, 0x304)));
     }
 }

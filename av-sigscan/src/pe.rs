@@ -36,13 +36,31 @@ fn u32_at(d: &[u8], at: usize) -> Option<u32> {
 /// Most sections ClamAV accepts in a PE file.
 const MAX_SECTIONS: u16 = 96;
 
+/// Rounds down to a multiple of `a`, when `a` is not 0 (ClamAV's
+/// `PEALIGN`).
+fn align_down(v: u32, a: u32) -> u32 {
+    v.checked_div(a).map_or(v, |q| q * a)
+}
+
+/// Rounds up to a multiple of `a`, when `a` is not 0 (ClamAV's
+/// `PESALIGN`).
+fn align_up(v: u32, a: u32) -> u32 {
+    v.checked_div(a).map_or(v, |q| {
+        q.saturating_add(u32::from(!v.is_multiple_of(a)))
+            .saturating_mul(a)
+    })
+}
+
 impl PeInfo {
     /// Reads the PE header of `data`; `None` when it is not a PE file.
     ///
     /// Layout: `"MZ"` ... `e_lfanew` at 0x3c points to `"PE\0\0"`, a
-    /// 20-byte COFF header (section count at +6, optional header size at
-    /// +20), the optional header (entry point RVA at +16), then 40-byte
-    /// section headers.
+    /// 20-byte COFF header (section count at +2, optional header size at
+    /// +16), the optional header (entry point RVA at +16, section and
+    /// file alignment at +32 and +36, header size at +60), then 40-byte
+    /// section headers. As ClamAV does, section addresses and sizes are
+    /// aligned to the file and section alignment, and the entry point
+    /// is mapped through the last section that holds it.
     pub fn parse(data: &[u8]) -> Option<PeInfo> {
         if !data.starts_with(b"MZ") {
             return None;
@@ -59,29 +77,36 @@ impl PeInfo {
         let opt_size = u16_at(data, coff + 16)? as usize;
         let opt = coff + 20;
         let ep_rva = u32_at(data, opt + 16)?;
+        let pow2 = |a: u32| if a.is_power_of_two() { a } else { 0 };
+        let valign = pow2(u32_at(data, opt + 32).unwrap_or(0));
+        let falign = pow2(u32_at(data, opt + 36).unwrap_or(0));
+        let hdr_size = align_up(u32_at(data, opt + 60).unwrap_or(0), valign);
         let table = opt + opt_size;
+        let fsize = u32::try_from(data.len()).unwrap_or(u32::MAX);
         let mut sections = Vec::with_capacity(nsec as usize);
         for i in 0..nsec as usize {
             let h = table + i * 40;
+            let raw_offset = align_down(u32_at(data, h + 20)?, falign);
+            let mut raw_size = align_up(u32_at(data, h + 16)?, falign);
+            if raw_size > 0 && fsize > raw_offset && raw_size > fsize - raw_offset {
+                raw_size = fsize - raw_offset;
+            }
             sections.push(Section {
-                vsize: u32_at(data, h + 8)?,
-                rva: u32_at(data, h + 12)?,
-                raw_size: u32_at(data, h + 16)?,
-                raw_offset: u32_at(data, h + 20)?,
+                vsize: align_up(u32_at(data, h + 8)?, valign),
+                rva: align_down(u32_at(data, h + 12)?, valign),
+                raw_size,
+                raw_offset,
             });
         }
-        let ep_offset = sections
-            .iter()
-            .find(|s| {
-                let size = s.vsize.max(s.raw_size);
-                ep_rva >= s.rva && ep_rva - s.rva < size
-            })
-            .map(|s| u64::from(s.raw_offset) + u64::from(ep_rva - s.rva))
-            .or_else(|| {
-                // An entry point inside the headers maps 1:1.
-                let first = sections.iter().map(|s| s.rva).min().unwrap_or(0);
-                (ep_rva < first).then_some(u64::from(ep_rva))
-            });
+        let ep_offset = if ep_rva < hdr_size {
+            (u64::from(ep_rva) < data.len() as u64).then_some(u64::from(ep_rva))
+        } else {
+            sections
+                .iter()
+                .rev()
+                .find(|s| s.raw_size > 0 && s.rva <= ep_rva && s.raw_size > ep_rva - s.rva)
+                .map(|s| u64::from(s.raw_offset) + u64::from(ep_rva - s.rva))
+        };
         Some(PeInfo {
             ep_offset,
             sections,
