@@ -42,6 +42,18 @@ fn setup(root: &Path) {
     std::fs::write(files.join("eicar.com"), EICAR).unwrap();
     std::fs::write(files.join("sub/body.bin"), "xx evil->code xx").unwrap();
     std::fs::write(files.join("empty"), "").unwrap();
+    // A mail whose base64 attachment holds the body signature, and a
+    // text file in which it only appears once normalized (clamscan
+    // reports neither the raw mail nor the raw text).
+    std::fs::write(
+        files.join("sub/mail.eml"),
+        "From: a@example.com\nTo: b@example.com\nSubject: x\nMIME-Version: 1.0\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\n\
+         hello\n--b\nContent-Type: application/octet-stream\n\
+         Content-Transfer-Encoding: base64\n\neHggZXZpbC0+Y29kZSB4eA==\n--b--\n",
+    )
+    .unwrap();
+    std::fs::write(files.join("sub/shouting.txt"), "SOME EVIL->CODE HERE\n").unwrap();
 }
 
 #[test]
@@ -76,6 +88,7 @@ fn output_lines_summary_and_exit_codes() {
     );
     assert!(out.contains("Known viruses: 3\n"), "{out}");
     assert!(out.contains("Infected files: 1\n"), "{out}");
+    assert!(out.contains("Data read: "), "{out}");
 
     // Recursive, all matches, no summary.
     let o = rampart(
@@ -100,6 +113,12 @@ fn output_lines_summary_and_exit_codes() {
             format!("{}: Test.Body2.UNOFFICIAL FOUND", f("sub/body.bin")).as_str(),
         ])
     );
+    for name in ["sub/mail.eml", "sub/shouting.txt"] {
+        assert!(
+            out.contains(&format!("{}: Test.Body.UNOFFICIAL FOUND", f(name))),
+            "{name}: {out}"
+        );
+    }
     assert!(!out.contains("SCAN SUMMARY"));
 
     // Clean file: 0; missing file: 2.
@@ -127,6 +146,18 @@ fn bad_database_is_an_error_and_info_counts() {
     assert!(
         stdout(&o).is_empty(),
         "nothing is scanned with a bad database"
+    );
+
+    // Lenient: the bad line is skipped and counted.
+    let o = rampart(
+        root,
+        &["scan", "--lenient", "--info", bad.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).contains("bad lines skipped (lenient): 1"),
+        "{}",
+        stdout(&o)
     );
 
     let db = root.join("db");
