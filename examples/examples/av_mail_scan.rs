@@ -7,6 +7,9 @@
 //! with the EICAR test file as a base64 attachment (found by its MD5),
 //! and one whose zipped attachment holds a body-signature match. With
 //! arguments, each file is read and scanned with the same database.
+//!
+//! Each mail is also scanned the way an SMTP server receives it, in
+//! pieces through the streaming scanner, which gives the same verdict.
 
 use std::process::ExitCode;
 
@@ -117,6 +120,13 @@ fn main() -> ExitCode {
     let mut infected = false;
     for (name, bytes) in &inputs {
         let report = db.scan(bytes, &opts);
+        // As DATA arrives: 1000-byte pieces, scanned as they come.
+        let mut stream = db.stream(&opts);
+        for piece in bytes.chunks(1000) {
+            stream.write(piece);
+        }
+        let streamed = stream.finish();
+        assert_eq!(streamed.detections, report.detections, "{name}");
         // A delivery agent would reject (SMTP 554) or quarantine here.
         match report.detections.first() {
             Some(d) => {

@@ -1,13 +1,14 @@
-//! Hash databases (`.hdb .hsb .mdb .msb .fp .sfp .ign2`) and signed
-//! containers (`.cvd`): the first byte picks the type, the rest is the
-//! file.
+//! Hash databases (`.hdb .hsb .mdb .msb .fp .sfp .ign .ign2`) and
+//! containers (`.cvd .cld .cud`): the first byte picks the type, the
+//! rest is the file.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use rampart_av_sigscan::{LoadOptions, Loader};
 
-const TYPES: [&str; 9] = [
-    "f.hdb", "f.hsb", "f.mdb", "f.msb", "f.fp", "f.sfp", "f.ign2", "f.cvd", "f.cld",
+const TYPES: [&str; 11] = [
+    "f.hdb", "f.hsb", "f.mdb", "f.msb", "f.fp", "f.sfp", "f.ign", "f.ign2", "f.cvd", "f.cld",
+    "f.cud",
 ];
 
 fuzz_target!(|data: &[u8]| {

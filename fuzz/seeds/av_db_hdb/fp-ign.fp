@@ -1,0 +1,2 @@
+44d88612fea8a8f36de82e1278abb02f:68:Eicar
+44d88612fea8a8f36de82e1278abb02f:*:Eicar:73
