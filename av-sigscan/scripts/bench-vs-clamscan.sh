@@ -10,14 +10,18 @@
 #   SIGCOUNTS  body signature counts, default "10000 100000"
 #   TOTAL_MB   size of each file corpus, default 200
 #
-# For each count it prints: load time (scan of one tiny file), total wall
-# time, scan-only throughput (MB / (wall - load)), peak RSS, and whether
-# the normalized --allmatch outputs of both scanners are identical.
-# clamscan is single-threaded; rampart uses every core (RAYON_NUM_THREADS
-# limits it; the line "rampart-1t" repeats the run on one thread).
+# For each count it prints: load time (scan of one tiny file, the best of
+# three runs, since a busy machine adds noise to short runs), total wall
+# time, scan-only throughput (MB / (wall - load)), the same over CPU
+# time (user + sys, which other load on the machine disturbs less), peak
+# RSS, and whether the normalized --allmatch outputs of both scanners
+# are identical. The last column compares with clamscan: wall-clock
+# throughput ratio (CPU-time ratio). clamscan is single-threaded;
+# rampart uses every core (RAYON_NUM_THREADS limits it; the line
+# "rampart-1t" repeats the run on one thread).
 set -euo pipefail
 if [ $# -lt 3 ]; then
-    sed -n '2,17p' "$0" >&2
+    sed -n '2,21p' "$0" >&2
     exit 2
 fi
 RAMPART=$(realpath "$1")
@@ -31,15 +35,16 @@ mkdir -p "$WORK"
 WORK=$(realpath "$WORK")
 
 # measure NAME CMD...: runs CMD with stdout to $WORK/NAME.out, prints
-# "wall_s rss_kb".
+# "wall_s rss_kb cpu_s".
 measure() {
     local name=$1
     shift
-    /usr/bin/time -f "%e %M" -o "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || true
-    tail -1 "$WORK/$name.time"
+    /usr/bin/time -f "%e %M %U %S" -o "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || true
+    tail -1 "$WORK/$name.time" | awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }'
 }
 
-printf '%-11s %8s %9s %9s %10s %9s %8s\n' scanner sigs load_s wall_s "MB/s" rss_MB same
+printf '%-11s %7s %7s %7s %7s %8s %8s %7s %5s %s\n' \
+    scanner sigs load_s wall_s cpu_s "MB/s" "cpuMB/s" rss_MB same "x clamscan"
 for n in $COUNTS; do
     sigs="$WORK/sigs-$n"
     corpus="$WORK/corpus-$n"
@@ -62,16 +67,27 @@ for n in $COUNTS; do
             rampart) cmd=(env RAYON_NUM_THREADS=0 "$RAMPART" scan --no-summary --allmatch -r) ;;
             rampart-1t) cmd=(env RAYON_NUM_THREADS=1 "$RAMPART" scan --no-summary --allmatch -r) ;;
         esac
-        read -r load _ < <(measure "$who-$n-load" "${cmd[@]}" "${dbs[@]}" "$tiny")
-        read -r wall rss < <(measure "$who-$n" "${cmd[@]}" "${dbs[@]}" files)
+        read -r load _ lcpu < <(for k in 1 2 3; do
+            measure "$who-$n-load" "${cmd[@]}" "${dbs[@]}" "$tiny"
+        done | sort -n | head -1)
+        read -r wall rss cpu < <(measure "$who-$n" "${cmd[@]}" "${dbs[@]}" files)
         python3 "$HERE/normalize.py" <"$WORK/$who-$n.out" >"$WORK/$who-$n.tsv"
         same=-
         if [ "$who" != clamscan ]; then
             if cmp -s "$WORK/clamscan-$n.tsv" "$WORK/$who-$n.tsv"; then same=yes; else same=NO; fi
         fi
-        mbs=$(python3 -c "w=$wall-$load; print(f'{$size_mb/w:.1f}' if w>0 else 'inf')")
-        printf '%-11s %8s %9s %9s %10s %9s %8s\n' "$who" "$n" "$load" "$wall" "$mbs" \
-            "$((rss / 1024))" "$same"
+        rate() { python3 -c "w=$1-$2; print(f'{$size_mb/w:.1f}' if w>0 else 'inf')"; }
+        mbs=$(rate "$wall" "$load")
+        cmbs=$(rate "$cpu" "$lcpu")
+        ratio=-
+        if [ "$who" = clamscan ]; then
+            base_mbs=$mbs
+            base_cmbs=$cmbs
+        else
+            ratio=$(python3 -c "print(f'{$mbs/$base_mbs:.1f} ({$cmbs/$base_cmbs:.1f})')")
+        fi
+        printf '%-11s %7s %7s %7s %7s %8s %8s %7s %5s %s\n' "$who" "$n" "$load" "$wall" "$cpu" \
+            "$mbs" "$cmbs" "$((rss / 1024))" "$same" "$ratio"
     done
     cd - >/dev/null
     echo "($size_mb MB in $(find "$corpus/files" -type f | wc -l) files; outputs in $WORK)"
