@@ -28,7 +28,7 @@ use crate::pattern::{
 use crate::pe::PeInfo;
 
 /// Bytes processed per round of candidate collection.
-const BLOCK: usize = 1 << 16;
+pub(crate) const BLOCK: usize = 1 << 16;
 /// PE headers are read from the first bytes of a file only (the
 /// streaming scanner holds these back until it knows the file type).
 pub(crate) const HEAD: usize = 1 << 16;
@@ -694,6 +694,26 @@ impl Database {
     /// case variants included, and byte pairs).
     pub fn anchor_count(&self) -> usize {
         self.raw.keys()
+    }
+
+    /// The index of the raw bytes.
+    pub(crate) fn raw_index(&self) -> &Index {
+        &self.raw
+    }
+
+    /// The anchor of stage `id` (lowercase when case-insensitive) and
+    /// whether it is case-insensitive.
+    pub(crate) fn anchor_of(&self, id: u32) -> (&[u8], bool) {
+        let e = &self.entries[id as usize];
+        (&e.anchor, e.nocase)
+    }
+
+    /// The ids of the stages in the index of the raw bytes.
+    pub(crate) fn raw_stages(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..self.entries.len() as u32).filter(|&id| {
+            let chain = self.entries[id as usize].chain;
+            self.chains[chain as usize].target != Target::Text
+        })
     }
 
     pub(crate) fn has_norm(&self) -> bool {

@@ -48,6 +48,8 @@
 //! target-0 signatures), and only zip, gzip and tar archives are
 //! unpacked.
 
+#[doc(hidden)]
+pub mod anchor_search;
 mod content;
 mod db;
 mod engine;
