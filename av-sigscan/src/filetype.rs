@@ -126,7 +126,11 @@ pub(crate) fn classify(data: &[u8]) -> Type {
     if MAIL.iter().any(|m| data.starts_with(m)) {
         return Type::Mail;
     }
-    if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK00PK\x03\x04") {
+    if data.starts_with(b"PK\x03\x04")
+        || crate::zip::SPAN_MARKERS
+            .iter()
+            .any(|m| data.starts_with(*m))
+    {
         return Type::Zip;
     }
     if data.starts_with(&[0x1f, 0x8b]) {

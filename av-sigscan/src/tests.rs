@@ -166,6 +166,12 @@ fn archives_and_limits() {
     let payload = b"payload at the start";
     let zip = zip_stored("a.bin", payload);
     assert_eq!(names(&d, &zip), ["Inner"]);
+    // A split or spanned archive's marker before the first local header
+    // (ClamAV's `clam.split.oneseg.zip`).
+    for marker in [b"PK\x07\x08", b"PK00"] {
+        let spanned = [&marker[..], &zip].concat();
+        assert_eq!(names(&d, &spanned), ["Inner"]);
+    }
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(&crate::tar::tests::one_file("x", payload))
         .unwrap();

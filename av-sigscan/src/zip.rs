@@ -43,9 +43,20 @@ fn local(data: &[u8], at: usize, packed_len: Option<usize>) -> Option<Member<'_>
     })
 }
 
+/// The markers a split or spanned archive may start with (`PK00` from
+/// old tools, `PK\x07\x08` in APPNOTE), each followed by a local header.
+pub(crate) const SPAN_MARKERS: [&[u8; 8]; 2] = [b"PK00PK\x03\x04", b"PK\x07\x08PK\x03\x04"];
+
 /// The members of a zip archive, in directory order.
 pub(crate) fn members(data: &[u8]) -> Vec<Member<'_>> {
-    central(data).unwrap_or_else(|| scan_local(data))
+    central(data).unwrap_or_else(|| {
+        let first = if SPAN_MARKERS.iter().any(|m| data.starts_with(*m)) {
+            4
+        } else {
+            0
+        };
+        scan_local(data, first)
+    })
 }
 
 fn central(data: &[u8]) -> Option<Vec<Member<'_>>> {
@@ -72,9 +83,9 @@ fn central(data: &[u8]) -> Option<Vec<Member<'_>>> {
     Some(out)
 }
 
-fn scan_local(data: &[u8]) -> Vec<Member<'_>> {
+fn scan_local(data: &[u8], first: usize) -> Vec<Member<'_>> {
     let mut out = Vec::new();
-    let mut at = 0;
+    let mut at = first;
     while let Some(m) = local(data, at, None) {
         let next = m.packed.as_ptr() as usize - data.as_ptr() as usize + m.packed.len();
         out.push(m);
