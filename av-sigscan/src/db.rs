@@ -589,5 +589,15 @@ mod tests {
                 .add("main.cvd", &broken)
                 .is_err()
         );
+        // A .cud is checked as a .cvd is; a .cld holds a plain tar and
+        // its header's MD5 is not checked.
+        let mut l = Loader::new(LoadOptions::default());
+        l.add("daily.cud", &cvd).unwrap();
+        assert!(l.add("bad.cud", &broken).is_err());
+        let mut cld = cvd[..512].to_vec();
+        cld.extend_from_slice(&tar);
+        l.add("daily.cld", &cld).unwrap();
+        assert_eq!(l.info().body, 2);
+        assert!(l.add("short.cld", b"ClamAV-VDB:x").is_err());
     }
 }

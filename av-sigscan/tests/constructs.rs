@@ -1,7 +1,8 @@
 //! Every construct of the signature language, the offsets, targets,
-//! logical-signature modifiers and PCRE flags, checked against clamscan
-//! on files made to hit their edges (skipped when clamscan is not
-//! installed). The cases come from probing clamscan 1.4; where ClamAV
+//! logical-signature modifiers and PCRE flags, the hash formats
+//! (whole-file and PE-section), allow-lists and the ignore list, checked
+//! against clamscan on files made to hit their edges (skipped when
+//! clamscan is not installed). The cases come from probing clamscan 1.4; where ClamAV
 //! behaves surprisingly (a bare CR is no line boundary, `(B)` at the
 //! start of a pattern does not accept LF, a PCRE counts once without
 //! `g`, normalized text is scanned with target-0 signatures too), the
@@ -41,6 +42,7 @@ C.Pe.EpMinus:1:EP-4:50455045e9
 C.Pe.Section:1:S1+8:7e7e7e7e
 C.Pe.SectionAll:1:SE0:5d5d5d5d
 C.Pe.Last:1:SL+2:6c6c6c6c
+C.Ignored:0:*:69676e6f726564206e616d65
 ";
 
 const LDB: &str = "\
@@ -274,21 +276,82 @@ fn files() -> Vec<(String, Vec<u8>)> {
     add("pcre-dollar-end-hit", bin(b"pcre6 qq"));
     add("pcre-anchored", bin(b"pcre7 abc"));
     add("pcre-nocase", bin(b"pcre8 case7"));
+    // Hashes, allow-lists and the ignore list (see `hash_dbs`).
+    add("hash-md5", bin(b"whole file md5"));
+    add("hash-sha1", bin(b"whole file sha1"));
+    add("hash-sha256-star", bin(b"whole file sha256, any size"));
+    add("allowed-fp", bin(b"\xa1\xa2\xa3..\xa4 fp"));
+    add("allowed-sfp", bin(b"\xa1\xa2\xa3..\xa4 sfp"));
+    add("ignored", bin(b"an ignored name"));
     // Small files are not scanned.
     add("tiny", b"abcd".to_vec());
     f
 }
 
+fn hex(d: impl AsRef<[u8]>) -> String {
+    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The hash databases for some of `files`: PE section hashes of `pe`
+/// (`.mdb` MD5, `.msb` SHA1 and SHA256, a fixed size and `*`), whole
+/// file hashes (`.hdb`, `.hsb` SHA1 and SHA256 with `*`), an allow-list
+/// entry in each of `.fp` (MD5) and `.sfp` (SHA256), and an ignore
+/// list (`.ign2`).
+fn hash_dbs(files: &[(String, Vec<u8>)]) -> Vec<(&'static str, String)> {
+    use md5::Digest;
+    let get = |n: &str| &files.iter().find(|f| f.0 == n).expect(n).1;
+    let md5 = |d: &[u8]| hex(md5::Md5::digest(d));
+    let sha1 = |d: &[u8]| hex(sha1::Sha1::digest(d));
+    let sha256 = |d: &[u8]| hex(sha2::Sha256::digest(d));
+    let pe = get("pe");
+    let (s1, s2) = (&pe[0x200..0x400], &pe[0x400..0x600]);
+    let file = |n: &str, h: &dyn Fn(&[u8]) -> String, name: &str| {
+        let d = get(n);
+        format!("{}:{}:{name}\n", h(d), d.len())
+    };
+    vec![
+        (
+            "c.mdb",
+            format!("512:{}:H.Mdb.S1\n*:{}:H.Mdb.Star:73\n", md5(s1), md5(s2)),
+        ),
+        (
+            "c.msb",
+            format!(
+                "512:{}:H.Msb.Sha1\n512:{}:H.Msb.Sha256\n",
+                sha1(s2),
+                sha256(s1)
+            ),
+        ),
+        ("c.hdb", file("hash-md5", &md5, "H.Hdb")),
+        (
+            "c.hsb",
+            file("hash-sha1", &sha1, "H.Hsb.Sha1")
+                + &format!("{}:*:H.Hsb.Star:73\n", sha256(get("hash-sha256-star"))),
+        ),
+        ("c.fp", file("allowed-fp", &md5, "Allow.Fp")),
+        ("c.sfp", file("allowed-sfp", &sha256, "Allow.Sfp")),
+        ("c.ign2", "C.Ignored\n".to_string()),
+    ]
+}
+
+/// Our scan of every file with every database in `dir/db`.
 fn ours(dir: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let mut l = Loader::new(LoadOptions::default());
-    l.add("c.ndb", NDB.as_bytes()).expect("ndb loads");
-    l.add("c.ldb", LDB.as_bytes()).expect("ldb loads");
+    let mut dbs: Vec<_> = std::fs::read_dir(dir.join("db"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dbs.sort();
+    for p in dbs {
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        l.add(&name, &std::fs::read(&p).unwrap())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
     let db = l.compile().expect("compiles");
     let opts = ScanOptions {
         all_matches: true,
         ..ScanOptions::default()
     };
-    let _ = dir;
     files()
         .into_iter()
         .map(|(name, data)| {
@@ -336,6 +399,9 @@ fn constructs_match_clamscan() {
     std::fs::create_dir_all(dir.join("files")).unwrap();
     std::fs::write(dir.join("db/c.ndb"), NDB).unwrap();
     std::fs::write(dir.join("db/c.ldb"), LDB).unwrap();
+    for (name, text) in hash_dbs(&files()) {
+        std::fs::write(dir.join("db").join(name), text).unwrap();
+    }
     for (name, data) in files() {
         std::fs::write(dir.join("files").join(name), data).unwrap();
     }
@@ -358,12 +424,24 @@ fn constructs_match_clamscan() {
         ("pcre-global", "L.Pcre.Global"),
         ("ldb-wide-full", "L.WideFull"),
         ("range-both", "C.Range.Both"),
+        ("range-right", "C.Range.Right"),
+        ("pe", "H.Mdb.S1"),
+        ("pe", "H.Mdb.Star"),
+        ("pe", "H.Msb.Sha1"),
+        ("pe", "H.Msb.Sha256"),
+        ("hash-md5", "H.Hdb"),
+        ("hash-sha1", "H.Hsb.Sha1"),
+        ("hash-sha256-star", "H.Hsb.Star"),
     ] {
         assert!(
             got[file].contains(name),
             "{file}: {name} missing from {:?}",
             got[file]
         );
+    }
+    // Allow-listed and ignored: nothing, though a signature matches.
+    for file in ["allowed-fp", "allowed-sfp", "ignored"] {
+        assert!(got[file].is_empty(), "{file}: {:?}", got[file]);
     }
     let Some(theirs) = theirs else {
         println!("skipped: clamscan not installed");
