@@ -353,6 +353,10 @@ impl<'db> Walk<'db, '_> {
                 &part.body
             {
                 self.child(b, depth, false);
+                // An `x-uuencode` attachment comes as it was sent.
+                if part.encoding == mail_parser::Encoding::None {
+                    self.uuencoded(b, depth);
+                }
                 continue;
             }
             let (b, e) = (part.offset_body as usize, part.offset_end as usize);
@@ -369,6 +373,24 @@ impl<'db> Walk<'db, '_> {
             let Some(decoded) = decoded else { continue };
             let nested = matches!(part.body, mail_parser::PartType::Message(_));
             self.child(&decoded, depth, nested);
+            if !nested {
+                self.uuencoded(&decoded, depth);
+            }
+        }
+    }
+
+    /// Scans the uuencoded blocks of a text part as attachments, as
+    /// ClamAV does (mail-parser leaves `x-uuencode` parts encoded).
+    fn uuencoded(&mut self, text: &[u8], depth: u32) {
+        if memchr::memmem::find(text, b"begin ").is_none() {
+            return;
+        }
+        let max = usize::try_from(self.opts.limits.max_files).unwrap_or(usize::MAX);
+        for block in crate::uu::blocks(text, max.saturating_add(1)) {
+            if self.done {
+                return;
+            }
+            self.child(&block, depth, false);
         }
     }
 

@@ -62,6 +62,7 @@ mod pattern;
 mod pe;
 mod stream;
 mod tar;
+mod uu;
 mod zip;
 
 pub use content::{Detection, Limits, ScanOptions, ScanReport};

@@ -43,6 +43,7 @@ C.Pe.Section:1:S1+8:7e7e7e7e
 C.Pe.SectionAll:1:SE0:5d5d5d5d
 C.Pe.Last:1:SL+2:6c6c6c6c
 C.Ignored:0:*:69676e6f726564206e616d65
+C.Uu:0:0:7575656e636f646564207061796c6f61642c207363616e6e6564
 ";
 
 const LDB: &str = "\
@@ -214,6 +215,26 @@ fn files() -> Vec<(String, Vec<u8>)> {
           --b\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n\
           AAAAAAAAAABtYWlsIG9ubHkgaW4gYXR0YWNobWVudCBIRUxMTyBXT1JMRA==\n--b--\n"
             .to_vec(),
+    );
+    // uuencoded attachments: a part so encoded, and a block pasted
+    // into a plain-text body.
+    let uu = "begin 644 payload.txt\n\
+              K=75E;F-O9&5D('!A>6QO860L('-C86YN960@87,@86X@871T86-H;65N=```\n\
+              `\nend\n";
+    add(
+        "mail-uu.eml",
+        format!(
+            "From: a@example.com\nMIME-Version: 1.0\n\
+             Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\n\
+             Content-Type: text/plain\n\nsee attached\n--b\n\
+             Content-Type: application/octet-stream; name=\"payload.txt\"\n\
+             Content-Transfer-Encoding: x-uuencode\n\n{uu}--b--\n"
+        )
+        .into_bytes(),
+    );
+    add(
+        "mail-uu-text.eml",
+        format!("From: a@example.com\nSubject: t\n\nhere it is:\n\n{uu}\nbye\n").into_bytes(),
     );
     // PE offsets and section hashes.
     add(
@@ -432,6 +453,8 @@ fn constructs_match_clamscan() {
         ("hash-md5", "H.Hdb"),
         ("hash-sha1", "H.Hsb.Sha1"),
         ("hash-sha256-star", "H.Hsb.Star"),
+        ("mail-uu.eml", "C.Uu"),
+        ("mail-uu-text.eml", "C.Uu"),
     ] {
         assert!(
             got[file].contains(name),
