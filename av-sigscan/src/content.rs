@@ -40,7 +40,8 @@ impl Default for Limits {
 pub struct ScanOptions {
     /// Report every matching signature, not only the first.
     pub all_matches: bool,
-    /// Decode mail and scan its parts.
+    /// Decode mail and scan its parts (also the attachments of TNEF,
+    /// `winmail.dat`, as ClamAV's `--scan-mail` does).
     pub mail: bool,
     /// Extract archives (zip, gzip, tar) and scan their members.
     pub archives: bool,
@@ -263,6 +264,7 @@ impl<'db> Walk<'db, '_> {
         }
         match ty {
             Type::Mail if self.opts.mail => self.mail(data, depth),
+            Type::Tnef if self.opts.mail => self.tnef(data, depth),
             Type::Zip if self.opts.archives => self.zip(data, depth),
             Type::Gzip if self.opts.archives => self.gzip(data, depth),
             Type::Tar if self.opts.archives => self.tar(data, depth),
@@ -273,7 +275,7 @@ impl<'db> Walk<'db, '_> {
     /// Reports a container that was too large to unpack.
     pub(crate) fn too_large(&mut self, ty: Type) {
         let unpacks = match ty {
-            Type::Mail => self.opts.mail,
+            Type::Mail | Type::Tnef => self.opts.mail,
             Type::Zip | Type::Gzip | Type::Tar => self.opts.archives,
             _ => false,
         };
@@ -391,6 +393,16 @@ impl<'db> Walk<'db, '_> {
                 return;
             }
             self.child(&block, depth, false);
+        }
+    }
+
+    fn tnef(&mut self, data: &[u8], depth: u32) {
+        let max = usize::try_from(self.opts.limits.max_files).unwrap_or(usize::MAX);
+        for a in crate::tnef::attachments(data, max.saturating_add(1)) {
+            if self.done {
+                return;
+            }
+            self.child(a, depth, false);
         }
     }
 

@@ -14,6 +14,9 @@ pub(crate) enum Type {
     Zip,
     Gzip,
     Tar,
+    /// Outlook's TNEF (`winmail.dat`): its attachments are scanned with
+    /// the mail.
+    Tnef,
     /// HTML (ClamAV normalizes it with its HTML parser, which this
     /// engine does not have).
     Html,
@@ -135,6 +138,9 @@ pub(crate) fn classify(data: &[u8]) -> Type {
     }
     if data.starts_with(&[0x1f, 0x8b]) {
         return Type::Gzip;
+    }
+    if data.starts_with(crate::tnef::MAGIC) {
+        return Type::Tnef;
     }
     if data.get(257..262) == Some(b"ustar") || crate::tar::is_header(data) {
         return Type::Tar;

@@ -62,6 +62,7 @@ mod pattern;
 mod pe;
 mod stream;
 mod tar;
+mod tnef;
 mod uu;
 mod zip;
 

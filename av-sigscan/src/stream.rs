@@ -143,7 +143,7 @@ impl<'db> Stream<'db> {
         let ty = filetype::classify(head);
         let pe = self.db.pe_of(head);
         let unpack = match ty {
-            Type::Mail => self.opts.mail,
+            Type::Mail | Type::Tnef => self.opts.mail,
             Type::Zip | Type::Gzip | Type::Tar => self.opts.archives,
             Type::Text => self.db.has_norm(),
             Type::Html | Type::Binary => false,

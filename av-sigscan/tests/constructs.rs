@@ -44,6 +44,7 @@ C.Pe.SectionAll:1:SE0:5d5d5d5d
 C.Pe.Last:1:SL+2:6c6c6c6c
 C.Ignored:0:*:69676e6f726564206e616d65
 C.Uu:0:0:7575656e636f646564207061796c6f61642c207363616e6e6564
+C.Tnef:0:0:746e656620617474616368656420706179
 ";
 
 const LDB: &str = "\
@@ -236,6 +237,21 @@ fn files() -> Vec<(String, Vec<u8>)> {
         "mail-uu-text.eml",
         format!("From: a@example.com\nSubject: t\n\nhere it is:\n\n{uu}\nbye\n").into_bytes(),
     );
+    // TNEF (winmail.dat), alone and as a mail attachment.
+    let winmail = tnef(&[b"tnef attached payload"]);
+    add("winmail.dat", winmail.clone());
+    add(
+        "mail-tnef.eml",
+        format!(
+            "From: a@example.com\nMIME-Version: 1.0\n\
+             Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\n\
+             Content-Type: text/plain\n\nsee attached\n--b\n\
+             Content-Type: application/ms-tnef; name=\"winmail.dat\"\n\
+             Content-Transfer-Encoding: base64\n\n{}\n--b--\n",
+            base64(&winmail)
+        )
+        .into_bytes(),
+    );
     // PE offsets and section hashes.
     add(
         "pe",
@@ -307,6 +323,49 @@ fn files() -> Vec<(String, Vec<u8>)> {
     // Small files are not scanned.
     add("tiny", b"abcd".to_vec());
     f
+}
+
+/// A TNEF stream: a message class, then each file as an attachment
+/// (title and data attributes).
+fn tnef(files: &[&[u8]]) -> Vec<u8> {
+    let attr = |out: &mut Vec<u8>, level: u8, id: u32, data: &[u8]| {
+        out.push(level);
+        out.extend_from_slice(&id.to_le_bytes());
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        out.extend_from_slice(data);
+        let sum = data.iter().fold(0u16, |s, &b| s.wrapping_add(u16::from(b)));
+        out.extend_from_slice(&sum.to_le_bytes());
+    };
+    let mut out = b"\x78\x9f\x3e\x22\x01\x00".to_vec();
+    attr(&mut out, 1, 0x0001_9006, &[0xe4, 0x04]);
+    attr(&mut out, 1, 0x0007_8008, b"IPM.Microsoft Mail.Note\0");
+    for f in files {
+        attr(&mut out, 2, 0x0002_9002, &[1, 0, 0, 0]);
+        attr(&mut out, 2, 0x0001_8010, b"payload.bin\0");
+        attr(&mut out, 2, 0x0006_800f, f);
+    }
+    out
+}
+
+/// Base64 in lines of 76.
+fn base64(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::new();
+    for (i, g) in data.chunks(3).enumerate() {
+        if i > 0 && i % 19 == 0 {
+            s.push('\n');
+        }
+        let b = [g[0], *g.get(1).unwrap_or(&0), *g.get(2).unwrap_or(&0)];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for k in 0..4 {
+            if k <= g.len() {
+                s.push(char::from(A[(n >> (18 - 6 * k)) as usize & 63]));
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    s
 }
 
 fn hex(d: impl AsRef<[u8]>) -> String {
@@ -455,6 +514,8 @@ fn constructs_match_clamscan() {
         ("hash-sha256-star", "H.Hsb.Star"),
         ("mail-uu.eml", "C.Uu"),
         ("mail-uu-text.eml", "C.Uu"),
+        ("winmail.dat", "C.Tnef"),
+        ("mail-tnef.eml", "C.Tnef"),
     ] {
         assert!(
             got[file].contains(name),
