@@ -1,9 +1,10 @@
 //! `rampart bayes learn|classify|stats`: train and query the Bayes
 //! token store under the data directory.
 
+use std::cell::RefCell;
 use std::convert::Infallible;
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -12,6 +13,7 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use rampart_spam_bayes::{
     Bayes, BayesError, Class, LearnOutcome, MemoryStore, Score, TokenSet, Tokenizer, file,
+    split_mbox,
 };
 use rayon::prelude::*;
 
@@ -99,7 +101,8 @@ pub fn run(cmd: BayesCommand, data: &DataDir) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Expands files and directories (recursively, sorted; Maildirs'
+/// Expands files and directories (recursively, each directory's
+/// entries in name order, which is the order of the sorted paths; Maildirs'
 /// `tmp` and dot files skipped) into the files to read. Nothing is
 /// opened yet: reading and splitting happen in parallel later.
 pub(crate) fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
@@ -107,10 +110,7 @@ pub(crate) fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     for p in paths {
         let meta = fs::metadata(p).with_context(|| format!("open {}", p.display()))?;
         if meta.is_dir() {
-            let mut files = Vec::new();
-            walk(p, &mut files, 0)?;
-            files.sort();
-            out.extend(files);
+            walk(p, &mut out, 0)?;
         } else {
             out.push(p.clone());
         }
@@ -123,13 +123,20 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, depth: usize) -> anyhow::Result<()
         bail!("directory nesting too deep at {}", dir.display());
     }
     let entries = fs::read_dir(dir).with_context(|| format!("read directory {}", dir.display()))?;
+    let mut listed = Vec::new();
     for entry in entries {
         let entry = entry.with_context(|| format!("read directory {}", dir.display()))?;
         let name = entry.file_name();
         // Maildir's tmp holds half-delivered messages; dot files are metadata.
-        if name.to_string_lossy().starts_with('.') || name == "tmp" {
+        if name.as_encoded_bytes().starts_with(b".") || name == "tmp" {
             continue;
         }
+        listed.push((name, entry));
+    }
+    // Sorting names within a directory (and descending in that order)
+    // gives the order of the sorted full paths, more cheaply.
+    listed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (_, entry) in listed {
         let path = entry.path();
         let ty = entry
             .file_type()
@@ -143,73 +150,62 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, depth: usize) -> anyhow::Result<()
     Ok(())
 }
 
+thread_local! {
+    /// Each worker thread reads its files into one buffer, grown as
+    /// needed and reused.
+    static READ_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Reads a whole file into `buf` (whose length is its capacity; only
+/// growth zero-fills) and returns how many bytes it holds. Plain reads
+/// until end of file: no size query, no allocation once the buffer is
+/// large enough.
+fn read_into(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    let mut file = fs::File::open(path)?;
+    let mut n = 0;
+    loop {
+        if n == buf.len() {
+            let grow = buf.len().max(64 * 1024);
+            buf.resize(buf.len() + grow, 0);
+        }
+        match file.read(&mut buf[n..]) {
+            Ok(0) => return Ok(n),
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Reads a file and calls `f` with each message in it: the file itself,
 /// or each message of an mbox (named `file#N`). Returns the names and
 /// results in order.
-fn per_message<T>(path: &Path, mut f: impl FnMut(&[u8]) -> T) -> anyhow::Result<Vec<(String, T)>> {
-    let bytes = fs::read(path).with_context(|| format!("read {}", path.display()))?;
+fn per_message<T>(path: &Path, f: impl FnMut(&[u8]) -> T) -> anyhow::Result<Vec<(String, T)>> {
+    READ_BUF.with_borrow_mut(|buf| {
+        let n = read_into(path, buf).with_context(|| format!("read {}", path.display()))?;
+        let out = each_message(path, &buf[..n], f);
+        // A huge file should not pin its size in every thread.
+        if buf.len() > 8 << 20 {
+            *buf = Vec::new();
+        }
+        Ok(out)
+    })
+}
+
+/// Calls `f` with each message of a file's bytes (see [`per_message`]).
+fn each_message<T>(path: &Path, bytes: &[u8], mut f: impl FnMut(&[u8]) -> T) -> Vec<(String, T)> {
     let name = path.display().to_string();
     if bytes.starts_with(b"From ") {
-        let messages = split_mbox(&bytes);
+        let messages = split_mbox(bytes);
         if messages.len() > 1 {
-            return Ok(messages
+            return messages
                 .into_iter()
                 .enumerate()
                 .map(|(i, m)| (format!("{name}#{}", i + 1), f(m)))
-                .collect());
+                .collect();
         }
     }
-    Ok(vec![(name, f(&bytes))])
-}
-
-/// Splits an mbox at `From ` lines that follow an empty line (or start
-/// the file).
-fn split_mbox(bytes: &[u8]) -> Vec<&[u8]> {
-    let mut starts = vec![0];
-    for nl in newlines(bytes) {
-        if bytes[nl + 1..].starts_with(b"\nFrom ") {
-            starts.push(nl + 2);
-        }
-    }
-    starts
-        .iter()
-        .enumerate()
-        .map(|(k, &s)| &bytes[s..*starts.get(k + 1).unwrap_or(&bytes.len())])
-        .collect()
-}
-
-/// Positions of the line feeds in `bytes`, found eight bytes at a time.
-fn newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    let chunks = bytes.chunks_exact(8);
-    let tail_start = bytes.len() - chunks.remainder().len();
-    chunks
-        .enumerate()
-        .flat_map(|(k, c)| {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            let y = u64::from_le_bytes(w) ^ (u64::from(b'\n') * ONES);
-            // A byte of y is zero exactly where the chunk has '\n'; the
-            // lowest such byte is exact, later ones are checked below.
-            let mut mask = y.wrapping_sub(ONES) & !y & (0x80 * ONES);
-            std::iter::from_fn(move || {
-                while mask != 0 {
-                    let i = (mask.trailing_zeros() / 8) as usize;
-                    mask &= mask - 1;
-                    if c[i] == b'\n' {
-                        return Some(k * 8 + i);
-                    }
-                }
-                None
-            })
-        })
-        .chain(
-            bytes[tail_start..]
-                .iter()
-                .enumerate()
-                .filter(|&(_, &b)| b == b'\n')
-                .map(move |(i, _)| tail_start + i),
-        )
+    vec![(name, f(bytes))]
 }
 
 fn today() -> u32 {
@@ -291,8 +287,9 @@ type Scored = (String, Result<Score, BayesError<Infallible>>);
 fn classify(paths: &[PathBuf], db: &Path) -> anyhow::Result<ExitCode> {
     let tokenizer = Tokenizer::default();
     let bayes = Bayes::default();
-    let files = expand(paths)?;
-    let store = file::load(db)?;
+    // The store loads while the directories are walked.
+    let (files, store) = rayon::join(|| expand(paths), || file::load(db));
+    let (files, store) = (files?, store?);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     for batch in files.chunks(BATCH) {
@@ -347,52 +344,4 @@ fn stats(db: &Path) -> anyhow::Result<ExitCode> {
     println!("learned digests\t{}", store.digest_count());
     println!("file bytes\t{size}");
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn newlines_are_all_found() {
-        let text: Vec<u8> = (0..300u32)
-            .map(|i| {
-                if i % 7 == 0 || i % 11 == 3 {
-                    b'\n'
-                } else {
-                    (i % 200) as u8 + 11
-                }
-            })
-            .collect();
-        for start in 0..9 {
-            let t = &text[start..];
-            let want: Vec<usize> = (0..t.len()).filter(|&i| t[i] == b'\n').collect();
-            assert_eq!(newlines(t).collect::<Vec<_>>(), want);
-        }
-        // Bytes next to a newline that a borrow could flag.
-        let tricky = b"\n\x0b\n\x8a\x0a\x0b\x8b\n\n\x01";
-        let want: Vec<usize> = (0..tricky.len()).filter(|&i| tricky[i] == b'\n').collect();
-        assert_eq!(newlines(tricky).collect::<Vec<_>>(), want);
-    }
-
-    #[test]
-    fn mbox_split_table() {
-        let table: [(&[u8], usize); 4] = [
-            (b"From a\nSubject: x\n\nbody\n", 1),
-            (
-                b"From a\nSubject: x\n\nbody\n\nFrom b\nSubject: y\n\nz\n",
-                2,
-            ),
-            (b"From a\n\nFrom b\n\nFrom c\n\n", 3),
-            (b"From a\nSubject: x\n\nline\n>From quoted\n", 1),
-        ];
-        for (input, n) in table {
-            assert_eq!(
-                split_mbox(input).len(),
-                n,
-                "{:?}",
-                String::from_utf8_lossy(input)
-            );
-        }
-    }
 }

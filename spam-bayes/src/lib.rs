@@ -59,4 +59,4 @@ pub use score::{
     ScorerBuilder,
 };
 pub use store::{Change, Direction, FormatError, MemoryStore, TokenCounts, TokenStore, Totals};
-pub use tokenize::{TokenSet, Tokenizer, TokenizerConfig, token_hash};
+pub use tokenize::{TokenSet, Tokenizer, TokenizerConfig, split_mbox, token_hash};

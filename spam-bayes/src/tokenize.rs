@@ -80,6 +80,8 @@ const MAX_NESTING: usize = 3;
 const MAX_RECEIVED: usize = 20;
 /// Top-level headers looked at.
 const MAX_HEADERS: usize = 200;
+/// Adjacent header pairs emitted (header order).
+const MAX_HEADER_PAIRS: usize = 12;
 /// Bytes of a header value tokenized as words.
 const MAX_HEADER_VALUE: usize = 300;
 /// Bytes of a Received value looked at.
@@ -383,6 +385,20 @@ impl Tokenizer {
         }
         em.finish();
     }
+}
+
+/// Splits an mbox file into its messages: a new message starts at each
+/// `From ` line that follows an empty line (the first starts at 0).
+/// Each message keeps its `From ` line, which [`Tokenizer`] skips. A
+/// file that is a single message comes back whole.
+pub fn split_mbox(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut starts = vec![0];
+    starts.extend(memchr::memmem::find_iter(bytes, b"\n\nFrom ").map(|i| i + 2));
+    starts
+        .iter()
+        .enumerate()
+        .map(|(k, &s)| &bytes[s..*starts.get(k + 1).unwrap_or(&bytes.len())])
+        .collect()
 }
 
 pub(crate) fn skip_mbox_line(raw: &[u8]) -> &[u8] {
@@ -1184,13 +1200,15 @@ fn headers<S: Sink>(em: &mut Emitter<'_, S>, msg: &Message<'_>) {
     let raw = msg.raw_message();
     let mut prefix = String::with_capacity(48);
     let mut received = 0;
+    // Header order: each pair of adjacent headers (the delivery stamps
+    // Received and Return-Path, and the ignored headers, left out), for
+    // the first `MAX_HEADER_PAIRS` pairs. Mail programs, and bulk
+    // mailers above all, write their headers in a fixed order.
+    let (mut prev, mut pair) = (String::with_capacity(32), String::with_capacity(64));
+    let mut pairs = 0;
+    let mut date = None;
     for h in msg.headers().iter().take(MAX_HEADERS) {
         let name = h.name();
-        let usage = known_header_use(&h.name).unwrap_or_else(|| header_use(name));
-        if usage == HeaderUse::Ignored {
-            continue;
-        }
-        em.emit_lower("hdr:", name);
         // The raw value, cut to `max` bytes before it is checked as UTF-8
         // (a character cut in two becomes U+FFFD).
         let value = |max: usize| {
@@ -1199,6 +1217,29 @@ fn headers<S: Sink>(em: &mut Emitter<'_, S>, msg: &Message<'_>) {
                 .unwrap_or_default();
             String::from_utf8_lossy(&v[..v.len().min(max)])
         };
+        if h.name == HeaderName::Date && date.is_none() {
+            date = Some(value(100));
+        }
+        let usage = known_header_use(&h.name).unwrap_or_else(|| header_use(name));
+        if usage == HeaderUse::Ignored {
+            continue;
+        }
+        em.emit_lower("hdr:", name);
+        if pairs < MAX_HEADER_PAIRS
+            && !matches!(h.name, HeaderName::Received | HeaderName::ReturnPath)
+        {
+            pair.clear();
+            pair.push_str(&prev);
+            pair.push('>');
+            let mark = pair.len();
+            push_lower(&mut pair, cap_str(name, 40));
+            if !prev.is_empty() {
+                em.emit("hdr:pair:", &pair);
+                pairs += 1;
+            }
+            prev.clear();
+            prev.push_str(&pair[mark..]);
+        }
         match (usage, &h.name) {
             (HeaderUse::Special, HeaderName::Received) => {
                 received += 1;
@@ -1231,6 +1272,17 @@ fn headers<S: Sink>(em: &mut Emitter<'_, S>, msg: &Message<'_>) {
     if msg.date().is_none() {
         em.emit("date:", "missing-or-bad");
     }
+    // Shapes (letters, digits and punctuation as written) of values
+    // that mail programs format each in their own way.
+    let mut shaped = String::with_capacity(40);
+    if let Some(d) = date {
+        shape(d.trim(), &mut shaped, 32);
+        em.emit("date:shape:", &shaped);
+    }
+    if let Some(b) = msg.content_type().and_then(|ct| ct.attribute("boundary")) {
+        shape(b, &mut shaped, 32);
+        em.emit("boundary:shape:", &shaped);
+    }
     address(em, "from:", msg.from(), true);
     address(em, "reply-to:", msg.reply_to(), false);
     address(em, "to:", msg.to(), false);
@@ -1239,6 +1291,11 @@ fn headers<S: Sink>(em: &mut Emitter<'_, S>, msg: &Message<'_>) {
         msg.to().map_or(0, |a| a.iter().count()) + msg.cc().map_or(0, |a| a.iter().count());
     em.emit_bucket("rcpt:count:", recipients as u64);
 
+    if let Some(id) = msg.message_id() {
+        let local = id.rsplit_once('@').map_or(id, |(l, _)| l);
+        shape(local, &mut shaped, 24);
+        em.emit("msgid:shape:", &shaped);
+    }
     match msg.message_id() {
         Some(id) => match id.rfind('@') {
             Some(at) => em.domain("msgid:", &id[at + 1..]),
@@ -1254,6 +1311,38 @@ fn headers<S: Sink>(em: &mut Emitter<'_, S>, msg: &Message<'_>) {
     for name in ["Precedence", "Importance", "X-Priority"] {
         if let Some(v) = header_text(msg, name) {
             em.text("hdrval:", &v);
+        }
+    }
+}
+
+/// The shape of `s` into `out`: lowercase (and uncased) letters become
+/// `a`, uppercase `A`, digits `9`, a run of one of these becomes one
+/// character, anything else is kept; at most `max` characters. So
+/// `Mon, 2 Sep 2002 13:22:30 +0100` is `Aa, 9 Aa 9 9:9:9 +9`.
+fn shape(s: &str, out: &mut String, max: usize) {
+    out.clear();
+    let mut last = '\0';
+    let mut n = 0;
+    for c in s.chars() {
+        let k = if c.is_ascii_digit() {
+            '9'
+        } else if c.is_lowercase() {
+            'a'
+        } else if c.is_uppercase() {
+            'A'
+        } else if c.is_alphanumeric() {
+            'a'
+        } else {
+            c
+        };
+        if k == last && matches!(k, '9' | 'a' | 'A') {
+            continue;
+        }
+        last = k;
+        out.push(k);
+        n += 1;
+        if n >= max {
+            break;
         }
     }
 }

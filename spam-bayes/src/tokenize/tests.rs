@@ -385,3 +385,70 @@ fn hash_is_stable() {
     let want = high.map(|c| c.to_ascii_lowercase());
     assert_eq!(lower8(u64::from_le_bytes(high)), u64::from_le_bytes(want));
 }
+
+#[test]
+fn header_order_and_shapes() {
+    let raw = "Received: from a.example.net by b.example.org\r\n\
+Return-Path: <x@example.net>\r\n\
+From: x@example.net\r\n\
+Delivered-To: bob@example.org\r\n\
+To: bob@example.org\r\n\
+Date: Mon, 2 Sep 2002 13:22:30 +0100\r\n\
+Subject: hello\r\n\
+Message-ID: <20020902.AB12cd@mail.example.net>\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: multipart/alternative; boundary=\"----=_NextPart_000_0012_01C25\"\r\n\
+\r\n\
+------=_NextPart_000_0012_01C25\r\n\
+Content-Type: text/plain\r\n\
+\r\n\
+hello there\r\n\
+------=_NextPart_000_0012_01C25--\r\n";
+    let t = toks(raw);
+    // Received, Return-Path and the ignored Delivered-To and Date are
+    // left out of the order; the pairs are case-folded.
+    for e in [
+        "hdr:pair:from>to",
+        "hdr:pair:to>subject",
+        "hdr:pair:subject>message-id",
+        "hdr:pair:message-id>mime-version",
+        "hdr:pair:mime-version>content-type",
+        "date:shape:Aa, 9 Aa 9 9:9:9 +9",
+        "msgid:shape:9.A9a",
+        "boundary:shape:----=_AaAa_9_9_9A9",
+    ] {
+        assert!(has(&t, e), "missing {e:?} in {t:?}");
+    }
+    assert!(
+        !t.iter()
+            .any(|x| x.contains("received>") || x.contains("delivered-to"))
+    );
+    let mut sh = String::new();
+    shape("ÄBc-12x", &mut sh, 10);
+    assert_eq!(sh, "Aa-9a");
+    shape("aaaaaaaaaa-bbbbbbbb-cccc", &mut sh, 3);
+    assert_eq!(sh, "a-a");
+}
+
+#[test]
+fn mbox_split() {
+    let table: [(&[u8], usize); 5] = [
+        (b"From a\nSubject: x\n\nbody\n", 1),
+        (
+            b"From a\nSubject: x\n\nbody\n\nFrom b\nSubject: y\n\nz\n",
+            2,
+        ),
+        (b"From a\n\nFrom b\n\nFrom c\n\n", 3),
+        (
+            b"From a\nSubject: x\n\nline\n>From quoted\nFrom not-after-blank\n",
+            1,
+        ),
+        (b"From a\n\n\n\nFrom b\n\n\nFrom c\nFrom d\n", 3),
+    ];
+    for (input, n) in table {
+        let parts = split_mbox(input);
+        assert_eq!(parts.len(), n, "{:?}", String::from_utf8_lossy(input));
+        assert_eq!(parts.concat(), input);
+        assert!(parts.iter().all(|p| p.starts_with(b"From ")));
+    }
+}
