@@ -40,8 +40,9 @@ impl Default for Limits {
 pub struct ScanOptions {
     /// Report every matching signature, not only the first.
     pub all_matches: bool,
-    /// Decode mail and scan its parts (also the attachments of TNEF,
-    /// `winmail.dat`, as ClamAV's `--scan-mail` does).
+    /// Decode mail and scan its parts; also the attachments of TNEF
+    /// (`winmail.dat`) and the `data:` URIs of HTML, the other ways
+    /// files travel inside mail.
     pub mail: bool,
     /// Extract archives (zip, gzip, tar) and scan their members.
     pub archives: bool,
@@ -265,6 +266,7 @@ impl<'db> Walk<'db, '_> {
         match ty {
             Type::Mail if self.opts.mail => self.mail(data, depth),
             Type::Tnef if self.opts.mail => self.tnef(data, depth),
+            Type::Html if self.opts.mail => self.data_uris(data, depth),
             Type::Zip if self.opts.archives => self.zip(data, depth),
             Type::Gzip if self.opts.archives => self.gzip(data, depth),
             Type::Tar if self.opts.archives => self.tar(data, depth),
@@ -275,7 +277,7 @@ impl<'db> Walk<'db, '_> {
     /// Reports a container that was too large to unpack.
     pub(crate) fn too_large(&mut self, ty: Type) {
         let unpacks = match ty {
-            Type::Mail | Type::Tnef => self.opts.mail,
+            Type::Mail | Type::Tnef | Type::Html => self.opts.mail,
             Type::Zip | Type::Gzip | Type::Tar => self.opts.archives,
             _ => false,
         };
@@ -393,6 +395,17 @@ impl<'db> Walk<'db, '_> {
                 return;
             }
             self.child(&block, depth, false);
+        }
+    }
+
+    /// The `data:` URIs of HTML, each scanned as a file.
+    fn data_uris(&mut self, data: &[u8], depth: u32) {
+        let max = usize::try_from(self.opts.limits.max_files).unwrap_or(usize::MAX);
+        for d in crate::html::data_uris(data, max.saturating_add(1)) {
+            if self.done {
+                return;
+            }
+            self.child(&d, depth, false);
         }
     }
 

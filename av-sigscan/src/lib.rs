@@ -55,6 +55,7 @@ mod db;
 mod engine;
 mod error;
 mod filetype;
+mod html;
 mod index;
 mod ldb;
 mod offset;

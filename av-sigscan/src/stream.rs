@@ -143,10 +143,10 @@ impl<'db> Stream<'db> {
         let ty = filetype::classify(head);
         let pe = self.db.pe_of(head);
         let unpack = match ty {
-            Type::Mail | Type::Tnef => self.opts.mail,
+            Type::Mail | Type::Tnef | Type::Html => self.opts.mail,
             Type::Zip | Type::Gzip | Type::Tar => self.opts.archives,
             Type::Text => self.db.has_norm(),
-            Type::Html | Type::Binary => false,
+            Type::Binary => false,
         };
         let keep = unpack || self.db.has_pcre() || (pe.is_some() && self.db.has_section_hashes());
         if keep {

@@ -45,6 +45,7 @@ C.Pe.Last:1:SL+2:6c6c6c6c
 C.Ignored:0:*:69676e6f726564206e616d65
 C.Uu:0:0:7575656e636f646564207061796c6f61642c207363616e6e6564
 C.Tnef:0:0:746e656620617474616368656420706179
+C.DataUri:0:0:736d7567676c656420696e2068746d6c2c206465636f6465
 ";
 
 const LDB: &str = "\
@@ -236,6 +237,25 @@ fn files() -> Vec<(String, Vec<u8>)> {
     add(
         "mail-uu-text.eml",
         format!("From: a@example.com\nSubject: t\n\nhere it is:\n\n{uu}\nbye\n").into_bytes(),
+    );
+    // A data: URI in HTML, alone and in a mail's HTML part; and one
+    // that is not in an attribute.
+    let smuggled = "<html><body><a href=\"data:application/octet-stream;base64,c211Z2dsZWQgaW4gaHRtbCwgZGVjb2RlZCBhbmQgc2Nhbm5lZA==\" \
+                    download>x</a></body></html>\n";
+    add("smuggle.html", smuggled.as_bytes().to_vec());
+    add(
+        "mail-html.eml",
+        format!(
+            "From: a@example.com\nMIME-Version: 1.0\n\
+             Content-Type: multipart/alternative; boundary=\"b\"\n\n--b\n\
+             Content-Type: text/plain\n\nhi\n--b\n\
+             Content-Type: text/html\n\n{smuggled}--b--\n"
+        )
+        .into_bytes(),
+    );
+    add(
+        "html-text.html",
+        b"<html><body>the text data:;base64,c211Z2dsZWQgaW4gaHRtbCwgZGVjb2RlZCBhbmQgc2Nhbm5lZA== here</body></html>\n".to_vec(),
     );
     // TNEF (winmail.dat), alone and as a mail attachment.
     let winmail = tnef(&[b"tnef attached payload"]);
@@ -516,6 +536,8 @@ fn constructs_match_clamscan() {
         ("mail-uu-text.eml", "C.Uu"),
         ("winmail.dat", "C.Tnef"),
         ("mail-tnef.eml", "C.Tnef"),
+        ("smuggle.html", "C.DataUri"),
+        ("mail-html.eml", "C.DataUri"),
     ] {
         assert!(
             got[file].contains(name),
