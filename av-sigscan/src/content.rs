@@ -44,7 +44,7 @@ pub struct ScanOptions {
     /// (`winmail.dat`) and the `data:` URIs of HTML, the other ways
     /// files travel inside mail.
     pub mail: bool,
-    /// Extract archives (zip, gzip, tar) and scan their members.
+    /// Extract archives (zip, gzip, tar, cpio) and scan their members.
     pub archives: bool,
     /// Unpacking limits.
     pub limits: Limits,
@@ -270,6 +270,7 @@ impl<'db> Walk<'db, '_> {
             Type::Zip if self.opts.archives => self.zip(data, depth),
             Type::Gzip if self.opts.archives => self.gzip(data, depth),
             Type::Tar if self.opts.archives => self.tar(data, depth),
+            Type::Cpio if self.opts.archives => self.cpio(data, depth),
             _ => {}
         }
     }
@@ -278,7 +279,7 @@ impl<'db> Walk<'db, '_> {
     pub(crate) fn too_large(&mut self, ty: Type) {
         let unpacks = match ty {
             Type::Mail | Type::Tnef | Type::Html => self.opts.mail,
-            Type::Zip | Type::Gzip | Type::Tar => self.opts.archives,
+            Type::Zip | Type::Gzip | Type::Tar | Type::Cpio => self.opts.archives,
             _ => false,
         };
         if unpacks {
@@ -448,6 +449,16 @@ impl<'db> Walk<'db, '_> {
     fn gzip(&mut self, data: &[u8], depth: u32) {
         if let Some(c) = self.inflate(flate2::read::MultiGzDecoder::new(data), data.len() as u64) {
             self.child(&c, depth, false);
+        }
+    }
+
+    fn cpio(&mut self, data: &[u8], depth: u32) {
+        let max = usize::try_from(self.opts.limits.max_files).unwrap_or(usize::MAX);
+        for m in crate::cpio::members(data, max.saturating_add(1)) {
+            if self.done {
+                return;
+            }
+            self.child(m, depth, false);
         }
     }
 

@@ -14,6 +14,7 @@ pub(crate) enum Type {
     Zip,
     Gzip,
     Tar,
+    Cpio,
     /// Outlook's TNEF (`winmail.dat`): its attachments are scanned with
     /// the mail.
     Tnef,
@@ -144,6 +145,9 @@ pub(crate) fn classify(data: &[u8]) -> Type {
     }
     if data.get(257..262) == Some(b"ustar") || crate::tar::is_header(data) {
         return Type::Tar;
+    }
+    if crate::cpio::is_cpio(data) {
+        return Type::Cpio;
     }
     if BINARY.iter().any(|m| data.starts_with(m)) {
         return Type::Binary;

@@ -8,7 +8,8 @@
 //! signature part, then verification of wildcards, gaps, classes and
 //! offsets), and logical signatures on top. As ClamAV does, text files
 //! are also scanned as normalized text, mail is decoded (every MIME
-//! part, nested messages) and archives (zip, gzip, tar) are unpacked,
+//! part, nested messages, uuencoded blocks, TNEF attachments, `data:`
+//! URIs in HTML) and archives (zip, gzip, tar, cpio) are unpacked,
 //! within [`Limits`] that report as `Heuristics.Limits.Exceeded.*` when
 //! hit.
 //!
@@ -45,12 +46,13 @@
 //! Database types this engine does not implement (`.pdb`, `.wdb`,
 //! `.yar`, `.cbc`, `.idb`, ...) are skipped and listed in [`Info`].
 //! HTML is not normalized (ClamAV also scans normalized HTML with
-//! target-0 signatures), and only zip, gzip and tar archives are
-//! unpacked.
+//! target-0 signatures), and only zip (stored, deflate), gzip, tar and
+//! cpio archives are unpacked.
 
 #[doc(hidden)]
 pub mod anchor_search;
 mod content;
+mod cpio;
 mod db;
 mod engine;
 mod error;

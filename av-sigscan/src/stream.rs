@@ -144,7 +144,7 @@ impl<'db> Stream<'db> {
         let pe = self.db.pe_of(head);
         let unpack = match ty {
             Type::Mail | Type::Tnef | Type::Html => self.opts.mail,
-            Type::Zip | Type::Gzip | Type::Tar => self.opts.archives,
+            Type::Zip | Type::Gzip | Type::Tar | Type::Cpio => self.opts.archives,
             Type::Text => self.db.has_norm(),
             Type::Binary => false,
         };

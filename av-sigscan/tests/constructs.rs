@@ -45,6 +45,7 @@ C.Pe.Last:1:SL+2:6c6c6c6c
 C.Ignored:0:*:69676e6f726564206e616d65
 C.Uu:0:0:7575656e636f646564207061796c6f61642c207363616e6e6564
 C.Tnef:0:0:746e656620617474616368656420706179
+C.Cpio:0:0:6370696f206d656d626572207061796c6f6164
 C.DataUri:0:0:736d7567676c656420696e2068746d6c2c206465636f6465
 ";
 
@@ -257,6 +258,35 @@ fn files() -> Vec<(String, Vec<u8>)> {
         "html-text.html",
         b"<html><body>the text data:;base64,c211Z2dsZWQgaW4gaHRtbCwgZGVjb2RlZCBhbmQgc2Nhbm5lZA== here</body></html>\n".to_vec(),
     );
+    // cpio: newc, odc and the old binary format (little-endian).
+    let payload: &[u8] = b"cpio member payload";
+    let mut newc = b"070701".to_vec();
+    for v in [1, 0o100644, 0, 0, 1, 0, payload.len(), 0, 0, 0, 0, 6, 0] {
+        newc.extend_from_slice(format!("{v:08X}").as_bytes());
+    }
+    newc.extend_from_slice(b"m.bin\0");
+    newc.resize(newc.len().next_multiple_of(4), 0);
+    newc.extend_from_slice(payload);
+    newc.resize(newc.len().next_multiple_of(4), 0);
+    newc.extend_from_slice(b"07070100000000000000000000000000000000000000010000000000000000");
+    newc.extend_from_slice(b"000000000000000000000000000000000000000B00000000TRAILER!!!\0\0\0\0");
+    add("newc.cpio", newc);
+    let mut odc = format!(
+        "070707000000000001100644000000000000000001000000{:011o}000006{:011o}m.bin\0",
+        0,
+        payload.len()
+    )
+    .into_bytes();
+    odc.extend_from_slice(payload);
+    add("odc.cpio", odc);
+    let mut old = Vec::new();
+    let n = payload.len() as u16;
+    for w in [0o070707u16, 0, 1, 0o100644, 0, 0, 1, 0, 0, 0, 6, 0, n] {
+        old.extend_from_slice(&w.to_le_bytes());
+    }
+    old.extend_from_slice(b"m.bin\0");
+    old.extend_from_slice(payload);
+    add("old.cpio", old);
     // TNEF (winmail.dat), alone and as a mail attachment.
     let winmail = tnef(&[b"tnef attached payload"]);
     add("winmail.dat", winmail.clone());
@@ -537,6 +567,9 @@ fn constructs_match_clamscan() {
         ("winmail.dat", "C.Tnef"),
         ("mail-tnef.eml", "C.Tnef"),
         ("smuggle.html", "C.DataUri"),
+        ("newc.cpio", "C.Cpio"),
+        ("odc.cpio", "C.Cpio"),
+        ("old.cpio", "C.Cpio"),
         ("mail-html.eml", "C.DataUri"),
     ] {
         assert!(
