@@ -157,15 +157,45 @@ fn diag(line: u32, col: u32, message: String) -> Diagnostic {
 /// positional arguments in order; `finish` rejects whatever is left.
 struct Args<'n> {
     node: &'n Node,
-    used: Vec<bool>,
+    used: Used,
+}
+
+/// Which arguments were consumed, one bit each: the parser allows at
+/// most 32 arguments (`MAX_ARGUMENTS`), so no allocation per command.
+#[derive(Clone, Copy)]
+struct Used(u64);
+
+impl std::ops::Index<usize> for Used {
+    type Output = bool;
+
+    fn index(&self, i: usize) -> &bool {
+        // Past 64 (never, given the parser's limit): counted as used.
+        if i >= 64 || self.0 & (1 << i) != 0 {
+            &true
+        } else {
+            &false
+        }
+    }
+}
+
+impl Used {
+    fn set(&mut self, i: usize) {
+        if i < 64 {
+            self.0 |= 1 << i;
+        }
+    }
 }
 
 impl<'n> Args<'n> {
     fn new(node: &'n Node) -> Self {
         Args {
             node,
-            used: vec![false; node.args.len()],
+            used: Used(0),
         }
+    }
+
+    fn all_used(&self) -> bool {
+        (0..self.node.args.len()).all(|i| self.used[i])
     }
 
     fn find(&mut self, tag: &str) -> R<Option<usize>> {
@@ -182,7 +212,7 @@ impl<'n> Args<'n> {
             }
         }
         if let Some(i) = found {
-            self.used[i] = true;
+            self.used.set(i);
         }
         Ok(found)
     }
@@ -198,7 +228,7 @@ impl<'n> Args<'n> {
         };
         match self.node.args.get(i + 1) {
             Some(a) if !matches!(a.arg, RawArg::Tag(_)) && !self.used[i + 1] => {
-                self.used[i + 1] = true;
+                self.used.set(i + 1);
                 Ok(Some(a))
             }
             _ => {
@@ -224,7 +254,7 @@ impl<'n> Args<'n> {
                 if matches!(a.arg, RawArg::Tag(_)) {
                     return None;
                 }
-                self.used[i] = true;
+                self.used.set(i);
                 return Some(a);
             }
         }
@@ -1663,7 +1693,7 @@ impl Compiler<'_> {
             }
             other => return Err(diag(l, c, format!("unknown test {other:?}"))),
         };
-        if a.remaining_positionals() > 0 || !a.used.iter().all(|u| *u) {
+        if a.remaining_positionals() > 0 || !a.all_used() {
             a.finish()?;
         }
         let test = match mime {

@@ -10,6 +10,13 @@ pub(crate) struct VStr {
     pub vars: bool,
 }
 
+impl AsRef<str> for VStr {
+    /// The text as written (unexpanded).
+    fn as_ref(&self) -> &str {
+        &self.text
+    }
+}
+
 pub(crate) type VList = Vec<VStr>;
 
 /// Comparators (RFC 4790 names).

@@ -95,6 +95,7 @@ pub(crate) fn contains(cmp: Comparator, hay: &str, needle: &str) -> bool {
     }
 }
 
+#[inline]
 fn char_eq(cmp: Comparator, a: char, b: char) -> bool {
     match cmp {
         Comparator::Octet | Comparator::AsciiNumeric => a == b,
@@ -103,44 +104,58 @@ fn char_eq(cmp: Comparator, a: char, b: char) -> bool {
     }
 }
 
-/// The text of a wildcard match, by character index.
-struct Units<'a> {
-    ascii: &'a [u8],
-    chars: &'a [char],
-    is_ascii: bool,
-}
-
-impl Units<'_> {
-    fn len(&self) -> usize {
-        if self.is_ascii {
-            self.ascii.len()
-        } else {
-            self.chars.len()
-        }
-    }
-
-    fn at(&self, i: usize) -> char {
-        if self.is_ascii {
-            char::from(self.ascii[i])
-        } else {
-            self.chars[i]
-        }
-    }
-
-    fn span(&self, s: usize, e: usize) -> String {
-        if self.is_ascii {
-            String::from_utf8_lossy(&self.ascii[s..e]).into_owned()
-        } else {
-            self.chars[s..e].iter().collect()
-        }
-    }
-}
-
 #[derive(Clone, Copy)]
-enum Pat {
-    Lit(char),
+enum Pat<T> {
+    Lit(T),
     One,
     Any,
+}
+
+/// A wildcard pattern, short ones on the stack.
+struct Pattern<T> {
+    small: [Pat<T>; 32],
+    big: Vec<Pat<T>>,
+    n: usize,
+}
+
+impl<T: Copy + PartialEq> Pattern<T> {
+    /// `*` and `?` are wildcards, a backslash quotes the next unit.
+    fn new(mut it: impl Iterator<Item = T>, [star, one, quote]: [T; 3]) -> Self {
+        let mut p = Pattern {
+            small: [Pat::Any; 32],
+            big: Vec::new(),
+            n: 0,
+        };
+        while let Some(c) = it.next() {
+            let x = if c == star {
+                Pat::Any
+            } else if c == one {
+                Pat::One
+            } else if c == quote {
+                Pat::Lit(it.next().unwrap_or(quote))
+            } else {
+                Pat::Lit(c)
+            };
+            if p.n < p.small.len() {
+                p.small[p.n] = x;
+            } else {
+                if p.big.is_empty() {
+                    p.big.extend_from_slice(&p.small);
+                }
+                p.big.push(x);
+            }
+            p.n += 1;
+        }
+        p
+    }
+
+    fn units(&self) -> &[Pat<T>] {
+        if self.big.is_empty() {
+            &self.small[..self.n]
+        } else {
+            &self.big
+        }
+    }
 }
 
 /// `:matches` with `*` and `?` (a backslash quotes the next character).
@@ -153,48 +168,62 @@ pub(crate) fn wildcard(
     pattern: &str,
     caps: Option<&mut Vec<String>>,
 ) -> bool {
-    // Short patterns live on the stack.
-    let mut small = [Pat::Any; 32];
-    let mut big = Vec::new();
-    let mut n = 0;
-    let mut it = pattern.chars();
-    while let Some(c) = it.next() {
-        let p = match c {
-            '*' => Pat::Any,
-            '?' => Pat::One,
-            '\\' => Pat::Lit(it.next().unwrap_or('\\')),
-            c => Pat::Lit(c),
-        };
-        if n < small.len() {
-            small[n] = p;
+    // ASCII on both sides (the usual case) is matched byte by byte; for
+    // ASCII the Unicode casemap is the ASCII one.
+    if text.is_ascii() && pattern.is_ascii() {
+        let pat = Pattern::new(pattern.bytes(), [b'*', b'?', b'\\']);
+        let fold = !matches!(cmp, Comparator::Octet | Comparator::AsciiNumeric);
+        let t = text.as_bytes();
+        return if fold {
+            walk(
+                pat.units(),
+                t,
+                |a, b| a.eq_ignore_ascii_case(&b),
+                caps,
+                |s, e| text[s..e].to_string(),
+                text,
+            )
         } else {
-            if big.is_empty() {
-                big.extend_from_slice(&small);
-            }
-            big.push(p);
-        }
-        n += 1;
+            walk(
+                pat.units(),
+                t,
+                |a, b| a == b,
+                caps,
+                |s, e| text[s..e].to_string(),
+                text,
+            )
+        };
     }
-    let pat: &[Pat] = if big.is_empty() { &small[..n] } else { &big };
+    let pat = Pattern::new(pattern.chars(), ['*', '?', '\\']);
+    let t: Vec<char> = text.chars().collect();
+    walk(
+        pat.units(),
+        &t,
+        |a, b| char_eq(cmp, a, b),
+        caps,
+        |s, e| t[s..e].iter().collect(),
+        text,
+    )
+}
+
+/// The match of [`wildcard`] over units of text (bytes or characters);
+/// `span` gives the text of units `s..e` for a capture.
+fn walk<T: Copy>(
+    pat: &[Pat<T>],
+    t: &[T],
+    eq: impl Fn(T, T) -> bool,
+    caps: Option<&mut Vec<String>>,
+    span: impl Fn(usize, usize) -> String,
+    text: &str,
+) -> bool {
     // No wildcard: plain equality.
-    if !pat.iter().any(|p| !matches!(p, Pat::Lit(_))) && caps.is_none() {
-        let mut t = text.chars();
-        return pat.iter().all(|p| match (p, t.next()) {
-            (Pat::Lit(c), Some(x)) => char_eq(cmp, *c, x),
-            _ => false,
-        }) && t.next().is_none();
+    if caps.is_none() && pat.iter().all(|p| matches!(p, Pat::Lit(_))) {
+        return pat.len() == t.len()
+            && pat.iter().zip(t).all(|(p, x)| match p {
+                Pat::Lit(c) => eq(*c, *x),
+                _ => false,
+            });
     }
-    // ASCII text is indexed in place; other text as characters.
-    let chars: Vec<char> = if text.is_ascii() {
-        Vec::new()
-    } else {
-        text.chars().collect()
-    };
-    let t = Units {
-        ascii: text.as_bytes(),
-        chars: &chars,
-        is_ascii: text.is_ascii(),
-    };
     // For each wildcard, the text span it took.
     let mut small_spans = [(0usize, 0usize); 32];
     let mut big_spans = Vec::new();
@@ -218,7 +247,7 @@ pub(crate) fn wildcard(
                 pi += 1;
                 ti += 1;
             }
-            Some(Pat::Lit(c)) if char_eq(cmp, *c, t.at(ti)) => {
+            Some(Pat::Lit(c)) if eq(*c, t[ti]) => {
                 pi += 1;
                 ti += 1;
             }
@@ -245,7 +274,7 @@ pub(crate) fn wildcard(
         caps.push(text.to_string());
         for (p, (s, e)) in pat.iter().zip(spans.iter()) {
             if !matches!(p, Pat::Lit(_)) {
-                caps.push(t.span(*s, *e));
+                caps.push(span(*s, *e));
             }
         }
     }
@@ -309,6 +338,27 @@ mod tests {
             let tc: Vec<char> = t.chars().collect();
             let pc: Vec<char> = p.chars().collect();
             prop_assert_eq!(wildcard(Comparator::Octet, &t, &p, None), naive(&tc, &pc));
+        }
+
+        #[test]
+        fn wildcard_agrees_with_naive_on_characters(t in "[aé]{0,8}", p in "[aé*?]{0,6}") {
+            let tc: Vec<char> = t.chars().collect();
+            let pc: Vec<char> = p.chars().collect();
+            prop_assert_eq!(wildcard(Comparator::Octet, &t, &p, None), naive(&tc, &pc));
+        }
+
+        /// The byte walk and the character walk capture the same spans.
+        #[test]
+        fn byte_and_character_walks_agree(t in "[aB.]{0,8}", p in "[Ab.*?]{0,6}") {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let cmp = Comparator::AsciiCasemap;
+            let ok = wildcard(cmp, &t, &p, Some(&mut a));
+            // A non-ASCII character on both sides takes the character walk.
+            let (t2, p2) = (format!("{t}é"), format!("{p}é"));
+            prop_assert_eq!(ok, wildcard(cmp, &t2, &p2, Some(&mut b)));
+            if ok {
+                prop_assert_eq!(&a[1..], &b[1..]);
+            }
         }
     }
 }

@@ -265,6 +265,22 @@ macro_rules! msg {
     };
 }
 
+/// Runs `$body` with `$n` bound to the strings of the list `$l`: the
+/// compiled strings themselves when none holds a variable (no copy),
+/// else their expansions.
+macro_rules! with_strs {
+    ($s:expr, $l:expr, |$n:ident| $body:expr) => {
+        if $l.iter().any(|v| v.vars) {
+            let $n = $s.names($l);
+            let $n = &$n[..];
+            $body
+        } else {
+            let $n: &[VStr] = $l;
+            $body
+        }
+    };
+}
+
 #[path = "suite_rt.rs"]
 mod suite_rt;
 pub(crate) use suite_rt::Suite;
@@ -280,21 +296,22 @@ pub struct RunOptions<'a> {
     pub limits: &'a Limits,
 }
 
+/// A header field: borrowed from the message, owned once edited.
 #[derive(Clone)]
-struct Hdr {
-    name: String,
-    raw: String,
+struct Hdr<'a> {
+    name: Cow<'a, str>,
+    raw: Cow<'a, str>,
     /// The unfolded, RFC 2047-decoded value, computed on first use.
     decoded: std::cell::OnceCell<Rc<str>>,
     /// The addresses in the value, parsed on first use.
     addrs: std::cell::OnceCell<Vec<Rc<str>>>,
 }
 
-impl Hdr {
-    fn new(name: String, raw: String) -> Self {
+impl<'a> Hdr<'a> {
+    fn new(name: impl Into<Cow<'a, str>>, raw: impl Into<Cow<'a, str>>) -> Self {
         Hdr {
-            name,
-            raw,
+            name: name.into(),
+            raw: raw.into(),
             decoded: std::cell::OnceCell::new(),
             addrs: std::cell::OnceCell::new(),
         }
@@ -313,9 +330,20 @@ impl Hdr {
         self.decoded
             .get_or_init(|| Rc::from(decode_text(&self.raw)))
     }
+
+    /// The same field, owning its text.
+    fn into_owned(self) -> Hdr<'static> {
+        Hdr {
+            name: Cow::Owned(self.name.into_owned()),
+            raw: Cow::Owned(self.raw.into_owned()),
+            decoded: self.decoded,
+            addrs: self.addrs,
+        }
+    }
 }
 
-struct Run<'r, 'm> {
+/// `'h`: the header fields, borrowed from the message they came from.
+struct Run<'r, 'm, 'h> {
     msg: &'r Message<'m>,
     owned_msg: Option<Box<Message<'static>>>,
     /// editheader changed the header (sizes then come from `headers`).
@@ -334,7 +362,7 @@ struct Run<'r, 'm> {
     env_paths: std::cell::OnceCell<[Option<String>; 3]>,
     host: &'r mut dyn Host,
     opts: RunOptions<'r>,
-    headers: Vec<Hdr>,
+    headers: Vec<Hdr<'h>>,
     actions: Vec<Performed>,
     implicit_keep: bool,
     keep_note: String,
@@ -372,14 +400,14 @@ pub fn run(
 
 /// What one script of a sequence hands to the next: the header as
 /// editheader left it and the internal imap4flags flags.
-pub(crate) struct Carry {
-    headers: Vec<Hdr>,
+pub(crate) struct Carry<'a> {
+    headers: Vec<Hdr<'a>>,
     edited: bool,
     flags: Vec<String>,
 }
 
-impl Carry {
-    pub(crate) fn new(msg: &Message<'_>) -> Self {
+impl<'a> Carry<'a> {
+    pub(crate) fn new(msg: &'a Message<'_>) -> Self {
         Carry {
             headers: message_headers(msg),
             edited: false,
@@ -485,17 +513,24 @@ pub(crate) fn merge_action(list: &mut Vec<Performed>, p: Performed) {
     list.push(p);
 }
 
-fn message_headers(msg: &Message<'_>) -> Vec<Hdr> {
+fn message_headers<'a>(msg: &'a Message<'_>) -> Vec<Hdr<'a>> {
     msg.parts
         .first()
         .map(|p| {
             p.headers
                 .iter()
                 .map(|h| {
-                    Hdr::new(
-                        h.name.as_str().to_string(),
-                        raw_slice(msg, h.offset_start, h.offset_end),
-                    )
+                    let raw = msg
+                        .raw_message
+                        .get(h.offset_start as usize..h.offset_end as usize)
+                        .unwrap_or_default();
+                    // Checked as a whole first: valid text (the usual
+                    // case) is borrowed without the lossy decoder's walk.
+                    let raw = match std::str::from_utf8(raw) {
+                        Ok(t) => Cow::Borrowed(t),
+                        Err(_) => String::from_utf8_lossy(raw),
+                    };
+                    Hdr::new(h.name.as_str(), raw)
                 })
                 .collect()
         })
@@ -503,14 +538,14 @@ fn message_headers(msg: &Message<'_>) -> Vec<Hdr> {
 }
 
 /// [`run`], with the test harness state when running a testsuite file.
-pub(crate) fn run_with_suite(
+pub(crate) fn run_with_suite<'a>(
     script: &Script,
-    msg: &Message<'_>,
+    msg: &'a Message<'_>,
     env: Envelope<'_>,
     host: &mut dyn Host,
     opts: RunOptions<'_>,
     suite: Option<Box<Suite>>,
-    carry: Option<&mut Carry>,
+    carry: Option<&mut Carry<'a>>,
 ) -> (Outcome, Option<Box<Suite>>) {
     let (headers, edited, flags) = match &carry {
         Some(c) => (c.headers.clone(), c.edited, c.flags.clone()),
@@ -607,17 +642,20 @@ pub(crate) fn run_with_suite(
     (out, r.suite.take())
 }
 
-fn raw_slice(msg: &Message<'_>, start: u32, end: u32) -> String {
-    let b = msg
-        .raw_message
-        .get(start as usize..end as usize)
-        .unwrap_or_default();
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// Unfolds and decodes (RFC 2047) an unstructured header value.
 fn decode_text(raw: &str) -> String {
-    let mut buf = raw.trim_end_matches(['\r', '\n']).to_string();
+    let line = raw.trim_end_matches(['\r', '\n']);
+    // One line without encoded words: mail-parser would give the value
+    // trimmed of blanks and carriage returns; skip its copies.
+    if !line.contains('\n') && !line.contains("=?") {
+        return line.trim_matches([' ', '\t', '\r']).to_string();
+    }
+    decode_text_parsed(line)
+}
+
+/// [`decode_text`] through mail-parser's unstructured-value parser.
+fn decode_text_parsed(line: &str) -> String {
+    let mut buf = line.to_string();
     buf.push_str("\r\n");
     match MessageStream::new(buf.as_bytes()).parse_unstructured() {
         HeaderValue::Text(t) => t.into_owned(),
@@ -709,7 +747,7 @@ fn normalize_address(a: &str) -> String {
     }
 }
 
-impl Run<'_, '_> {
+impl Run<'_, '_, '_> {
     /// The subaddress separators (RFC 5233): the setting, or the harness's.
     fn delimiters(&self) -> Cow<'_, str> {
         match self
@@ -1431,7 +1469,7 @@ impl Run<'_, '_> {
                             .iter()
                             .any(|n| h.name.eq_ignore_ascii_case(n.as_ref()))
                     })
-                    .map(|h| h.raw.clone())
+                    .map(|h| h.raw.to_string())
                     .collect()
             } else {
                 tree.parts
@@ -1489,7 +1527,7 @@ impl Run<'_, '_> {
     }
 
     fn header_values<S: AsRef<str>>(&self, names: &[S], index: Option<Index>) -> Vec<&str> {
-        self.select_headers(names, index, |h| h.raw.as_str())
+        self.select_headers(names, index, |h| &*h.raw)
     }
 
     /// The decoded values of the named headers (cached per header).
@@ -1586,17 +1624,18 @@ impl Run<'_, '_> {
                 }
                 false
             }
-            Test::Exists(names) => {
-                let names = self.list(names);
+            Test::Exists(names) => with_strs!(self, names, |names| {
                 if self.mime_ctx.is_some() {
                     return Ok(names
                         .iter()
                         .all(|n| !self.mime_values(std::slice::from_ref(n), false).is_empty()));
                 }
-                names
-                    .iter()
-                    .all(|n| self.headers.iter().any(|h| h.name.eq_ignore_ascii_case(n)))
-            }
+                names.iter().all(|n| {
+                    self.headers
+                        .iter()
+                        .any(|h| h.name.eq_ignore_ascii_case(n.as_ref()))
+                })
+            }),
             Test::Size { over, limit } => {
                 let size = if self.edited {
                     self.current_raw().len() as u64
@@ -1611,15 +1650,16 @@ impl Run<'_, '_> {
                 m,
                 index,
             } => {
-                let names = self.names(names);
-                let values: Vec<Rc<str>> = if self.mime_ctx.is_some() {
-                    self.mime_values(&names, false)
-                        .into_iter()
-                        .map(Rc::from)
-                        .collect()
-                } else {
-                    self.header_texts(&names, *index)
-                };
+                let values: Vec<Rc<str>> = with_strs!(self, names, |names| {
+                    if self.mime_ctx.is_some() {
+                        self.mime_values(names, false)
+                            .into_iter()
+                            .map(Rc::from)
+                            .collect()
+                    } else {
+                        self.header_texts(names, *index)
+                    }
+                });
                 self.matches(m, &values, keys)?
             }
             Test::Address {
@@ -1629,16 +1669,17 @@ impl Run<'_, '_> {
                 m,
                 index,
             } => {
-                let names = self.names(names);
-                let addrs: Vec<Rc<str>> = if self.mime_ctx.is_some() {
-                    self.mime_values(&names, true)
-                        .iter()
-                        .flat_map(|r| parse_addresses(r))
-                        .map(Rc::from)
-                        .collect()
-                } else {
-                    self.select_addresses(&names, *index)
-                };
+                let addrs: Vec<Rc<str>> = with_strs!(self, names, |names| {
+                    if self.mime_ctx.is_some() {
+                        self.mime_values(names, true)
+                            .iter()
+                            .flat_map(|r| parse_addresses(r))
+                            .map(Rc::from)
+                            .collect()
+                    } else {
+                        self.select_addresses(names, *index)
+                    }
+                });
                 let delims = self.delimiters();
                 let values: Vec<&str> = addrs
                     .iter()
@@ -1652,8 +1693,7 @@ impl Run<'_, '_> {
                 keys,
                 m,
             } => {
-                let delims = self.delimiters();
-                let paths = self.env_paths.get_or_init(|| {
+                self.env_paths.get_or_init(|| {
                     // A path that does not parse matches nothing; every
                     // part of the null reverse-path is empty.
                     let norm = |v: Option<&str>| {
@@ -1671,23 +1711,38 @@ impl Run<'_, '_> {
                         norm(self.env.auth.as_deref()),
                     ]
                 });
-                let mut values = Vec::new();
-                for n in self.list(names) {
-                    let v = match n.to_ascii_lowercase().as_str() {
-                        "from" => paths[0].as_deref(),
-                        "to" => paths[1].as_deref(),
-                        "auth" => paths[2].as_deref(),
-                        _ => None,
-                    };
-                    if let Some(v) = v {
-                        if v.is_empty() {
-                            values.push(String::new());
-                        } else if let Some(p) = address_part(v, *part, &delims) {
-                            values.push(p.to_string());
+                // Moved out for the match (which needs the run mutably),
+                // put back after it.
+                let cell = std::mem::take(&mut self.env_paths);
+                let paths = cell.get().expect("set just above");
+                let delims = self.delimiters();
+                let mut values: Vec<&str> = Vec::new();
+                with_strs!(self, names, |names| {
+                    for n in names {
+                        let n: &str = n.as_ref();
+                        let v = if n.eq_ignore_ascii_case("from") {
+                            paths[0].as_deref()
+                        } else if n.eq_ignore_ascii_case("to") {
+                            paths[1].as_deref()
+                        } else if n.eq_ignore_ascii_case("auth") {
+                            paths[2].as_deref()
+                        } else {
+                            None
+                        };
+                        if let Some(v) = v {
+                            if v.is_empty() {
+                                values.push("");
+                            } else if let Some(p) = address_part(v, *part, &delims) {
+                                values.push(p);
+                            }
                         }
                     }
-                }
-                self.matches(m, &values, keys)?
+                });
+                drop(delims);
+                let r = self.matches(m, &values, keys);
+                drop(values);
+                self.env_paths = cell;
+                r?
             }
             Test::Body {
                 transform,
@@ -1994,27 +2049,47 @@ impl Run<'_, '_> {
                 return Err(RuntimeError::CpuLimit(self.opts.limits.max_steps));
             }
         }
-        let keys: Vec<Cow<'_, str>> = keys.iter().map(|k| self.expand(k)).collect();
-        let found: Option<(String, String)> = match &m.mt {
+        // Keys without variables are used as compiled, without a copy.
+        if keys.iter().any(|k| k.vars) {
+            let keys: Vec<Cow<'_, str>> = keys.iter().map(|k| self.expand(k)).collect();
+            self.match_keys(m, values, &keys, capture)
+        } else {
+            self.match_keys(m, values, keys, capture)
+        }
+    }
+
+    /// [`Self::matches_with`] once the keys are expanded.
+    fn match_keys<S: AsRef<str>, K: AsRef<str>>(
+        &mut self,
+        m: &Match,
+        values: &[S],
+        keys: &[K],
+        capture: bool,
+    ) -> R<bool> {
+        let count: String;
+        let found: Option<(&str, &str)> = match &m.mt {
             MatchType::Count(rel) => {
-                let n = values.len().to_string();
+                count = format!("count {}", values.len());
+                let n = &count["count ".len()..];
                 keys.iter()
-                    .find(|k| matching::rel_holds(*rel, matching::order(m.cmp, &n, k)))
-                    .map(|k| (format!("count {n}"), k.to_string()))
+                    .map(AsRef::as_ref)
+                    .find(|k| matching::rel_holds(*rel, matching::order(m.cmp, n, k)))
+                    .map(|k| (count.as_str(), k))
             }
-            MatchType::Value(rel) => find_pair(values, &keys, |v, k| {
+            MatchType::Value(rel) => find_pair(values, keys, |v, k| {
                 matching::rel_holds(*rel, matching::order(m.cmp, v, k))
             }),
-            MatchType::Is => find_pair(values, &keys, |v, k| matching::equals(m.cmp, v, k)),
-            MatchType::Contains => find_pair(values, &keys, |v, k| matching::contains(m.cmp, v, k)),
+            MatchType::Is => find_pair(values, keys, |v, k| matching::equals(m.cmp, v, k)),
+            MatchType::Contains => find_pair(values, keys, |v, k| matching::contains(m.cmp, v, k)),
             MatchType::Matches => {
                 let mut caps = Vec::new();
                 let mut found = None;
                 'outer: for v in values {
                     let v = v.as_ref();
-                    for k in &keys {
+                    for k in keys {
+                        let k = k.as_ref();
                         if matching::wildcard(m.cmp, v, k, capture.then_some(&mut caps)) {
-                            found = Some((v.to_string(), k.to_string()));
+                            found = Some((v, k));
                             break 'outer;
                         }
                     }
@@ -2027,17 +2102,18 @@ impl Run<'_, '_> {
             MatchType::Regex(pre) => {
                 // A pattern that does not compile at run time matches
                 // nothing; the run goes on with a warning.
-                let mut built: Vec<(regex_automata::meta::Regex, String)> = Vec::new();
+                let mut built: Vec<(regex_automata::meta::Regex, &str)> = Vec::new();
                 let pairs: Vec<(&regex_automata::meta::Regex, &str)> = match pre {
-                    Some(v) => v.iter().zip(keys.iter().map(|k| k.as_ref())).collect(),
+                    Some(v) => v.iter().zip(keys.iter().map(AsRef::as_ref)).collect(),
                     None => {
-                        for k in &keys {
+                        for k in keys {
+                            let k = k.as_ref();
                             match build_regex(k, m.cmp) {
-                                Ok(re) => built.push((re, k.to_string())),
+                                Ok(re) => built.push((re, k)),
                                 Err(e) => self.warnings.push(e),
                             }
                         }
-                        built.iter().map(|(r, k)| (r, k.as_str())).collect()
+                        built.iter().map(|(r, k)| (r, *k)).collect()
                     }
                 };
                 let mut found = None;
@@ -2059,7 +2135,7 @@ impl Run<'_, '_> {
                                         .collect(),
                                 );
                             }
-                            found = Some((v.to_string(), k.to_string()));
+                            found = Some((v, *k));
                             break 'outer2;
                         }
                     }
@@ -2072,7 +2148,7 @@ impl Run<'_, '_> {
         };
         Ok(match found {
             Some((v, k)) => {
-                self.last_hit = Some(format!("{:?} against {:?}", clip(&v), clip(&k)));
+                self.last_hit = Some(format!("{:?} against {:?}", clip(v), clip(k)));
                 true
             }
             None => false,
@@ -2080,28 +2156,25 @@ impl Run<'_, '_> {
     }
 }
 
-fn find_pair<S: AsRef<str>>(
-    values: &[S],
-    keys: &[Cow<'_, str>],
+fn find_pair<'a, S: AsRef<str>, K: AsRef<str>>(
+    values: &'a [S],
+    keys: &'a [K],
     f: impl Fn(&str, &str) -> bool,
-) -> Option<(String, String)> {
+) -> Option<(&'a str, &'a str)> {
     for v in values {
         for k in keys {
-            if f(v.as_ref(), k) {
-                return Some((v.as_ref().to_string(), k.to_string()));
+            if f(v.as_ref(), k.as_ref()) {
+                return Some((v.as_ref(), k.as_ref()));
             }
         }
     }
     None
 }
 
-fn clip(s: &str) -> String {
-    if s.chars().count() > 60 {
-        let mut t: String = s.chars().take(60).collect();
-        t.push_str("...");
-        t
-    } else {
-        s.to_string()
+fn clip(s: &str) -> Cow<'_, str> {
+    match s.char_indices().nth(60) {
+        Some((i, _)) => Cow::Owned(format!("{}...", &s[..i])),
+        None => Cow::Borrowed(s),
     }
 }
 
@@ -2306,5 +2379,23 @@ fn test_name(t: &Test) -> &'static str {
         Test::Duplicate { .. } => "duplicate",
         Test::ValidNotifyMethod(_) => "valid_notify_method",
         Test::NotifyMethodCapability { .. } => "notify_method_capability",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The one-line shortcut of `decode_text` gives what mail-parser
+        /// gives.
+        #[test]
+        fn decode_text_shortcut_agrees(v in "[ a\t\r=?é]{0,12}") {
+            let raw = format!("{v}\r\n");
+            let line = raw.trim_end_matches(['\r', '\n']);
+            prop_assume!(!line.contains("=?"));
+            prop_assert_eq!(decode_text(&raw), decode_text_parsed(line));
+        }
     }
 }

@@ -273,7 +273,7 @@ fn action_name(p: &Performed) -> &'static str {
     }
 }
 
-impl Run<'_, '_> {
+impl Run<'_, '_, '_> {
     fn suite_mut(&mut self) -> R<&mut Suite> {
         self.suite
             .as_deref_mut()
@@ -339,7 +339,10 @@ impl Run<'_, '_> {
             .parse(raw)
             .ok_or_else(|| invalid(line, "test message does not parse".into()))?
             .into_owned();
-        self.headers = message_headers(&parsed);
+        self.headers = message_headers(&parsed)
+            .into_iter()
+            .map(super::Hdr::into_owned)
+            .collect();
         self.edited = empty;
         if empty {
             self.headers.clear();
