@@ -513,6 +513,7 @@ const UPPER: u16 = 128;
 const LOWER: u16 = 256;
 const NUMBER: u16 = 512; // digits and .,
 const HIGH: u16 = 1024; // not ASCII
+const RCVD_SEP: u16 = 2048; // separates the words of a Received header
 
 const fn classes() -> [u16; 256] {
     let mut t = [0u16; 256];
@@ -568,6 +569,14 @@ const fn classes() -> [u16; 256] {
         }
         if b >= 0x80 {
             c |= HIGH;
+        }
+        if b.is_ascii_whitespace()
+            || matches!(
+                b,
+                b'(' | b')' | b'[' | b']' | b'<' | b'>' | b',' | b'=' | b';'
+            )
+        {
+            c |= RCVD_SEP;
         }
         t[i] = c;
         i += 1;
@@ -675,9 +684,15 @@ impl<'c, S: Sink> Emitter<'c, S> {
         match ip {
             IpAddr::V4(v4) => {
                 let o = v4.octets();
-                let _ = write!(s, "{}.{}.{}", o[0], o[1], o[2]);
-                self.emit(prefix, &s);
-                let _ = write!(s, ".{}", o[3]);
+                for (k, &octet) in o.iter().enumerate() {
+                    if k > 0 {
+                        s.push('.');
+                    }
+                    push_decimal(&mut s, octet);
+                    if k == 2 {
+                        self.emit(prefix, &s);
+                    }
+                }
                 self.emit(prefix, &s);
             }
             IpAddr::V6(v6) => {
@@ -967,6 +982,17 @@ impl<'c, S: Sink> Emitter<'c, S> {
             self.emit_bucket("meta:upper-tenths:", ratio);
         }
     }
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(s: &mut String, n: u8) {
+    if n >= 100 {
+        s.push(char::from(b'0' + n / 100));
+    }
+    if n >= 10 {
+        s.push(char::from(b'0' + n / 10 % 10));
+    }
+    s.push(char::from(b'0' + n % 10));
 }
 
 /// Whether `s` could be an IP address literal (so that parsing it is
@@ -1381,12 +1407,22 @@ fn received_hop<S: Sink>(em: &mut Emitter<'_, S>, value: &str) {
     }
     let mut next = Next::Any;
     let mut words = 0;
-    for w in value.split(|c: char| {
-        c.is_ascii_whitespace() || matches!(c, '(' | ')' | '[' | ']' | '<' | '>' | ',' | '=' | ';')
-    }) {
-        if w.is_empty() {
+    // The separators are all ASCII, so the pieces between them are on
+    // character boundaries.
+    let b = value.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        while i < b.len() && CLASS[b[i] as usize] & RCVD_SEP != 0 {
+            i += 1;
+        }
+        let start = i;
+        while i < b.len() && CLASS[b[i] as usize] & RCVD_SEP == 0 {
+            i += 1;
+        }
+        if i == start {
             continue;
         }
+        let w = &value[start..i];
         let expected = std::mem::replace(&mut next, Next::Any);
         let lw = w.as_bytes();
         let kw = |k: &str| lw.eq_ignore_ascii_case(k.as_bytes());
