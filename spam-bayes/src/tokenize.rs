@@ -46,6 +46,14 @@ pub struct TokenizerConfig {
     /// default: on the SpamAssassin corpus they did not help in
     /// cross-validation and they double the store.
     pub bigrams: bool,
+    /// Emit pairs of adjacent words of header text (Subject, display
+    /// names, mailer, attachment names and the other headers' words)
+    /// with the words' prefix: `subject:bi:free money`. On by default:
+    /// in cross-validation on the training half of the SpamAssassin
+    /// corpus they raised the ROC AUC (0.999366 to 0.999442) and the
+    /// spam caught at 0.1% false positives (84.8% to 88.5%), for a few
+    /// more tokens per message.
+    pub header_bigrams: bool,
     /// Only this many leading bytes of a message are parsed; the rest is
     /// ignored and a `meta:truncated` token is emitted.
     pub max_message_bytes: usize,
@@ -65,6 +73,7 @@ impl Default for TokenizerConfig {
     fn default() -> Self {
         TokenizerConfig {
             bigrams: false,
+            header_bigrams: true,
             max_message_bytes: 4 << 20,
             max_text_bytes: 256 << 10,
             max_tokens: 50_000,
@@ -607,6 +616,8 @@ struct Emitter<'c, S> {
     sink: S,
     emitted: usize,
     prev_word: String,
+    /// Scratch for word pairs.
+    pair: String,
     upper_words: u64,
     words: u64,
 }
@@ -618,6 +629,7 @@ impl<'c, S: Sink> Emitter<'c, S> {
             sink,
             emitted: 0,
             prev_word: String::new(),
+            pair: String::new(),
             upper_words: 0,
             words: 0,
         }
@@ -963,13 +975,22 @@ impl<'c, S: Sink> Emitter<'c, S> {
         }
         // Already lowercase words need no lowercasing.
         self.token(prefix, "", word, has_upper || !ascii);
-        if self.config.bigrams && prefix.is_empty() {
+        let pairs = if prefix.is_empty() {
+            self.config.bigrams
+        } else {
+            self.config.header_bigrams
+        };
+        if pairs {
             if !self.prev_word.is_empty() {
-                let mut pair = String::with_capacity(self.prev_word.len() + word.len() + 1);
+                let mut pair = std::mem::take(&mut self.pair);
+                pair.clear();
                 pair.push_str(&self.prev_word);
                 pair.push(' ');
                 push_lower(&mut pair, word);
-                self.emit("bi:", &pair);
+                // Body pairs are `bi:first second`, header pairs keep
+                // their prefix: `subject:bi:first second`.
+                self.token(prefix, "bi:", &pair, false);
+                self.pair = pair;
             }
             self.prev_word.clear();
             push_lower(&mut self.prev_word, word);

@@ -143,6 +143,30 @@ fn bigrams_are_optional() {
 }
 
 #[test]
+fn header_bigrams_keep_their_prefix() {
+    let raw = b"Subject: Claim YOUR prize\r\nX-Mailer: Super Mailer 3\r\n\r\nhello there\r\n";
+    let t = toks(std::str::from_utf8(raw).unwrap());
+    for e in [
+        "subject:bi:claim your",
+        "subject:bi:your prize",
+        "mailer:bi:super mailer",
+    ] {
+        assert!(has(&t, e), "missing {e:?} in {t:?}");
+    }
+    // Pairs never cross from one header (or the body) to the next.
+    assert!(
+        !t.iter()
+            .any(|x| x.contains("prize super") || x.starts_with("bi:"))
+    );
+    let off = Tokenizer::new(TokenizerConfig {
+        header_bigrams: false,
+        ..Default::default()
+    })
+    .token_strings(raw);
+    assert!(!off.iter().any(|x| x.contains("bi:")), "{off:?}");
+}
+
+#[test]
 fn deterministic_and_capped() {
     let tk = Tokenizer::new(TokenizerConfig {
         max_tokens: 10,
