@@ -1,5 +1,6 @@
 //! Every construct of the signature language, the offsets, targets,
-//! logical-signature modifiers and PCRE flags, the hash formats
+//! logical-signature modifiers, target description keys and PCRE
+//! flags, the hash formats
 //! (whole-file and PE-section), allow-lists and the ignore list, checked
 //! against clamscan on files made to hit their edges (skipped when
 //! clamscan is not installed). The cases come from probing clamscan 1.4; where ClamAV
@@ -69,6 +70,8 @@ L.Pcre.DollarEnd;Engine:81-255,Target:0;0&1;7063726536;0/qq$/E
 L.Pcre.Anchored;Engine:81-255,Target:0;0&1;7063726537;0/abc/A
 L.Pcre.Nocase;Engine:81-255,Target:0;0&1;7063726538;0/CASE[0-9]/i
 L.Pe.Tdb;Engine:51-255,Target:1,NumberOfSections:2-2;0;7e7e7e7e
+L.Pe.EntryPoint;Engine:51-255,Target:1,EntryPoint:1040-1040;0;7e7e7e7e
+L.Pe.EntryPointMiss;Engine:51-255,Target:1,EntryPoint:1-1039;0;7e7e7e7e
 ";
 
 /// Eight NUL bytes make a file binary to ClamAV's text test.
@@ -548,6 +551,7 @@ fn constructs_match_clamscan() {
         ("pe", "C.Pe.SectionAll"),
         ("pe", "C.Pe.Last"),
         ("ldb-tdb", "L.Pe.Tdb"),
+        ("pe", "L.Pe.EntryPoint"),
         ("text-upper.txt", "C.Text"),
         ("text-norm.txt", "C.AnyInText"),
         ("mail.eml", "C.Mail"),
@@ -578,6 +582,7 @@ fn constructs_match_clamscan() {
             got[file]
         );
     }
+    assert!(!got["pe"].contains("L.Pe.EntryPointMiss"));
     // Allow-listed and ignored: nothing, though a signature matches.
     for file in ["allowed-fp", "allowed-sfp", "ignored"] {
         assert!(got[file].is_empty(), "{file}: {:?}", got[file]);
