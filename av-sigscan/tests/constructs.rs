@@ -1,13 +1,12 @@
 //! Every construct of the signature language, the offsets, targets,
 //! logical-signature modifiers, target description keys and PCRE
-//! flags, the hash formats
-//! (whole-file and PE-section), allow-lists and the ignore list, checked
-//! against clamscan on files made to hit their edges (skipped when
-//! clamscan is not installed). The cases come from probing clamscan 1.4; where ClamAV
-//! behaves surprisingly (a bare CR is no line boundary, `(B)` at the
-//! start of a pattern does not accept LF, a PCRE counts once without
-//! `g`, normalized text is scanned with target-0 signatures too), the
-//! test pins it.
+//! flags, the hash formats (whole-file and PE-section), allow-lists and
+//! the ignore list, checked against clamscan on files made to hit their
+//! edges (skipped when clamscan is not installed). The cases come from
+//! probing clamscan 1.4; where ClamAV behaves surprisingly (a bare CR
+//! is no line boundary, `(B)` at the start of a pattern does not accept
+//! LF, a PCRE counts once without `g`, normalized text is scanned with
+//! target-0 signatures too), the test pins it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
