@@ -69,8 +69,9 @@ pub(crate) fn compile_inner(
             }],
         });
     }
-    let (toks, lex_errors) = crate::lexer::tokenize_all(src);
-    let parsed = crate::parser::parse(toks, limits.max_nesting);
+    let mut toks = crate::lexer::Tokens::new(src);
+    let parsed = crate::parser::parse(&mut toks, limits.max_nesting);
+    let lex_errors = toks.into_errors();
     if !lex_errors.is_empty() {
         // Lexical and syntax errors together; nothing to validate.
         let mut errors = lex_errors;
@@ -156,7 +157,7 @@ fn diag(line: u32, col: u32, message: String) -> Diagnostic {
 /// Reads the arguments of one command or test: tags by name, then the
 /// positional arguments in order; `finish` rejects whatever is left.
 struct Args<'n> {
-    node: &'n Node,
+    node: &'n Node<'n>,
     used: Used,
 }
 
@@ -187,7 +188,7 @@ impl Used {
 }
 
 impl<'n> Args<'n> {
-    fn new(node: &'n Node) -> Self {
+    fn new(node: &'n Node<'n>) -> Self {
         Args {
             node,
             used: Used(0),
@@ -222,7 +223,7 @@ impl<'n> Args<'n> {
     }
 
     /// A tag followed by its value.
-    fn tagged(&mut self, tag: &str) -> R<Option<&'n Arg>> {
+    fn tagged(&mut self, tag: &str) -> R<Option<&'n Arg<'n>>> {
         let Some(i) = self.find(tag)? else {
             return Ok(None);
         };
@@ -238,7 +239,7 @@ impl<'n> Args<'n> {
         }
     }
 
-    fn positional(&mut self, what: &str) -> R<&'n Arg> {
+    fn positional(&mut self, what: &str) -> R<&'n Arg<'n>> {
         self.opt_positional().ok_or_else(|| {
             diag(
                 self.node.line,
@@ -248,7 +249,7 @@ impl<'n> Args<'n> {
         })
     }
 
-    fn opt_positional(&mut self) -> Option<&'n Arg> {
+    fn opt_positional(&mut self) -> Option<&'n Arg<'n>> {
         for (i, a) in self.node.args.iter().enumerate() {
             if !self.used[i] {
                 if matches!(a.arg, RawArg::Tag(_)) {
@@ -466,7 +467,7 @@ impl Compiler<'_> {
                 Err(e) => {
                     self.errors.push(e);
                     // A broken if still heads its elsif/else chain.
-                    if matches!(n.name.as_str(), "if" | "elsif" | "else") {
+                    if matches!(&*n.name, "if" | "elsif" | "else") {
                         out.push(placeholder_if(&n.name, n.line));
                     }
                 }
@@ -508,7 +509,7 @@ impl Compiler<'_> {
         if !suite_cmd {
             self.check_shape(n, false)?;
         }
-        if matches!(n.name.as_str(), "if" | "elsif" | "else") {
+        if matches!(&*n.name, "if" | "elsif" | "else") {
             return self.control_if(n, prev);
         }
         if suite_cmd {
@@ -547,7 +548,7 @@ impl Compiler<'_> {
         }
         Self::no_block_no_test(n)?;
         let mut a = Args::new(n);
-        let cmd = match n.name.as_str() {
+        let cmd = match &*n.name {
             "break" => {
                 self.need(Extension::Foreverypart, l, c, "break")?;
                 let name = a
@@ -722,7 +723,7 @@ impl Compiler<'_> {
             "set" => self.set(&mut a, l, c)?,
             "setflag" | "addflag" | "removeflag" => {
                 self.need(Extension::Imap4flags, l, c, &n.name)?;
-                let op = match n.name.as_str() {
+                let op = match &*n.name {
                     "setflag" => FlagOp::Set,
                     "addflag" => FlagOp::Add,
                     _ => FlagOp::Remove,
@@ -892,7 +893,7 @@ impl Compiler<'_> {
         let (l, c) = (n.line, n.col);
         let Some((sig, _)) = crate::sig::lookup(&n.name) else {
             let kind = if as_test { "test" } else { "command" };
-            if self.unknown.insert(n.name.clone()) {
+            if self.unknown.insert(n.name.to_string()) {
                 return Err(diag(
                     l,
                     c,
@@ -1003,7 +1004,7 @@ impl Compiler<'_> {
         let mut a = Args::new(n);
         let mut m = None;
         let mut index = None;
-        if is_test && matches!(n.name.as_str(), "test_error" | "test_result_action") {
+        if is_test && matches!(&*n.name, "test_error" | "test_result_action") {
             m = Some(self.match_spec(&mut a, false, l, c)?.0);
             if let Some(v) = a.tagged("index")? {
                 index = Some(self.num(v)?);
@@ -1015,7 +1016,7 @@ impl Compiler<'_> {
                 continue;
             }
             args.push(match &arg.arg {
-                RawArg::Tag(t) => SuiteArg::Tag(t.clone()),
+                RawArg::Tag(t) => SuiteArg::Tag(t.to_string()),
                 RawArg::Num(v) => SuiteArg::Num(*v),
                 RawArg::Str(_) => SuiteArg::Str(self.vstr(arg)?),
                 RawArg::List(_) => SuiteArg::List(self.vlist(arg)?),
@@ -1039,7 +1040,7 @@ impl Compiler<'_> {
             None => None,
         };
         Ok(SuiteCall {
-            name: n.name.clone(),
+            name: n.name.to_string(),
             args,
             block,
             m,
@@ -1353,7 +1354,7 @@ impl Compiler<'_> {
         if !suite_test {
             self.check_shape(n, true)?;
         }
-        if !matches!(n.name.as_str(), "not" | "allof" | "anyof") && !n.tests.is_empty() {
+        if !matches!(&*n.name, "not" | "allof" | "anyof") && !n.tests.is_empty() {
             return Err(diag(l, c, format!("test {} does not take tests", n.name)));
         }
         if suite_test {
@@ -1364,12 +1365,12 @@ impl Compiler<'_> {
             });
         }
         let mut a = Args::new(n);
-        let mime = if matches!(n.name.as_str(), "header" | "address" | "exists") {
+        let mime = if matches!(&*n.name, "header" | "address" | "exists") {
             self.mime_tags(&mut a, n.name == "header", l, c)?
         } else {
             None
         };
-        let test = match n.name.as_str() {
+        let test = match &*n.name {
             "true" => Test::True,
             "false" => Test::False,
             "not" => {

@@ -1,18 +1,21 @@
 //! Tokenizer for the RFC 5228 lexical grammar (section 8.1).
 
+use std::borrow::Cow;
+
 use crate::error::Diagnostic;
 
 /// One token kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Tok {
+pub(crate) enum Tok<'a> {
     /// `identifier = (ALPHA / "_") *(ALPHA / DIGIT / "_")`, lowercased.
-    Ident(String),
+    Ident(Cow<'a, str>),
     /// `tag = ":" identifier`, lowercased, without the colon.
-    Tag(String),
+    Tag(Cow<'a, str>),
     /// `number = 1*DIGIT [ QUANTIFIER ]`, already multiplied out.
     Num(u64),
-    /// A quoted or multi-line string, unescaped.
-    Str(String),
+    /// A quoted or multi-line string, unescaped (borrowed from the
+    /// script when it has no escape or line break).
+    Str(Cow<'a, str>),
     /// Input that is no token; the lexer reported it.
     Garbage,
     LBracket,
@@ -28,8 +31,8 @@ pub(crate) enum Tok {
 
 /// A token and where it starts (1-based line and column).
 #[derive(Debug, Clone)]
-pub(crate) struct Token {
-    pub tok: Tok,
+pub(crate) struct Token<'a> {
+    pub tok: Tok<'a>,
     pub line: u32,
     pub col: u32,
 }
@@ -54,7 +57,7 @@ const MAX_IDENTIFIER: usize = 32;
 ///
 /// The first lexical error (unterminated string or comment, bad
 /// character, number overflow), with its position.
-pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, Diagnostic> {
+pub(crate) fn tokenize(src: &str) -> Result<Vec<Token<'_>>, Diagnostic> {
     let (toks, mut errors) = tokenize_all(src);
     if errors.is_empty() {
         Ok(toks)
@@ -67,18 +70,58 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, Diagnostic> {
 /// every lexical error on the way: a bad character becomes a
 /// [`Tok::Garbage`] token, an overlong number its maximum, so the parser
 /// can go on and report more.
-pub(crate) fn tokenize_all(src: &str) -> (Vec<Token>, Vec<Diagnostic>) {
-    let mut lx = Lexer {
-        src: src.as_bytes(),
-        pos: 0,
-        line: 1,
-        line_start: 0,
-        col_at: std::cell::Cell::new((0, 1)),
-        errors: Vec::new(),
-    };
-    // About one token per five bytes of a typical script.
-    let mut out = Vec::with_capacity(src.len() / 5 + 1);
-    loop {
+pub(crate) fn tokenize_all(src: &str) -> (Vec<Token<'_>>, Vec<Diagnostic>) {
+    let mut toks = Tokens::new(src);
+    let out = toks.by_ref().collect();
+    (out, toks.into_errors())
+}
+
+/// The tokens of a script one at a time, ending with [`Tok::Eof`], as
+/// [`tokenize_all`] lists them; the lexical errors come at the end from
+/// [`Tokens::into_errors`].
+pub(crate) struct Tokens<'a> {
+    lx: Lexer<'a>,
+    done: bool,
+}
+
+impl<'a> Tokens<'a> {
+    pub(crate) fn new(src: &'a str) -> Self {
+        Tokens {
+            lx: Lexer {
+                src: src.as_bytes(),
+                pos: 0,
+                line: 1,
+                line_start: 0,
+                col_at: std::cell::Cell::new((0, 1)),
+                errors: Vec::new(),
+            },
+            done: false,
+        }
+    }
+
+    /// Every lexical error met so far.
+    pub(crate) fn into_errors(self) -> Vec<Diagnostic> {
+        self.lx.errors
+    }
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = Token<'a>;
+
+    fn next(&mut self) -> Option<Token<'a>> {
+        if self.done {
+            return None;
+        }
+        let lx = &mut self.lx;
+        // After too many errors the input ends here.
+        if lx.errors.len() > 100 {
+            self.done = true;
+            return Some(Token {
+                tok: Tok::Eof,
+                line: lx.line,
+                col: lx.col(),
+            });
+        }
         let t = match lx.next() {
             Ok(t) => t,
             Err(d) => {
@@ -91,22 +134,12 @@ pub(crate) fn tokenize_all(src: &str) -> (Vec<Token>, Vec<Diagnostic>) {
                 t
             }
         };
-        let end = t.tok == Tok::Eof;
-        out.push(t);
-        if end || lx.errors.len() > 100 {
-            if !end {
-                out.push(Token {
-                    tok: Tok::Eof,
-                    line: lx.line,
-                    col: lx.col(),
-                });
-            }
-            return (out, lx.errors);
-        }
+        self.done = t.tok == Tok::Eof;
+        Some(t)
     }
 }
 
-impl Lexer<'_> {
+impl<'a> Lexer<'a> {
     fn col(&self) -> u32 {
         // Columns count characters, not bytes. Counting goes on from the
         // last position asked for, so a long line costs linear time.
@@ -180,7 +213,7 @@ impl Lexer<'_> {
         }
     }
 
-    fn next(&mut self) -> Result<Token, Diagnostic> {
+    fn next(&mut self) -> Result<Token<'a>, Diagnostic> {
         self.skip_ws()?;
         let (line, col) = (self.line, self.col());
         let mk = |tok| Token { tok, line, col };
@@ -230,7 +263,7 @@ impl Lexer<'_> {
                 }
                 if id == "text" && self.peek() == Some(b':') {
                     self.bump();
-                    return self.multiline(line, col).map(|s| mk(Tok::Str(s)));
+                    return self.multiline(line, col).map(|s| mk(Tok::Str(s.into())));
                 }
                 Ok(mk(Tok::Ident(id)))
             }
@@ -251,7 +284,7 @@ impl Lexer<'_> {
         }
     }
 
-    fn ident(&mut self) -> String {
+    fn ident(&mut self) -> Cow<'a, str> {
         let start = self.pos;
         while let Some(c) = self.peek() {
             if c.is_ascii_alphanumeric() || c == b'_' {
@@ -260,10 +293,15 @@ impl Lexer<'_> {
                 break;
             }
         }
-        // Identifiers are ASCII, so the slice is valid UTF-8.
-        std::str::from_utf8(&self.src[start..self.pos])
-            .unwrap_or_default()
-            .to_ascii_lowercase()
+        // Identifiers are ASCII, so the slice is valid UTF-8; lowercase
+        // ones (nearly all) are borrowed.
+        let src: &'a [u8] = self.src;
+        let id = std::str::from_utf8(&src[start..self.pos]).unwrap_or_default();
+        if id.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(id.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(id)
+        }
     }
 
     /// `number = 1*DIGIT [ QUANTIFIER ]`, `QUANTIFIER = "K" / "M" / "G"`.
@@ -309,15 +347,16 @@ impl Lexer<'_> {
 
     /// `quoted-string = DQUOTE quoted-text DQUOTE`; a backslash takes the
     /// next character literally.
-    fn quoted(&mut self, line: u32, col: u32) -> Result<String, Diagnostic> {
-        // The usual string has no escape and no line break: one copy.
-        let rest = &self.src[self.pos..];
+    fn quoted(&mut self, line: u32, col: u32) -> Result<Cow<'a, str>, Diagnostic> {
+        // The usual string has no escape and no line break: borrowed.
+        let src: &'a [u8] = self.src;
+        let rest = &src[self.pos..];
         if let Some(end) = rest.iter().position(|b| matches!(b, b'"' | b'\\' | b'\n'))
             && rest[end] == b'"'
         {
             self.pos += end + 1;
             return std::str::from_utf8(&rest[..end])
-                .map(str::to_string)
+                .map(Cow::Borrowed)
                 .map_err(|_| self.err(line, col, "string is not valid utf-8".into()));
         }
         let mut out = Vec::new();
@@ -336,7 +375,9 @@ impl Lexer<'_> {
                 Some(c) => out.push(c),
             }
         }
-        String::from_utf8(out).map_err(|_| self.err(line, col, "string is not valid utf-8".into()))
+        String::from_utf8(out)
+            .map(Cow::Owned)
+            .map_err(|_| self.err(line, col, "string is not valid utf-8".into()))
     }
 
     /// `multi-line = "text:" *(SP / HTAB) (hash-comment / CRLF)
@@ -394,7 +435,7 @@ impl Lexer<'_> {
 mod tests {
     use super::*;
 
-    fn toks(s: &str) -> Vec<Tok> {
+    fn toks(s: &str) -> Vec<Tok<'_>> {
         tokenize(s).unwrap().into_iter().map(|t| t.tok).collect()
     }
 

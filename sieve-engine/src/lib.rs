@@ -69,8 +69,10 @@ pub use time::DateTime;
 ///
 /// Every syntax error found, with line and column.
 pub fn check_syntax(src: &str) -> Result<(), CompileError> {
-    let (toks, mut errors) = lexer::tokenize_all(src);
-    if let Err(e) = parser::parse(toks, Limits::default().max_nesting) {
+    let mut toks = lexer::Tokens::new(src);
+    let parsed = parser::parse(&mut toks, Limits::default().max_nesting);
+    let mut errors = toks.into_errors();
+    if let Err(e) = parsed {
         errors.extend(e);
     }
     if errors.is_empty() {

@@ -1,43 +1,50 @@
 //! Parser for the RFC 5228 command grammar (section 8.2) into a raw
 //! syntax tree; the compiler gives it meaning.
 
+use std::borrow::Cow;
+
 use crate::error::Diagnostic;
 use crate::lexer::{Tok, Token};
 
 /// An argument as written.
 #[derive(Debug, Clone)]
-pub(crate) enum RawArg {
-    Str(String),
-    List(Vec<String>),
+pub(crate) enum RawArg<'a> {
+    Str(Cow<'a, str>),
+    List(Vec<Cow<'a, str>>),
     Num(u64),
-    Tag(String),
+    Tag(Cow<'a, str>),
 }
 
 /// An argument with its position.
 #[derive(Debug, Clone)]
-pub(crate) struct Arg {
-    pub arg: RawArg,
+pub(crate) struct Arg<'a> {
+    pub arg: RawArg<'a>,
     pub line: u32,
     pub col: u32,
 }
 
 /// A command or a test: `identifier arguments`.
 #[derive(Debug, Clone)]
-pub(crate) struct Node {
-    pub name: String,
+/// Text is borrowed from the script where it can be.
+pub(crate) struct Node<'a> {
+    pub name: Cow<'a, str>,
     pub line: u32,
     pub col: u32,
-    pub args: Vec<Arg>,
-    pub tests: Vec<Node>,
+    pub args: Vec<Arg<'a>>,
+    pub tests: Vec<Node<'a>>,
     /// The tests were written as a parenthesized test-list.
     pub test_list: bool,
     /// Commands only: the block, when there is one.
-    pub block: Option<Vec<Node>>,
+    pub block: Option<Vec<Node<'a>>>,
 }
 
-struct Parser {
-    toks: Vec<Token>,
-    pos: usize,
+/// Pulls tokens one at a time from `toks`: no token array is built.
+struct Parser<'a, I> {
+    toks: I,
+    /// The next token.
+    cur: Token<'a>,
+    /// A token read and given back (error recovery).
+    back: Option<Token<'a>>,
     errors: Vec<Diagnostic>,
     max_depth: usize,
     /// The failed command was skipped already.
@@ -58,13 +65,23 @@ const MAX_ARGUMENTS: usize = 32;
 ///
 /// Every syntax error found; after an error in one command the parser
 /// skips to the next `;` or block end and goes on.
-pub(crate) fn parse(toks: Vec<Token>, max_depth: usize) -> Result<Vec<Node>, Vec<Diagnostic>> {
+pub(crate) fn parse<'a>(
+    toks: impl IntoIterator<Item = Token<'a>>,
+    max_depth: usize,
+) -> Result<Vec<Node<'a>>, Vec<Diagnostic>> {
     // The parser, compiler and interpreter recurse once per level; this
     // bound keeps any configured limit far from the stack's end.
     let max_depth = max_depth.min(HARD_MAX_DEPTH);
+    let mut toks = toks.into_iter();
+    let cur = toks.next().unwrap_or(Token {
+        tok: Tok::Eof,
+        line: 1,
+        col: 1,
+    });
     let mut p = Parser {
         toks,
-        pos: 0,
+        cur,
+        back: None,
         errors: Vec::new(),
         max_depth,
         recovered: false,
@@ -77,40 +94,39 @@ pub(crate) fn parse(toks: Vec<Token>, max_depth: usize) -> Result<Vec<Node>, Vec
     }
 }
 
-impl Parser {
-    /// The next token, moved out (its text is left empty behind).
-    fn bump(&mut self) -> Token {
-        let i = self.pos.min(self.toks.len() - 1);
-        if self.pos < self.toks.len() - 1 {
-            self.pos += 1;
+impl<'a, I: Iterator<Item = Token<'a>>> Parser<'a, I> {
+    /// The next token, taken; at the end, the end again and again.
+    fn bump(&mut self) -> Token<'a> {
+        if let Some(t) = self.back.take() {
+            return t;
         }
-        let t = &mut self.toks[i];
-        let tok = match &mut t.tok {
-            Tok::Ident(s) => Tok::Ident(std::mem::take(s)),
-            Tok::Str(s) => Tok::Str(std::mem::take(s)),
-            Tok::Tag(s) => Tok::Tag(std::mem::take(s)),
-            other => other.clone(),
-        };
-        Token {
-            tok,
-            line: t.line,
-            col: t.col,
+        if self.cur.tok == Tok::Eof {
+            return self.cur.clone();
+        }
+        let next = self.toks.next().unwrap_or(Token {
+            tok: Tok::Eof,
+            line: self.cur.line,
+            col: self.cur.col,
+        });
+        std::mem::replace(&mut self.cur, next)
+    }
+
+    /// Gives back the token just taken.
+    fn unbump(&mut self, t: Token<'a>) {
+        if t.tok != Tok::Eof {
+            self.back = Some(t);
         }
     }
 
-    fn peek(&self) -> &Token {
-        &self.toks[self.pos.min(self.toks.len() - 1)]
+    fn peek(&self) -> &Token<'a> {
+        self.back.as_ref().unwrap_or(&self.cur)
     }
 
-    fn advance(&mut self) -> &Token {
-        let t = &self.toks[self.pos.min(self.toks.len() - 1)];
-        if self.pos < self.toks.len() - 1 {
-            self.pos += 1;
-        }
-        t
+    fn advance(&mut self) {
+        self.bump();
     }
 
-    fn error_at(&mut self, t: &Token, msg: String) {
+    fn error_at(&mut self, t: &Token<'_>, msg: String) {
         if self.errors.len() < MAX_ERRORS {
             self.errors.push(Diagnostic {
                 line: t.line,
@@ -149,7 +165,7 @@ impl Parser {
     }
 
     /// `commands = *command`
-    fn commands(&mut self, depth: usize, top: bool) -> Vec<Node> {
+    fn commands(&mut self, depth: usize, top: bool) -> Vec<Node<'a>> {
         let mut out = Vec::new();
         loop {
             if self.errors.len() >= MAX_ERRORS {
@@ -175,7 +191,7 @@ impl Parser {
     }
 
     /// `command = identifier arguments (";" / block)`
-    fn command(&mut self, depth: usize) -> Result<Node, ()> {
+    fn command(&mut self, depth: usize) -> Result<Node<'a>, ()> {
         let mut t = self.bump();
         let Tok::Ident(name) = &mut t.tok else {
             let msg = format!("expected a command, found {}", describe(&t.tok));
@@ -193,7 +209,7 @@ impl Parser {
                     // Skip the whole block, its '{' already read.
                     let mut open = 1usize;
                     while open > 0 {
-                        match self.advance().tok {
+                        match self.bump().tok {
                             Tok::LBrace => open += 1,
                             Tok::RBrace => open -= 1,
                             Tok::Eof => break,
@@ -221,7 +237,7 @@ impl Parser {
                         describe(&t2.tok)
                     ),
                 );
-                self.pos -= usize::from(t2.tok != Tok::Eof);
+                self.unbump(t2);
                 Err(())
             }
         }
@@ -229,7 +245,12 @@ impl Parser {
 
     /// `arguments = *argument [ test / test-list ]`; `depth` is the
     /// nesting of tests (blocks count separately).
-    fn arguments(&mut self, name: String, at: &Token, depth: usize) -> Result<Node, ()> {
+    fn arguments(
+        &mut self,
+        name: Cow<'a, str>,
+        at: &Token<'_>,
+        depth: usize,
+    ) -> Result<Node<'a>, ()> {
         let mut node = Node {
             name,
             line: at.line,
@@ -279,7 +300,7 @@ impl Parser {
     }
 
     /// `string-list = "[" string *("," string) "]"`, after the `[`.
-    fn string_list(&mut self) -> Result<Vec<String>, ()> {
+    fn string_list(&mut self) -> Result<Vec<Cow<'a, str>>, ()> {
         let mut out = Vec::new();
         loop {
             let t = self.bump();
@@ -312,7 +333,7 @@ impl Parser {
     }
 
     /// `test = identifier arguments`
-    fn test(&mut self, depth: usize) -> Result<Node, ()> {
+    fn test(&mut self, depth: usize) -> Result<Node<'a>, ()> {
         let mut t = self.bump();
         if depth > self.max_depth {
             self.error_at(&t, format!("tests nest deeper than {}", self.max_depth));
@@ -328,7 +349,7 @@ impl Parser {
     }
 
     /// `test-list = "(" test *("," test) ")"`, after the `(`.
-    fn test_list(&mut self, depth: usize) -> Result<Vec<Node>, ()> {
+    fn test_list(&mut self, depth: usize) -> Result<Vec<Node<'a>>, ()> {
         let mut out = Vec::new();
         loop {
             out.push(self.test(depth)?);
@@ -351,7 +372,7 @@ impl Parser {
     }
 }
 
-fn describe(t: &Tok) -> String {
+fn describe(t: &Tok<'_>) -> String {
     match t {
         Tok::Ident(s) => format!("identifier {s:?}"),
         Tok::Tag(s) => format!("tag :{s}"),
@@ -375,7 +396,7 @@ mod tests {
     use super::*;
     use crate::lexer::tokenize;
 
-    fn p(s: &str) -> Result<Vec<Node>, Vec<Diagnostic>> {
+    fn p(s: &str) -> Result<Vec<Node<'_>>, Vec<Diagnostic>> {
         parse(tokenize(s).unwrap(), 32)
     }
 

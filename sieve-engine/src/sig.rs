@@ -457,7 +457,7 @@ fn check_args(
             && tag_ty(t).is_none()
         {
             // Reported once per command and tag; later ones fail quietly.
-            let key = (n.name.clone(), t.clone());
+            let key = (n.name.to_string(), t.to_string());
             if unknown_tags.contains(&key) {
                 return Some(String::new());
             }
@@ -473,7 +473,7 @@ fn check_args(
     let mut seen: Vec<&str> = Vec::new();
     while let Some(a) = n.args.get(i) {
         let RawArg::Tag(t) = &a.arg else { break };
-        if seen.contains(&t.as_str()) {
+        if seen.contains(&&**t) {
             return Some(format!(
                 "encountered duplicate :{t} argument for the {} {k}",
                 n.name
@@ -532,7 +532,7 @@ fn check_args(
     // Where an argument may be left out, it is the first one for the
     // flag commands and specialuse_exists, the last one elsewhere.
     let leading_optional = matches!(
-        n.name.as_str(),
+        &*n.name,
         "setflag" | "addflag" | "removeflag" | "hasflag" | "specialuse_exists"
     );
     let skip = if leading_optional {

@@ -314,11 +314,11 @@ impl Preferences {
     }
 }
 
-fn strs(n: &Node) -> Vec<&str> {
+fn strs<'n>(n: &'n Node<'_>) -> Vec<&'n str> {
     n.args
         .iter()
         .filter_map(|a| match &a.arg {
-            RawArg::Str(s) => Some(s.as_str()),
+            RawArg::Str(s) => Some(&**s),
             _ => None,
         })
         .collect()
@@ -331,7 +331,7 @@ fn has_tag(n: &Node, t: &str) -> bool {
 }
 
 fn read_node(n: &Node, p: &mut Preferences) -> Option<()> {
-    match n.name.as_str() {
+    match &*n.name {
         "require" => Some(()),
         "vacation" => {
             let days = n.args.iter().find_map(|a| match a.arg {
@@ -343,7 +343,7 @@ fn read_node(n: &Node, p: &mut Preferences) -> Option<()> {
                 .args
                 .iter()
                 .find_map(|a| match &a.arg {
-                    RawArg::List(l) => Some(l.clone()),
+                    RawArg::List(l) => Some(l.iter().map(|x| x.to_string()).collect()),
                     _ => None,
                 })
                 .unwrap_or_default();
@@ -374,9 +374,9 @@ fn read_if(n: &Node, p: &mut Preferences) -> Option<()> {
     let block = n.block.as_ref()?;
     let act = block.first()?;
     let act_str = strs(act).first().map(|s| s.to_string());
-    match test.name.as_str() {
+    match &*test.name {
         "virustest" => {
-            p.virus = Some(match act.name.as_str() {
+            p.virus = Some(match &*act.name {
                 "discard" => VirusAction::Discard,
                 "fileinto" => VirusAction::FileInto(act_str?),
                 _ => return None,
@@ -388,7 +388,7 @@ fn read_if(n: &Node, p: &mut Preferences) -> Option<()> {
     }
     let s = strs(test);
     let field = match (
-        test.name.as_str(),
+        &*test.name,
         test.args.iter().find_map(|a| match &a.arg {
             RawArg::List(l) => Some(l.len()),
             _ => None,
@@ -400,7 +400,7 @@ fn read_if(n: &Node, p: &mut Preferences) -> Option<()> {
         ("header", None) if s.first()?.eq_ignore_ascii_case("list-id") => Field::List,
         _ => return None,
     };
-    let action = match act.name.as_str() {
+    let action = match &*act.name {
         "fileinto" => RuleAction::FileInto(act_str?),
         "redirect" => RuleAction::Redirect(act_str?),
         "addflag" => RuleAction::Flag(act_str?),
@@ -431,7 +431,7 @@ fn read_spam(test: &Node, folder: String, p: &mut Preferences) -> Option<()> {
     };
     for t in tests {
         let s = strs(t);
-        match t.name.as_str() {
+        match &*t.name {
             "header" => rule.header = Some((s.first()?.to_string(), s.last()?.to_string())),
             "spamtest" => rule.min_score = s.last()?.parse().ok(),
             "false" => {}
