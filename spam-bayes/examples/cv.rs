@@ -8,8 +8,8 @@
 //! trained on the other folds; the scores of all folds are pooled.
 //!
 //! Environment (comma-separated lists make a grid):
-//! - tokenizer: `EVAL_BIGRAMS`, `EVAL_HEADER_BIGRAMS` (0/1), `EVAL_MAX_WORD`,
-//!   `EVAL_MIN_WORD`;
+//! - tokenizer: `EVAL_BIGRAMS`, `EVAL_HEADER_BIGRAMS` (0/1),
+//!   `EVAL_OPENING_BIGRAMS`, `EVAL_MAX_WORD`, `EVAL_MIN_WORD`;
 //! - classifier: `CV_STRENGTH`, `CV_ASSUMED`, `CV_MIN_DEV`,
 //!   `CV_MAX_TOKENS`;
 //! - `CV_CUTOFFS`: spam cutoffs to report (default 0.5,...,0.99).
@@ -99,6 +99,7 @@ fn main() {
     if let Some(b) = env("EVAL_HEADER_BIGRAMS") {
         tc.header_bigrams = b != 0.0;
     }
+    tc.opening_bigrams = env("EVAL_OPENING_BIGRAMS").map_or(tc.opening_bigrams, |v| v as usize);
     tc.max_word_chars = env("EVAL_MAX_WORD").map_or(tc.max_word_chars, |v| v as usize);
     tc.min_word_chars = env("EVAL_MIN_WORD").map_or(tc.min_word_chars, |v| v as usize);
     let tokenizer = Tokenizer::new(tc);

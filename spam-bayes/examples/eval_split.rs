@@ -64,6 +64,7 @@ fn main() {
     if let Some(b) = env("EVAL_HEADER_BIGRAMS") {
         tc.header_bigrams = b != 0.0;
     }
+    tc.opening_bigrams = env("EVAL_OPENING_BIGRAMS").map_or(tc.opening_bigrams, |v| v as usize);
     tc.max_word_chars = env("EVAL_MAX_WORD").map_or(tc.max_word_chars, |v| v as usize);
     tc.min_word_chars = env("EVAL_MIN_WORD").map_or(tc.min_word_chars, |v| v as usize);
     let mut bc = rampart_spam_bayes::BayesConfig::default();

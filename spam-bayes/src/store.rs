@@ -256,17 +256,24 @@ impl MemoryStore {
                 len: bytes.len(),
             });
         }
-        let mut tokens = Table::with_capacity(ntokens as usize);
-        for _ in 0..ntokens {
-            let h = r.u64();
+        // The token records are read in place, in the order that suits
+        // the table (see `Table::insert_new_all`).
+        let records = r.take(ntokens as usize * TOKEN_LEN);
+        let word =
+            |at: usize| u32::from_le_bytes(records[at..at + 4].try_into().unwrap_or_default());
+        let entry = |i: usize| {
+            let at = i * TOKEN_LEN;
+            let h = u64::from(word(at)) | u64::from(word(at + 4)) << 32;
             let c = TokenCounts {
-                spam: r.u32(),
-                ham: r.u32(),
-                day: r.u32(),
+                spam: word(at + 8),
+                ham: word(at + 12),
+                day: word(at + 16),
             };
-            if !tokens.insert_new(h, c) {
-                return Err(FormatError::Duplicate);
-            }
+            (h, c)
+        };
+        let mut tokens = Table::with_capacity(ntokens as usize);
+        if !tokens.insert_new_all(ntokens as usize, entry) {
+            return Err(FormatError::Duplicate);
         }
         let mut digests = HashMap::with_capacity(ndigests as usize);
         for _ in 0..ndigests {

@@ -54,6 +54,14 @@ pub struct TokenizerConfig {
     /// spam caught at 0.1% false positives (84.8% to 88.5%), for a few
     /// more tokens per message.
     pub header_bigrams: bool,
+    /// Emit pairs of adjacent words among the first this many words of
+    /// the body (`bi:dear friend`), even with [`TokenizerConfig::bigrams`]
+    /// off. 50 by default: in cross-validation on the training half of
+    /// the SpamAssassin corpus (10 fold assignments pooled) they raised
+    /// the ROC AUC (0.999248 to 0.999290) and the spam caught at 0.1%
+    /// false positives (87.2% to 92.7%) and at 0.2% (93.2% to 93.7%);
+    /// pairs over the whole body did worse, 100 and 200 words no better.
+    pub opening_bigrams: usize,
     /// Only this many leading bytes of a message are parsed; the rest is
     /// ignored and a `meta:truncated` token is emitted.
     pub max_message_bytes: usize,
@@ -74,6 +82,7 @@ impl Default for TokenizerConfig {
         TokenizerConfig {
             bigrams: false,
             header_bigrams: true,
+            opening_bigrams: 50,
             max_message_bytes: 4 << 20,
             max_text_bytes: 256 << 10,
             max_tokens: 50_000,
@@ -618,6 +627,8 @@ struct Emitter<'c, S> {
     prev_word: String,
     /// Scratch for word pairs.
     pair: String,
+    /// Words of the body so far (for [`TokenizerConfig::opening_bigrams`]).
+    body_words: u64,
     upper_words: u64,
     words: u64,
 }
@@ -630,6 +641,7 @@ impl<'c, S: Sink> Emitter<'c, S> {
             emitted: 0,
             prev_word: String::new(),
             pair: String::new(),
+            body_words: 0,
             upper_words: 0,
             words: 0,
         }
@@ -960,6 +972,9 @@ impl<'c, S: Sink> Emitter<'c, S> {
             return;
         }
         self.words += 1;
+        if prefix.is_empty() {
+            self.body_words += 1;
+        }
         let (has_lower, has_upper) = if ascii {
             let any = classes
                 .unwrap_or_else(|| word.bytes().fold(0u16, |acc, c| acc | CLASS[c as usize]));
@@ -976,7 +991,7 @@ impl<'c, S: Sink> Emitter<'c, S> {
         // Already lowercase words need no lowercasing.
         self.token(prefix, "", word, has_upper || !ascii);
         let pairs = if prefix.is_empty() {
-            self.config.bigrams
+            self.config.bigrams || self.body_words <= self.config.opening_bigrams as u64
         } else {
             self.config.header_bigrams
         };

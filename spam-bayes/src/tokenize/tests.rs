@@ -129,17 +129,34 @@ Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA\r\n--XX--\r\n";
 }
 
 #[test]
-fn bigrams_are_optional() {
+fn body_bigrams_opening_and_optional() {
     let raw = b"Subject: x\r\n\r\nclaim your prize today\r\n";
-    let plain = Tokenizer::default().token_strings(raw);
-    assert!(!plain.iter().any(|t| t.starts_with("bi:")));
-    let cfg = TokenizerConfig {
+    // The opening words of the body are paired by default...
+    let opening = Tokenizer::default().token_strings(raw);
+    assert!(opening.iter().any(|t| t == "bi:claim your"), "{opening:?}");
+    assert!(opening.iter().any(|t| t == "bi:prize today"), "{opening:?}");
+    // ... only the first `opening_bigrams` of them...
+    let two = Tokenizer::new(TokenizerConfig {
+        opening_bigrams: 2,
+        ..Default::default()
+    })
+    .token_strings(raw);
+    assert!(two.iter().any(|t| t == "bi:claim your"), "{two:?}");
+    assert!(!two.iter().any(|t| t == "bi:your prize"), "{two:?}");
+    // ... none with 0, all with `bigrams`.
+    let none = Tokenizer::new(TokenizerConfig {
+        opening_bigrams: 0,
+        ..Default::default()
+    })
+    .token_strings(raw);
+    assert!(!none.iter().any(|t| t.starts_with("bi:")), "{none:?}");
+    let all = Tokenizer::new(TokenizerConfig {
+        opening_bigrams: 0,
         bigrams: true,
         ..Default::default()
-    };
-    let bi = Tokenizer::new(cfg).token_strings(raw);
-    assert!(bi.iter().any(|t| t == "bi:claim your"), "{bi:?}");
-    assert!(bi.iter().any(|t| t == "bi:prize today"), "{bi:?}");
+    })
+    .token_strings(raw);
+    assert!(all.iter().any(|t| t == "bi:prize today"), "{all:?}");
 }
 
 #[test]
@@ -150,16 +167,18 @@ fn header_bigrams_keep_their_prefix() {
         "subject:bi:claim your",
         "subject:bi:your prize",
         "mailer:bi:super mailer",
+        "bi:hello there",
     ] {
         assert!(has(&t, e), "missing {e:?} in {t:?}");
     }
     // Pairs never cross from one header (or the body) to the next.
     assert!(
         !t.iter()
-            .any(|x| x.contains("prize super") || x.starts_with("bi:"))
+            .any(|x| x.contains("prize super") || x.contains("mailer hello"))
     );
     let off = Tokenizer::new(TokenizerConfig {
         header_bigrams: false,
+        opening_bigrams: 0,
         ..Default::default()
     })
     .token_strings(raw);
