@@ -2033,22 +2033,6 @@ impl Run<'_, '_, '_> {
         keys: &[VStr],
         capture: bool,
     ) -> R<bool> {
-        // The CPU limit counts the work of a match, not only the test: one
-        // step per KiB compared with each key.
-        let bytes: usize = values.iter().map(|v| v.as_ref().len()).sum();
-        let mut cost = (bytes.saturating_mul(keys.len()) / 1024) as u64;
-        // A wildcard match may revisit the value once per pattern
-        // character: charge that worst case up front.
-        if matches!(m.mt, MatchType::Matches) {
-            let pat: usize = keys.iter().map(|k| k.text.len()).sum();
-            cost = cost.max((bytes.saturating_mul(pat) / 4096) as u64);
-        }
-        if cost > 0 {
-            self.steps = self.steps.saturating_add(cost);
-            if self.steps > self.opts.limits.max_steps {
-                return Err(RuntimeError::CpuLimit(self.opts.limits.max_steps));
-            }
-        }
         // Keys without variables are used as compiled, without a copy.
         if keys.iter().any(|k| k.vars) {
             let keys: Vec<Cow<'_, str>> = keys.iter().map(|k| self.expand(k)).collect();
@@ -2056,6 +2040,47 @@ impl Run<'_, '_, '_> {
         } else {
             self.match_keys(m, values, keys, capture)
         }
+    }
+
+    /// Charges the work of a match to the CPU limit, up front: one step
+    /// per KiB compared with each key. A wildcard match may revisit the
+    /// value once per pattern character; a regex match (a PikeVM) moves
+    /// every pattern state, with its capture slots, over every byte. So
+    /// those worst cases, on the expanded keys.
+    fn charge_match<S: AsRef<str>, K: AsRef<str>>(
+        &mut self,
+        m: &Match,
+        values: &[S],
+        keys: &[K],
+    ) -> R<()> {
+        let bytes: usize = values.iter().map(|v| v.as_ref().len()).sum();
+        let mut cost = (bytes.saturating_mul(keys.len()) / 1024) as u64;
+        match m.mt {
+            MatchType::Matches => {
+                let pat: usize = keys.iter().map(|k| k.as_ref().len()).sum();
+                cost = cost.max((bytes.saturating_mul(pat) / 4096) as u64);
+            }
+            MatchType::Regex(_) => {
+                // States grow with the pattern, slots with its groups.
+                let work: usize = keys
+                    .iter()
+                    .map(|k| {
+                        let k = k.as_ref();
+                        let groups = 1 + k.bytes().filter(|b| *b == b'(').count();
+                        k.len().saturating_mul(groups)
+                    })
+                    .fold(0, usize::saturating_add);
+                cost = cost.max((bytes.saturating_mul(work) / 65536) as u64);
+            }
+            _ => {}
+        }
+        if cost > 0 {
+            self.steps = self.steps.saturating_add(cost);
+            if self.steps > self.opts.limits.max_steps {
+                return Err(RuntimeError::CpuLimit(self.opts.limits.max_steps));
+            }
+        }
+        Ok(())
     }
 
     /// [`Self::matches_with`] once the keys are expanded.
@@ -2066,6 +2091,7 @@ impl Run<'_, '_, '_> {
         keys: &[K],
         capture: bool,
     ) -> R<bool> {
+        self.charge_match(m, values, keys)?;
         let count: String;
         let found: Option<(&str, &str)> = match &m.mt {
             MatchType::Count(rel) => {

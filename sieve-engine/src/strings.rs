@@ -254,12 +254,23 @@ pub(crate) fn valid_header_name(s: &str) -> bool {
     !s.is_empty() && s.len() <= 997 && s.bytes().all(|b| (33..=126).contains(&b) && b != b':')
 }
 
-/// Why addheader may not add this value (RFC 5293 4): a NUL or a bare
-/// CR/LF that folding cannot mend, or a field over `max` bytes.
+/// Why addheader may not add this value (RFC 5293 4): a NUL or another
+/// control character (tab and line breaks aside: those fold), or a
+/// field over `max` bytes.
 pub(crate) fn header_value_problem(name: &str, value: &str, max: usize) -> Option<String> {
     if value.contains('\0') {
         return Some(format!(
             "specified value {value:?} for field {name:?} is invalid"
+        ));
+    }
+    // RFC 5322 unstructured text: no control characters besides tab and
+    // the line breaks that become folding (as Pigeonhole checks).
+    if value
+        .chars()
+        .any(|c| c < ' ' && !matches!(c, '\t' | '\r' | '\n'))
+    {
+        return Some(format!(
+            "specified value {value:?} for field {name:?} is invalid (control character)"
         ));
     }
     if name.len() + 2 + value.len() > max {

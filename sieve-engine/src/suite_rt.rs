@@ -476,8 +476,32 @@ impl Run<'_, '_, '_> {
                     .ok_or_else(|| invalid(0, format!("no saved binary {:?}", arg(0))))?;
                 suite.compiled = Some(script);
             }
+            // test_message as a command: no such message fails the test,
+            // in Pigeonhole's words.
+            "test_message" => {
+                if !self.suite_test(call)? {
+                    let n = Self::suite_number(call).unwrap_or(0);
+                    let why = if Self::suite_has_tag(call, "smtp") {
+                        format!("no outgoing SMTP message with index {n}")
+                    } else {
+                        let folder = self
+                            .suite_strings(call)
+                            .first()
+                            .cloned()
+                            .unwrap_or_default();
+                        format!("no message in folder '{folder}' with index {n}")
+                    };
+                    let suite = self.suite_mut()?;
+                    if suite.current.is_some() {
+                        suite.failure = Some(why);
+                        return Ok(Flow::Abort);
+                    }
+                    suite.file_failure = Some(why);
+                    return Ok(Flow::Stop);
+                }
+            }
             // Tests used as commands: a false result is an error.
-            "test_message" | "test_result_execute" | "test_script_run" | "test_script_compile" => {
+            "test_result_execute" | "test_script_run" | "test_script_compile" => {
                 if !self.suite_test(call)? {
                     return Err(invalid(0, format!("{} failed", call.name)));
                 }

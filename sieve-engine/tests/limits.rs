@@ -53,6 +53,30 @@ fn cpu_limit_falls_back_to_keep() {
     );
 }
 
+/// A regex built from variables is charged on its expanded size: a long
+/// pattern over a long value (the PikeVM carries its capture slots
+/// through every byte) stops at the CPU limit instead of running for
+/// minutes (Pigeonhole's execute/errors-cpu-limit).
+#[test]
+fn expanded_regex_work_counts_against_the_cpu_limit() {
+    let groups: String = (0..300).map(|i| format!("(a{i})?")).collect();
+    let src = format!(
+        "require [\"variables\", \"regex\"];\n\
+         set \"p\" \"^({groups})+$\";\n\
+         set \"v\" \"{}\";\n\
+         if string :regex \"${{v}}\" \"${{p}}\" {{ discard; }}\n",
+        "a1".repeat(30_000)
+    );
+    let limits = Limits {
+        max_variable_size: 1 << 20,
+        max_string_size: 1 << 20,
+        ..Limits::default()
+    };
+    let out = run_with(&src, &limits, &mut NoHost);
+    assert_eq!(out.error, Some(RuntimeError::CpuLimit(limits.max_steps)));
+    assert_fell_back_to_keep(&out);
+}
+
 #[test]
 fn action_and_redirect_limits() {
     let limits = Limits {
