@@ -340,7 +340,19 @@ impl<'db> Walk<'db, '_> {
 
     fn mail(&mut self, data: &[u8], depth: u32) {
         let data = strip_header_comments(data);
-        let Some(msg) = mail_parser::MessageParser::default().parse(data.as_ref()) else {
+        self.mail_parts(&data, depth);
+        // A header with several boundaries: the parts at each of them.
+        for flips in crate::mime::boundary_variants(&data) {
+            if self.done {
+                return;
+            }
+            self.mail_parts(&crate::mime::variant(&data, &flips), depth);
+        }
+    }
+
+    /// Scans the parts of a mail, as mail-parser splits it.
+    fn mail_parts(&mut self, data: &[u8], depth: u32) {
+        let Some(msg) = mail_parser::MessageParser::default().parse(data) else {
             return;
         };
         let raw = msg.raw_message();

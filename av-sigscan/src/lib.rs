@@ -60,6 +60,7 @@ mod filetype;
 mod html;
 mod index;
 mod ldb;
+mod mime;
 mod offset;
 mod pattern;
 mod pe;

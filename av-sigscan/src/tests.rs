@@ -435,6 +435,34 @@ fn header_name_comments_do_not_hide_parts() {
     assert_eq!(names(&d, nested.as_bytes()), ["Payload"]);
 }
 
+/// A part delimited by the second of two boundaries of one header is
+/// scanned (ClamAV's test file `clam.mail-multiple-boundaries.eml`,
+/// which its unit tests expect found; clamscan 1.4.6 misses it), also
+/// in a nested part and through the streaming scanner.
+#[test]
+fn every_boundary_of_a_header_is_used() {
+    let d = db(&[("a.ndb", "Payload:0:0:7061796c6f6164\n")]);
+    let hidden = "--Y\nContent-Type: application/octet-stream\n\
+        Content-Transfer-Encoding: base64\n\ncGF5bG9hZCBkYXRh\n--Y--\n";
+    let top = format!(
+        "From: a@example.com\nMIME-Version: 1.0\n\
+         Content-Type: multipart/mixed; boundary=X; boundary=Y\n\n\
+         --X\nContent-Type: text/plain\n\nhello\n--X--\n{hidden}"
+    );
+    assert_eq!(names(&d, top.as_bytes()), ["Payload"]);
+    assert_eq!(stream_names(&d, top.as_bytes(), &[40, 100]), ["Payload"]);
+    let nested = format!(
+        "From: a@example.com\nMIME-Version: 1.0\n\
+         Content-Type: multipart/mixed; boundary=OUT\n\n--OUT\n\
+         Content-Type: multipart/mixed;\n boundary=\"X\";\n boundary=\"Y\"\n\n\
+         --X\nContent-Type: text/plain\n\nhello\n--X--\n{hidden}--OUT--\n"
+    );
+    assert_eq!(names(&d, nested.as_bytes()), ["Payload"]);
+    // One boundary: nothing changes.
+    let plain = top.replace("; boundary=Y", "");
+    assert!(names(&d, plain.as_bytes()).is_empty());
+}
+
 /// A deflated zip member that lies about its size, and one that
 /// inflates a thousandfold, stop at the limits and say so; memory stays
 /// at the limit, not at what the member would inflate to.
