@@ -315,7 +315,8 @@ impl Compiler<'_> {
         } else {
             s.to_string()
         };
-        let vars = self.has(Extension::Variables) && text.contains("${");
+        // A byte search for '$' first: most strings have none.
+        let vars = text.contains('$') && text.contains("${") && self.has(Extension::Variables);
         if vars {
             let global = self.has(Extension::Include);
             for r in crate::strings::var_refs(&text) {

@@ -470,16 +470,18 @@ fn check_args(
     }
     // Tags first, each with its value.
     let mut i = 0;
-    let mut seen: Vec<&str> = Vec::new();
     while let Some(a) = n.args.get(i) {
         let RawArg::Tag(t) = &a.arg else { break };
-        if seen.contains(&&**t) {
+        // Seen before among the tags read so far (at most 32 arguments).
+        let seen = n.args[..i]
+            .iter()
+            .any(|b| matches!(&b.arg, RawArg::Tag(x) if x == t));
+        if seen {
             return Some(format!(
                 "encountered duplicate :{t} argument for the {} {k}",
                 n.name
             ));
         }
-        seen.push(t);
         i += 1;
         if let Some(Some(ty)) = tag_ty(t) {
             match n.args.get(i) {
