@@ -39,6 +39,9 @@ pub(crate) struct Token<'a> {
 
 struct Lexer<'a> {
     src: &'a [u8],
+    /// The same script as text, for borrowing tokens without checking
+    /// UTF-8 again.
+    text: &'a str,
     pos: usize,
     line: u32,
     line_start: usize,
@@ -89,6 +92,7 @@ impl<'a> Tokens<'a> {
         Tokens {
             lx: Lexer {
                 src: src.as_bytes(),
+                text: src,
                 pos: 0,
                 line: 1,
                 line_start: 0,
@@ -295,8 +299,8 @@ impl<'a> Lexer<'a> {
         }
         // Identifiers are ASCII, so the slice is valid UTF-8; lowercase
         // ones (nearly all) are borrowed.
-        let src: &'a [u8] = self.src;
-        let id = std::str::from_utf8(&src[start..self.pos]).unwrap_or_default();
+        let text: &'a str = self.text;
+        let id = text.get(start..self.pos).unwrap_or_default();
         if id.bytes().any(|b| b.is_ascii_uppercase()) {
             Cow::Owned(id.to_ascii_lowercase())
         } else {
@@ -354,10 +358,13 @@ impl<'a> Lexer<'a> {
         if let Some(end) = rest.iter().position(|b| matches!(b, b'"' | b'\\' | b'\n'))
             && rest[end] == b'"'
         {
+            // Both ends are ASCII quotes, so char boundaries.
+            let text: &'a str = self.text;
+            let s = text.get(self.pos..self.pos + end);
             self.pos += end + 1;
-            return std::str::from_utf8(&rest[..end])
+            return s
                 .map(Cow::Borrowed)
-                .map_err(|_| self.err(line, col, "string is not valid utf-8".into()));
+                .ok_or_else(|| self.err(line, col, "string is not valid utf-8".into()));
         }
         let mut out = Vec::new();
         loop {
