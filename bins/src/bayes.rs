@@ -233,6 +233,9 @@ fn progress(len: usize, quiet: bool) -> ProgressBar {
 /// memory stays bounded on huge corpora.
 const BATCH: usize = 4096;
 
+/// Files tokenized while the store loads (see [`classify`]).
+const FIRST: usize = 512;
+
 fn learn(spam: &[PathBuf], ham: &[PathBuf], quiet: bool, db: &Path) -> anyhow::Result<ExitCode> {
     if spam.is_empty() && ham.is_empty() {
         bail!("nothing to learn: give --spam PATH... and/or --ham PATH...");
@@ -281,18 +284,45 @@ fn learn(spam: &[PathBuf], ham: &[PathBuf], quiet: bool, db: &Path) -> anyhow::R
     Ok(ExitCode::SUCCESS)
 }
 
+/// A message's name and its token hashes.
+type Hashed = (String, Vec<u64>);
+
 /// A message's name and its score (or why it has none).
 type Scored = (String, Result<Score, BayesError<Infallible>>);
 
 fn classify(paths: &[PathBuf], db: &Path) -> anyhow::Result<ExitCode> {
     let tokenizer = Tokenizer::default();
     let bayes = Bayes::default();
-    // The store loads while the directories are walked.
-    let (files, store) = rayon::join(|| expand(paths), || file::load(db));
-    let (files, store) = (files?, store?);
+    let files = expand(paths)?;
+    // Tokenizing needs no store: the first files are read and tokenized
+    // while the store loads (about as many as one thread tokenizes in
+    // the time a large store takes to load; holding more hashes costs
+    // more in page faults than it saves), and classified once it is
+    // there. The rest are read, tokenized and classified in one pass.
+    let (first, rest) = files.split_at(files.len().min(FIRST));
+    let (store, first) = rayon::join(
+        || file::load(db),
+        || -> Vec<anyhow::Result<Vec<Hashed>>> {
+            first
+                .par_iter()
+                .map(|path| per_message(path, |raw| tokenizer.token_hashes(raw)))
+                .collect()
+        },
+    );
+    let store = store?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    for batch in files.chunks(BATCH) {
+    let first: Vec<anyhow::Result<Vec<Scored>>> = first
+        .into_par_iter()
+        .map(|hashes| {
+            Ok(hashes?
+                .into_iter()
+                .map(|(name, h)| (name, bayes.classify_hashes(&store, &h)))
+                .collect())
+        })
+        .collect();
+    write_scores(&mut out, first)?;
+    for batch in rest.chunks(BATCH) {
         let scores: Vec<anyhow::Result<Vec<Scored>>> = batch
             .par_iter()
             .map(|path| {
@@ -301,23 +331,33 @@ fn classify(paths: &[PathBuf], db: &Path) -> anyhow::Result<ExitCode> {
                 })
             })
             .collect();
-        for scores in scores {
-            for (name, score) in scores? {
-                let score = score.with_context(|| format!("classify {name}"))?;
-                // Full precision (the shortest form that reads back
-                // exactly), so that rankings made from the output are
-                // the classifier's own.
-                writeln!(
-                    out,
-                    "{name}\t{}\t{}",
-                    score.probability,
-                    score.verdict.as_str()
-                )?;
-            }
-        }
+        write_scores(&mut out, scores)?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints `path<TAB>probability<TAB>verdict` lines, in order; the first
+/// file that could not be read or classified ends the run.
+fn write_scores(
+    out: &mut impl Write,
+    scores: Vec<anyhow::Result<Vec<Scored>>>,
+) -> anyhow::Result<()> {
+    for scores in scores {
+        for (name, score) in scores? {
+            let score = score.with_context(|| format!("classify {name}"))?;
+            // Full precision (the shortest form that reads back exactly),
+            // so that rankings made from the output are the classifier's
+            // own.
+            writeln!(
+                out,
+                "{name}\t{}\t{}",
+                score.probability,
+                score.verdict.as_str()
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn expire(max_age: u32, singletons_after: u32, db: &Path) -> anyhow::Result<ExitCode> {
