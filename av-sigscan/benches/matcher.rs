@@ -211,10 +211,10 @@ fn anchors(c: &mut Criterion) {
         g.sample_size(10);
         memchr_ceiling(&mut g, &hay);
         g.bench_function("qgram_index", |b| b.iter(|| search.count(&hay)));
-        // The two fastest configurations found (a noncontiguous NFA,
-        // dense depths 0 to 6, byte classes on and off, prefilter off
-        // measured slower or no faster): a DFA without byte classes
-        // (one table lookup per byte, no class lookup), and the
+        // The two fastest configurations found (slower or no faster: a
+        // noncontiguous NFA at 10k and 100k; dense depths 0 to 6, byte
+        // classes on and off, prefilter off at 10k): a DFA without byte
+        // classes (one table lookup per byte, no class lookup), and the
         // contiguous NFA the builder picks by itself for these sets.
         let configs = [
             ("aho_corasick_dfa", Some(AhoCorasickKind::DFA), false),
