@@ -15,9 +15,10 @@
 #   - in-process figures (eval_split example): ROC AUC, FP and FN at the
 #     default cutoffs (ham < 0.20 <= unsure < 0.90 <= spam), train and
 #     classify messages per second on one core;
-#   - the CLI path: wall time of `rampart bayes learn` and
+#   - the CLI path: wall and CPU time of `rampart bayes learn` and
 #     `rampart bayes classify` on the same files (rayon, all cores),
-#     with AUC/FP/FN recomputed from its output.
+#     with AUC/FP/FN recomputed from its output, then classify again
+#     with one thread (RAYON_NUM_THREADS=1).
 # With --peers, then runs BAYES_PEERS (default
 # /work/shared/tools/bayes-peers.sh) on the same four directories.
 #
@@ -70,14 +71,22 @@ echo "== rampart, in process (one core)"
 RAMPART="$TARGET/release/rampart"
 if ( cd "$ROOT" && cargo build -q --release -p bins --bin rampart ); then
 echo "== rampart CLI (all cores)"
-now() { date +%s.%N; }
-t0=$(now)
-"$RAMPART" --data "$W/data" bayes learn -q --spam "$W/train/spam" --ham "$W/train/ham"
-t1=$(now)
-"$RAMPART" --data "$W/data" bayes classify "$W/test/spam" "$W/test/ham" > "$W/cli.tsv"
-t2=$(now)
+# Wall time (date, nanoseconds) and CPU time (user and system, all
+# threads, from GNU time) into OUT as "wall user sys".
+timed() { # OUT CMD...
+  local out=$1; shift
+  local t0 t1
+  t0=$(date +%s.%N)
+  /usr/bin/time -f "%U %S" -o "$out.cpu" "$@"
+  t1=$(date +%s.%N)
+  echo "$(echo "$t1 - $t0" | bc) $(cat "$out.cpu")" > "$out"
+}
+timed "$W/t.learn" "$RAMPART" --data "$W/data" bayes learn -q --spam "$W/train/spam" --ham "$W/train/ham"
+timed "$W/t.classify" "$RAMPART" --data "$W/data" bayes classify "$W/test/spam" "$W/test/ham" > "$W/cli.tsv"
+RAYON_NUM_THREADS=1 timed "$W/t.classify1" "$RAMPART" --data "$W/data" bayes classify "$W/test/spam" "$W/test/ham" > "$W/cli1.tsv"
+cmp -s "$W/cli.tsv" "$W/cli1.tsv" || echo "warning: one-thread output differs" >&2
 ntrain=$(( $(ls "$W/train/spam" | wc -l) + $(ls "$W/train/ham" | wc -l) ))
-awk -F'\t' -v t0="$t0" -v t1="$t1" -v t2="$t2" -v ntrain="$ntrain" '
+awk -F'\t' -v ntrain="$ntrain" -v tl="$(cat "$W/t.learn")" -v tc="$(cat "$W/t.classify")" -v tc1="$(cat "$W/t.classify1")" '
   { truth = ($1 ~ /\/test\/spam\//) ? "spam" : "ham"; n++;
     p[n] = $2; y[n] = truth;
     if (truth == "ham") { nh++; if ($3 == "spam") fp++ }
@@ -86,9 +95,14 @@ awk -F'\t' -v t0="$t0" -v t1="$t1" -v t2="$t2" -v ntrain="$ntrain" '
     # Mann-Whitney AUC, quadratic but fine for a few thousand messages.
     for (i = 1; i <= n; i++) if (y[i] == "spam") for (j = 1; j <= n; j++) if (y[j] == "ham") {
       if (p[i] > p[j]) w += 1; else if (p[i] == p[j]) w += 0.5 }
-    printf "cli: test spam=%d ham=%d | FP=%d (%.2f%%) FN=%d (caught %.2f%%) | AUC=%.6f | learn %d in %.2fs (%.0f/s) | classify %d in %.2fs (%.0f/s)\n",
-      ns, nh, fp, 100*fp/nh, fn, 100*(ns-fn)/ns, w/(ns*nh),
-      ntrain, t1-t0, ntrain/(t1-t0), n, t2-t1, n/(t2-t1) }' "$W/cli.tsv"
+    split(tl, l, " "); split(tc, c, " "); split(tc1, c1, " ");
+    printf "cli: test spam=%d ham=%d | FP=%d (%.2f%%) FN=%d (caught %.2f%%) | AUC=%.6f\n",
+      ns, nh, fp, 100*fp/nh, fn, 100*(ns-fn)/ns, w/(ns*nh)
+    printf "cli: learn %d in %.2fs (%.0f/s; CPU %.2fs)\n", ntrain, l[1], ntrain/l[1], l[2]+l[3]
+    printf "cli: classify %d, all threads, in %.2fs (%.0f/s; CPU %.2fs, %.0f/s per CPU second)\n",
+      n, c[1], n/c[1], c[2]+c[3], n/(c[2]+c[3])
+    printf "cli: classify %d, one thread, in %.2fs (%.0f/s; CPU %.2fs)\n",
+      n, c1[1], n/c1[1], c1[2]+c1[3] }' "$W/cli.tsv"
 else
   echo "== rampart CLI skipped: the rampart binary does not build"
 fi
