@@ -62,14 +62,16 @@ struct Entry {
     /// Fewest bytes between the end of the previous stage and the start
     /// of this one.
     gap: u32,
-    prefix: Vec<Elem>,
-    suffix: Vec<Elem>,
+    // Boxed slices and 32-bit widths: there is one entry per stage, a
+    // million or more of them in a large database.
+    prefix: Box<[Elem]>,
+    suffix: Box<[Elem]>,
     /// The anchor bytes (lowercase when `nocase`).
-    anchor: Vec<u8>,
+    anchor: Box<[u8]>,
     nocase: bool,
-    /// The widths of prefix and suffix when they are fixed.
-    prefix_width: Option<usize>,
-    suffix_width: Option<usize>,
+    /// The widths of prefix and suffix when they are fixed (and fit).
+    prefix_width: Option<u32>,
+    suffix_width: Option<u32>,
 }
 
 type Key = (HashKind, [u8; 32]);
@@ -337,6 +339,9 @@ fn split_at_anchor(
     suffix.extend(rest);
     let anchor = run.split_off(start);
     if !run.is_empty() {
+        // The run keeps its whole allocation otherwise; at a million
+        // signatures the slack adds up.
+        run.shrink_to_fit();
         prefix.push(Elem::Lit(run));
     }
     (prefix, anchor, suffix)
@@ -420,6 +425,9 @@ impl Builder {
         let (mut raw, mut norm) = (IndexBuilder::default(), IndexBuilder::default());
         let mut slots = 0u32;
         let db = &mut self.db;
+        // One entry per stage, one chain per pattern: sized exactly.
+        db.entries.reserve_exact(runs.len());
+        db.chains.reserve_exact(self.pending.len());
         for p in std::mem::take(&mut self.pending) {
             let in_norm = match p.spec.target {
                 Target::Text => true,
@@ -471,12 +479,12 @@ impl Builder {
                     chain,
                     stage: i as u16,
                     gap: if i == 0 { 0 } else { gaps[i - 1] },
-                    anchor: a,
+                    anchor: a.into_boxed_slice(),
                     nocase: p.nocase,
-                    prefix_width: fixed_width(&prefix),
-                    suffix_width: fixed_width(&suffix),
-                    prefix,
-                    suffix,
+                    prefix_width: fixed_width(&prefix).and_then(|w| u32::try_from(w).ok()),
+                    suffix_width: fixed_width(&suffix).and_then(|w| u32::try_from(w).ok()),
+                    prefix: prefix.into_boxed_slice(),
+                    suffix: suffix.into_boxed_slice(),
                 });
             }
         }
@@ -601,6 +609,8 @@ impl Loader {
         db.norm = (norm.keys() > 0 || db.logicals.iter().any(|l| l.target == Target::Text))
             .then_some(norm);
         db.names = names;
+        db.names.shrink_to_fit();
+        db.logicals.shrink_to_fit();
         Ok(db)
     }
 }
@@ -969,7 +979,9 @@ impl Database {
         let rlo = usize::try_from(lo.saturating_sub(base)).unwrap_or(usize::MAX);
         let rhi = usize::try_from(hi - base).unwrap_or(usize::MAX);
         if let Some(w) = e.prefix_width {
-            let Some(s) = pos.checked_sub(w) else { return };
+            let Some(s) = pos.checked_sub(w as usize) else {
+                return;
+            };
             if s < rlo || s > rhi || !match_fixed(hay, s, &e.prefix, e.nocase) {
                 return;
             }
@@ -985,7 +997,7 @@ impl Database {
                 if !match_fixed(hay, end, &e.suffix, e.nocase) {
                     return;
                 }
-                end + w
+                end + w as usize
             }
             None => match walk(hay, vec![(end, end)], &e.suffix, e.nocase, Dir::Fwd).first() {
                 Some(&(first, _)) => first,
