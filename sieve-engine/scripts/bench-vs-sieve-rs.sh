@@ -30,8 +30,11 @@
 # both are compared message by message. Timing: batches of about 10 ms,
 # the engines alternate batch by batch (order flipped every round), the
 # figure is the median over ROUNDS rounds (default 41), in thread CPU
-# time (steadier on a loaded machine) and in wall-clock time. ONLY=TEXT
-# keeps the benchmarks whose name contains TEXT (for profiling).
+# time (steadier on a loaded machine) and in wall-clock time; the whole
+# is run in RUNS processes (default 5: the heap layout of a process moves
+# the figures more than the noise within one) and the table gives the
+# median of their medians. ONLY=TEXT keeps the benchmarks whose name
+# contains TEXT; RUNS=1 measures in one process (for profiling).
 set -euo pipefail
 MSGDIR=${1:-}
 if [ -n "$MSGDIR" ]; then MSGDIR=$(cd "$MSGDIR" && pwd); fi
@@ -276,13 +279,11 @@ fn fmt_ns(ns: f64) -> String {
     }
 }
 
-fn measure(cases: &mut [Case<'_>], rounds: usize) {
-    println!(
-        "{:<34} {:>11} {:>11} {:>9}   {:>11} {:>11} {:>9}",
-        "median per call", "rampart", "sieve-rs", "ratio", "rampart", "sieve-rs", "ratio"
-    );
-    println!("{:<34} {:>33}   {:>33}", "", "(thread CPU time)", "(wall clock)");
+/// Per-call medians (CPU ours, CPU theirs, wall ours, wall theirs) of
+/// each benchmark over `rounds` interleaved rounds, in this process.
+fn measure(cases: &mut [Case<'_>], rounds: usize) -> Vec<(String, [f64; 4])> {
     let only = std::env::var("ONLY").unwrap_or_default();
+    let mut out = Vec::new();
     for c in cases.iter_mut().filter(|c| c.name.contains(&only)) {
         // Calibrate: a batch of about 10 ms, and warm both.
         let probe = (c.ours)(16).0.max((c.theirs)(16).0);
@@ -303,22 +304,83 @@ fn measure(cases: &mut [Case<'_>], rounds: usize) {
             let mut x: Vec<f64> = v.iter().map(|p| if wall { p.1 } else { p.0 }).collect();
             median(&mut x)
         };
-        let (ca, cb, wa, wb) = (col(&a, false), col(&b, false), col(&a, true), col(&b, true));
+        out.push((
+            c.name.clone(),
+            [col(&a, false), col(&b, false), col(&a, true), col(&b, true)],
+        ));
+    }
+    out
+}
+
+fn print_table(rows: &[(String, [f64; 4])], note: &str) {
+    println!(
+        "{:<34} {:>11} {:>11} {:>9}   {:>11} {:>11} {:>9}",
+        "median per call", "rampart", "sieve-rs", "ratio", "rampart", "sieve-rs", "ratio"
+    );
+    println!("{:<34} {:>33}   {:>33}", "", "(thread CPU time)", "(wall clock)");
+    for (name, [ca, cb, wa, wb]) in rows {
         println!(
             "{:<34} {:>11} {:>11} {:>8.2}x   {:>11} {:>11} {:>8.2}x",
-            c.name,
-            fmt_ns(ca),
-            fmt_ns(cb),
+            name,
+            fmt_ns(*ca),
+            fmt_ns(*cb),
             cb / ca,
-            fmt_ns(wa),
-            fmt_ns(wb),
+            fmt_ns(*wa),
+            fmt_ns(*wb),
             wb / wa
         );
     }
-    println!("ratio = sieve-rs / rampart: above 1 means rampart is faster");
+    println!("ratio = sieve-rs / rampart: above 1 means rampart is faster; {note}");
+}
+
+/// Runs this program `runs` times as child processes (a process's heap
+/// layout moves the figures by more than the noise within it) and
+/// prints the median of their medians.
+fn parent(runs: usize) {
+    let exe = std::env::current_exe().expect("own path");
+    let mut all: Vec<(String, Vec<[f64; 4]>)> = Vec::new();
+    for r in 0..runs {
+        let out = std::process::Command::new(&exe)
+            .args(std::env::args().skip(1))
+            .env("BENCH_CHILD", "1")
+            .output()
+            .expect("child run");
+        assert!(out.status.success(), "child run failed");
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            if let Some(raw) = line.strip_prefix("RAW\t") {
+                let f: Vec<&str> = raw.split('\t').collect();
+                let v: Vec<f64> = f[1..].iter().map(|x| x.parse().unwrap_or(f64::NAN)).collect();
+                let row = [v[0], v[1], v[2], v[3]];
+                match all.iter_mut().find(|(n, _)| n == f[0]) {
+                    Some((_, rows)) => rows.push(row),
+                    None => all.push((f[0].to_string(), vec![row])),
+                }
+            } else if r == 0 {
+                println!("{line}");
+            }
+        }
+    }
+    let rows: Vec<(String, [f64; 4])> = all
+        .into_iter()
+        .map(|(name, rows)| {
+            let mut m = [0.0; 4];
+            for (k, slot) in m.iter_mut().enumerate() {
+                let mut x: Vec<f64> = rows.iter().map(|r| r[k]).collect();
+                *slot = median(&mut x);
+            }
+            (name, m)
+        })
+        .collect();
+    println!();
+    print_table(&rows, &format!("median of {runs} processes"));
 }
 
 fn main() {
+    let runs: usize = std::env::var("RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
+    let child = std::env::var_os("BENCH_CHILD").is_some();
+    if !child && runs > 1 {
+        return parent(runs);
+    }
     let rounds: usize = std::env::var("ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(41);
     let user = user_script();
     let wizard = ours::wizard::Preferences::example().to_script();
@@ -372,7 +434,6 @@ fn main() {
         differ,
         rounds
     );
-    println!();
 
     let nm = msgs.len();
     let mut cases = vec![
@@ -420,7 +481,15 @@ fn main() {
             }),
         },
     ];
-    measure(&mut cases, rounds);
+    let rows = measure(&mut cases, rounds);
+    if child {
+        for (name, v) in &rows {
+            println!("RAW\t{name}\t{}\t{}\t{}\t{}", v[0], v[1], v[2], v[3]);
+        }
+    } else {
+        println!();
+        print_table(&rows, "one process");
+    }
 }
 EOF
 

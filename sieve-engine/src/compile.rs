@@ -159,6 +159,8 @@ fn diag(line: u32, col: u32, message: String) -> Diagnostic {
 struct Args<'n> {
     node: &'n Node<'n>,
     used: Used,
+    /// Which arguments are tags (same bits as `used`).
+    tags: u64,
 }
 
 /// Which arguments were consumed, one bit each: the parser allows at
@@ -189,9 +191,17 @@ impl Used {
 
 impl<'n> Args<'n> {
     fn new(node: &'n Node<'n>) -> Self {
+        let tags = node
+            .args
+            .iter()
+            .take(64)
+            .enumerate()
+            .filter(|(_, a)| matches!(a.arg, RawArg::Tag(_)))
+            .fold(0u64, |m, (i, _)| m | 1 << i);
         Args {
             node,
             used: Used(0),
+            tags,
         }
     }
 
@@ -201,10 +211,14 @@ impl<'n> Args<'n> {
 
     fn find(&mut self, tag: &str) -> R<Option<usize>> {
         let mut found = None;
-        for (i, a) in self.node.args.iter().enumerate() {
+        // Only the tags not consumed yet (most lookups are for absent tags).
+        let mut left = self.tags & !self.used.0;
+        while left != 0 {
+            let i = left.trailing_zeros() as usize;
+            left &= left - 1;
+            let a = &self.node.args[i];
             if let RawArg::Tag(t) = &a.arg
                 && t == tag
-                && !self.used[i]
             {
                 if found.is_some() {
                     return Err(diag(a.line, a.col, format!("tag :{tag} given twice")));
@@ -1222,7 +1236,7 @@ impl Compiler<'_> {
         let cmp = match a.tagged("comparator")? {
             Some(v) => {
                 let s = self.vstr(v)?;
-                match s.text.to_ascii_lowercase().as_str() {
+                match &*ascii_lower(&s.text) {
                     "i;octet" => Comparator::Octet,
                     "i;ascii-casemap" => Comparator::AsciiCasemap,
                     "i;ascii-numeric" => {
@@ -1268,9 +1282,11 @@ impl Compiler<'_> {
         }
         for (tag, count) in [("value", false), ("count", true)] {
             if let Some(v) = a.tagged(tag)? {
-                self.need(Extension::Relational, l, c, &format!(":{tag}"))?;
+                if !self.has(Extension::Relational) {
+                    self.need(Extension::Relational, l, c, &format!(":{tag}"))?;
+                }
                 let s = self.vstr(v)?;
-                let rel = match s.text.to_ascii_lowercase().as_str() {
+                let rel = match &*ascii_lower(&s.text) {
                     "gt" => Rel::Gt,
                     "ge" => Rel::Ge,
                     "lt" => Rel::Lt,
@@ -1784,6 +1800,15 @@ pub(crate) fn build_regex(pat: &str, cmp: Comparator) -> Result<Regex, String> {
 
 /// A script name for include (RFC 6609 3.2, RFC 5804 1.6): no slash,
 /// no control characters, no line or paragraph separator.
+/// `s` in ASCII lowercase, borrowed when it is already.
+fn ascii_lower(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 fn valid_script_name(name: &str) -> bool {
     !name.is_empty()
         && name.chars().count() <= 256
