@@ -360,6 +360,19 @@ fn parent(runs: usize) {
             }
         }
     }
+    println!();
+    println!(
+        "{:<34} {:>25} {:>25}",
+        "CPU time, lowest-highest process", "rampart", "sieve-rs"
+    );
+    for (name, rows) in &all {
+        let range = |k: usize| {
+            let lo = rows.iter().map(|r| r[k]).fold(f64::INFINITY, f64::min);
+            let hi = rows.iter().map(|r| r[k]).fold(0.0, f64::max);
+            format!("{} - {}", fmt_ns(lo), fmt_ns(hi))
+        };
+        println!("{:<34} {:>25} {:>25}", name, range(0), range(1));
+    }
     let rows: Vec<(String, [f64; 4])> = all
         .into_iter()
         .map(|(name, rows)| {
