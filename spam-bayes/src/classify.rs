@@ -307,29 +307,33 @@ impl Bayes {
         } else {
             1.0 / f64::from(totals.ham)
         };
-        let mut probs: Vec<f64> = Vec::with_capacity(counts.len().min(4 * c.max_tokens));
+        // Every token's f(w) is written at the end of the kept ones and
+        // kept by moving the end: no branch on whether a token is known
+        // or strong, which the processor cannot predict (f for an
+        // unknown token is computed and thrown away).
+        let mut probs: Vec<f64> = vec![0.0; counts.len()];
+        let mut kept = 0;
         for tc in counts {
-            let f = if tc.spam == 0 && tc.ham == 0 {
-                if !unseen_counts {
-                    continue;
-                }
+            let seen = tc.spam != 0 || tc.ham != 0;
+            let (b, g) = (f64::from(tc.spam), f64::from(tc.ham));
+            let n = b + g;
+            let spam_ratio = (b * inv_spam).min(1.0);
+            let ham_ratio = (g * inv_ham).min(1.0);
+            let p = if spam_ratio + ham_ratio == 0.0 {
                 x
             } else {
-                let (b, g) = (f64::from(tc.spam), f64::from(tc.ham));
-                let n = b + g;
-                let spam_ratio = (b * inv_spam).min(1.0);
-                let ham_ratio = (g * inv_ham).min(1.0);
-                let p = if spam_ratio + ham_ratio == 0.0 {
-                    x
-                } else {
-                    spam_ratio / (spam_ratio + ham_ratio)
-                };
-                ((sx + n * p) / (s + n)).clamp(0.0, 1.0)
+                spam_ratio / (spam_ratio + ham_ratio)
             };
-            if (f - 0.5).abs() >= c.min_deviation {
-                probs.push(f);
-            }
+            let f = if seen {
+                ((sx + n * p) / (s + n)).clamp(0.0, 1.0)
+            } else {
+                x
+            };
+            let keep = (seen || unseen_counts) && (f - 0.5).abs() >= c.min_deviation;
+            probs[kept] = f;
+            kept += usize::from(keep);
         }
+        probs.truncate(kept);
         if probs.len() > c.max_tokens {
             // Strongest first; ties broken by value for determinism.
             let strongest = |a: &f64, b: &f64| {

@@ -140,20 +140,20 @@ impl Table {
             // Keep the first pass from being optimized away.
             std::hint::black_box(touched);
             for (&h, &key) in homes.iter().zip(chunk) {
+                // The probe stops at the key or at an empty slot; whether
+                // the token was found is then a select, not a branch.
+                let mut i = h;
+                let mut s = self.slots[i];
+                while s.key != key && s.key != 0 {
+                    i = (i + 1) & self.mask;
+                    s = self.slots[i];
+                }
                 let (spam, ham) = if key == 0 {
                     self.zero.map_or((0, 0), |c| (c.spam, c.ham))
+                } else if s.key == key {
+                    (s.spam, s.ham)
                 } else {
-                    let mut i = h;
-                    loop {
-                        let s = self.slots[i];
-                        if s.key == key {
-                            break (s.spam, s.ham);
-                        }
-                        if s.key == 0 {
-                            break (0, 0);
-                        }
-                        i = (i + 1) & self.mask;
-                    }
+                    (0, 0)
                 };
                 out.push(TokenCounts { spam, ham, day: 0 });
             }

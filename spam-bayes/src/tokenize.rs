@@ -397,7 +397,7 @@ impl Tokenizer {
             }
             None => {
                 em.emit("meta:", "unparsed");
-                let text = String::from_utf8_lossy(raw);
+                let text = lossy(raw);
                 em.text("", cap_str(&text, self.config.max_text_bytes));
             }
         }
@@ -430,6 +430,15 @@ pub(crate) fn skip_mbox_line(raw: &[u8]) -> &[u8] {
     }
 }
 
+/// `String::from_utf8_lossy`, with the common case (valid UTF-8) checked
+/// by `str::from_utf8`, which goes through ASCII a word at a time.
+fn lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
+}
+
 /// The longest prefix of `s` of at most `max` bytes ending on a char
 /// boundary.
 pub(crate) fn cap_str(s: &str, max: usize) -> &str {
@@ -447,6 +456,10 @@ pub(crate) fn cap_str(s: &str, max: usize) -> &str {
 trait Sink {
     /// One token: `p1`, `p2`, then `word`, lowercased when `lower`.
     fn token(&mut self, p1: &str, p2: &str, word: &str, lower: bool);
+
+    /// One word pair: `p1`, `p2`, `first`, a space, then `second`,
+    /// lowercased when `lower` (`first` is already lowercase).
+    fn pair(&mut self, p1: &str, p2: &str, first: &str, second: &str, lower: bool);
 }
 
 /// Collects hashes, dropping most repeats on the way through a small
@@ -466,12 +479,11 @@ impl<'a> HashSink<'a> {
     }
 }
 
-impl Sink for HashSink<'_> {
+impl HashSink<'_> {
+    /// Feeds `word` to `h`, lowercased as [`push_lower`] does when
+    /// `lower`.
     #[inline(always)]
-    fn token(&mut self, p1: &str, p2: &str, word: &str, lower: bool) {
-        let mut h = TokenHasher::new();
-        h.bytes(p1.as_bytes(), false);
-        h.bytes(p2.as_bytes(), false);
+    fn word(h: &mut TokenHasher, word: &str, lower: bool) {
         if lower && !word.is_ascii() {
             let mut utf8 = [0u8; 4];
             for c in word.chars() {
@@ -482,13 +494,40 @@ impl Sink for HashSink<'_> {
         } else {
             h.bytes(word.as_bytes(), lower);
         }
-        let h = h.finish();
+    }
+
+    #[inline(always)]
+    fn push(&mut self, h: u64) {
         let slot = &mut self.recent[(h >> 55) as usize];
         // 0 marks an empty slot, so a hash of 0 is always kept.
         if *slot != h || h == 0 {
             *slot = h;
             self.out.push(h);
         }
+    }
+}
+
+impl Sink for HashSink<'_> {
+    #[inline(always)]
+    fn token(&mut self, p1: &str, p2: &str, word: &str, lower: bool) {
+        let mut h = TokenHasher::new();
+        h.bytes(p1.as_bytes(), false);
+        h.bytes(p2.as_bytes(), false);
+        HashSink::word(&mut h, word, lower);
+        self.push(h.finish());
+    }
+
+    #[inline(always)]
+    fn pair(&mut self, p1: &str, p2: &str, first: &str, second: &str, lower: bool) {
+        // The hash is streamed, so this is the hash of the pair's text
+        // without the text being built.
+        let mut h = TokenHasher::new();
+        h.bytes(p1.as_bytes(), false);
+        h.bytes(p2.as_bytes(), false);
+        h.bytes(first.as_bytes(), false);
+        h.bytes(b" ", false);
+        HashSink::word(&mut h, second, lower);
+        self.push(h.finish());
     }
 }
 
@@ -506,6 +545,20 @@ impl Sink for StrSink<'_> {
             push_lower(&mut self.buf, word);
         } else {
             self.buf.push_str(word);
+        }
+        (self.sink)(&self.buf);
+    }
+
+    fn pair(&mut self, p1: &str, p2: &str, first: &str, second: &str, lower: bool) {
+        self.buf.clear();
+        self.buf.push_str(p1);
+        self.buf.push_str(p2);
+        self.buf.push_str(first);
+        self.buf.push(' ');
+        if lower {
+            push_lower(&mut self.buf, second);
+        } else {
+            self.buf.push_str(second);
         }
         (self.sink)(&self.buf);
     }
@@ -532,6 +585,7 @@ const LOWER: u16 = 256;
 const NUMBER: u16 = 512; // digits and .,
 const HIGH: u16 = 1024; // not ASCII
 const RCVD_SEP: u16 = 2048; // separates the words of a Received header
+const STOP: u16 = 4096; // may end a chunk: ASCII white space, or the lead byte of Unicode white space
 
 const fn classes() -> [u16; 256] {
     let mut t = [0u16; 256];
@@ -596,6 +650,9 @@ const fn classes() -> [u16; 256] {
         {
             c |= RCVD_SEP;
         }
+        if c & WS != 0 || matches!(b, 0xc2 | 0xe1 | 0xe2 | 0xe3) {
+            c |= STOP;
+        }
         t[i] = c;
         i += 1;
     }
@@ -625,8 +682,6 @@ struct Emitter<'c, S> {
     sink: S,
     emitted: usize,
     prev_word: String,
-    /// Scratch for word pairs.
-    pair: String,
     /// Words of the body so far (for [`TokenizerConfig::opening_bigrams`]).
     body_words: u64,
     upper_words: u64,
@@ -640,7 +695,6 @@ impl<'c, S: Sink> Emitter<'c, S> {
             sink,
             emitted: 0,
             prev_word: String::new(),
-            pair: String::new(),
             body_words: 0,
             upper_words: 0,
             words: 0,
@@ -802,15 +856,10 @@ impl<'c, S: Sink> Emitter<'c, S> {
             let start = i;
             let (mut any, mut all) = (0u16, u16::MAX);
             while i < b.len() {
-                let c = b[i];
-                let class = CLASS[c as usize];
-                if class & WS != 0 {
-                    break;
-                }
-                if class & HIGH != 0
-                    && matches!(c, 0xc2 | 0xe1 | 0xe2 | 0xe3)
-                    && unicode_space_len(b, i) > 0
-                {
+                let class = CLASS[b[i] as usize];
+                // One test per byte in the common case; the lead bytes of
+                // Unicode white space are looked at more closely.
+                if class & STOP != 0 && (class & WS != 0 || unicode_space_len(b, i) > 0) {
                     break;
                 }
                 any |= class;
@@ -997,15 +1046,14 @@ impl<'c, S: Sink> Emitter<'c, S> {
         };
         if pairs {
             if !self.prev_word.is_empty() {
-                let mut pair = std::mem::take(&mut self.pair);
-                pair.clear();
-                pair.push_str(&self.prev_word);
-                pair.push(' ');
-                push_lower(&mut pair, word);
                 // Body pairs are `bi:first second`, header pairs keep
-                // their prefix: `subject:bi:first second`.
-                self.token(prefix, "bi:", &pair, false);
-                self.pair = pair;
+                // their prefix: `subject:bi:first second`. Already
+                // lowercase words need no lowercasing.
+                if !self.full() {
+                    self.emitted += 1;
+                    let lower = has_upper || !ascii;
+                    self.sink.pair(prefix, "bi:", &self.prev_word, word, lower);
+                }
             }
             self.prev_word.clear();
             push_lower(&mut self.prev_word, word);
@@ -1277,7 +1325,7 @@ fn headers<S: Sink>(em: &mut Emitter<'_, S>, msg: &Message<'_>) {
             let v = raw
                 .get(h.offset_start as usize..h.offset_end as usize)
                 .unwrap_or_default();
-            String::from_utf8_lossy(&v[..v.len().min(max)])
+            lossy(&v[..v.len().min(max)])
         };
         if h.name == HeaderName::Date && date.is_none() {
             date = Some(value(100));
@@ -1418,7 +1466,7 @@ fn header_text<'m>(msg: &'m Message<'_>, name: &str) -> Option<std::borrow::Cow<
         .take(MAX_HEADERS)
         .find(|h| h.name().eq_ignore_ascii_case(name))
         .and_then(|h| raw.get(h.offset_start as usize..h.offset_end as usize))
-        .map(|v| String::from_utf8_lossy(&v[..v.len().min(200)]))
+        .map(|v| lossy(&v[..v.len().min(200)]))
 }
 
 /// One Received header: the host names after `from` and `by` (and in

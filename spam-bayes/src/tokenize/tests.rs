@@ -367,6 +367,30 @@ fn hashes_are_the_hashes_of_the_strings() {
     }
 }
 
+/// The same over the shipped corpus, with the default configuration
+/// (header pairs and the opening body pairs hashed as they are made).
+#[test]
+fn corpus_hashes_are_the_hashes_of_the_strings() {
+    let tk = Tokenizer::default();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let mut seen = 0;
+    for class in ["spam", "ham"] {
+        let mut files: Vec<_> = std::fs::read_dir(root.join(class))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for path in files {
+            let raw = std::fs::read(&path).unwrap();
+            let strings = tk.token_strings(&raw);
+            let from_strings = TokenSet::from_tokens([0; 16], strings.iter().map(String::as_str));
+            assert_eq!(tk.token_hashes(&raw), from_strings.hashes(), "{path:?}");
+            seen += 1;
+        }
+    }
+    assert!(seen >= 100, "only {seen} corpus messages");
+}
+
 #[test]
 fn unicode_white_space_splits_words() {
     let t = toks(
