@@ -83,6 +83,7 @@ pub(crate) fn compile_inner(
     let mut c = Compiler {
         includes,
         requires: BTreeSet::new(),
+        required: 0,
         errors: Vec::new(),
         testsuite,
         suite_required: false,
@@ -116,6 +117,9 @@ struct Compiler<'i> {
     /// compiles); `None` leaves it to the run.
     includes: Option<IncludeCheck<'i>>,
     requires: BTreeSet<Extension>,
+    /// The same set as `requires`, one bit per extension, for the many
+    /// `has` checks.
+    required: u64,
     errors: Vec<Diagnostic>,
     /// Harness mode: `vnd.dovecot.testsuite` may be required.
     testsuite: bool,
@@ -145,6 +149,9 @@ struct VarScope {
 }
 
 type R<T> = Result<T, Diagnostic>;
+
+// `Compiler::required` has one bit per extension.
+const _: () = assert!(Extension::ALL.len() <= 64);
 
 fn diag(line: u32, col: u32, message: String) -> Diagnostic {
     Diagnostic {
@@ -301,7 +308,13 @@ impl<'n> Args<'n> {
 
 impl Compiler<'_> {
     fn has(&self, e: Extension) -> bool {
-        self.requires.contains(&e)
+        self.required & (1u64 << (e as u32)) != 0
+    }
+
+    /// Adds an extension to the required ones.
+    fn add_require(&mut self, e: Extension) {
+        self.requires.insert(e);
+        self.required |= 1u64 << (e as u32);
     }
 
     fn need(&self, e: Extension, line: u32, col: u32, what: &str) -> R<()> {
@@ -384,7 +397,13 @@ impl Compiler<'_> {
     fn vlist(&self, a: &Arg) -> R<VList> {
         match &a.arg {
             RawArg::Str(s) => Ok(vec![self.mkstr(s, a)?]),
-            RawArg::List(l) => l.iter().map(|s| self.mkstr(s, a)).collect(),
+            RawArg::List(l) => {
+                let mut out = Vec::with_capacity(l.len());
+                for s in l {
+                    out.push(self.mkstr(s, a)?);
+                }
+                Ok(out)
+            }
             _ => Err(diag(
                 a.line,
                 a.col,
@@ -452,13 +471,13 @@ impl Compiler<'_> {
             }
             match Extension::from_name(&cap.text) {
                 Some(e) => {
-                    self.requires.insert(e);
+                    self.add_require(e);
                     if e == Extension::Spamtestplus {
-                        self.requires.insert(Extension::Spamtest);
+                        self.add_require(Extension::Spamtest);
                     }
                     // RFC 6131 3: vacation-seconds implies vacation.
                     if e == Extension::VacationSeconds {
-                        self.requires.insert(Extension::Vacation);
+                        self.add_require(Extension::Vacation);
                     }
                 }
                 None => {
@@ -474,7 +493,8 @@ impl Compiler<'_> {
     }
 
     fn block(&mut self, nodes: &[Node]) -> Vec<Stmt> {
-        let mut out: Vec<Stmt> = Vec::new();
+        // One statement per node at most (elsif and else join their if).
+        let mut out: Vec<Stmt> = Vec::with_capacity(nodes.len());
         for n in nodes {
             match self.command(n, &mut out) {
                 Ok(Some(s)) => out.push(s),
@@ -906,7 +926,7 @@ impl Compiler<'_> {
     /// block inside are still checked, so their errors show too.
     fn check_shape(&mut self, n: &Node, as_test: bool) -> R<()> {
         let (l, c) = (n.line, n.col);
-        let Some((sig, _)) = crate::sig::lookup(&n.name) else {
+        let Some((sig, groups)) = crate::sig::lookup(&n.name) else {
             let kind = if as_test { "test" } else { "command" };
             if self.unknown.insert(n.name.to_string()) {
                 return Err(diag(
@@ -920,7 +940,7 @@ impl Compiler<'_> {
             }
             return Err(diag(l, c, String::new()));
         };
-        let mut errs = crate::sig::check(n, as_test, &mut self.unknown_tags);
+        let mut errs = crate::sig::check(n, &sig, groups, as_test, &mut self.unknown_tags);
         let Some(last) = errs.pop() else {
             return Ok(());
         };
@@ -1404,11 +1424,10 @@ impl Compiler<'_> {
                         format!("{} needs a test list in parentheses", n.name),
                     ));
                 }
-                let ts = n
-                    .tests
-                    .iter()
-                    .map(|t| self.test(t))
-                    .collect::<R<Vec<_>>>()?;
+                let mut ts = Vec::with_capacity(n.tests.len());
+                for t in &n.tests {
+                    ts.push(self.test(t)?);
+                }
                 if n.name == "allof" {
                     Test::AllOf(ts)
                 } else {
@@ -1682,7 +1701,7 @@ impl Compiler<'_> {
                     // are usable as if required.
                     for s in &caps {
                         if let Some(e) = Extension::from_name(&s.text) {
-                            self.requires.insert(e);
+                            self.add_require(e);
                         }
                     }
                 }

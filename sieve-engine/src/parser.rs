@@ -288,7 +288,7 @@ impl<'a, I: Iterator<Item = Token<'a>>> Parser<'a, I> {
             node.args.push(Arg { arg, line, col });
         }
         match self.peek().tok {
-            Tok::Ident(_) => node.tests.push(self.test(depth + 1)?),
+            Tok::Ident(_) => node.tests = vec![self.test(depth + 1)?],
             Tok::LParen => {
                 self.advance();
                 node.test_list = true;

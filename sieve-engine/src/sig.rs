@@ -144,7 +144,7 @@ fn in_group(tag: &str, groups: &[&[(&str, Option<Ty>)]]) -> Option<Option<Ty>> {
 /// The signature of a command or test, by name; `None` when unknown.
 /// The groups of tags a command or test accepts: each is a list of tag
 /// names, with the type of the value a tag takes, if any.
-type TagGroups = &'static [&'static [(&'static str, Option<Ty>)]];
+pub(crate) type TagGroups = &'static [&'static [(&'static str, Option<Ty>)]];
 
 pub(crate) fn lookup(name: &str) -> Option<(Sig, TagGroups)> {
     const NONE: &[&[(&str, Option<Ty>)]] = &[];
@@ -392,12 +392,11 @@ pub(crate) fn has_tag(name: &str, tag: &str) -> bool {
 /// missing ';' often turns the next command into a test).
 pub(crate) fn check(
     n: &Node,
+    sig: &Sig,
+    groups: TagGroups,
     as_test: bool,
     unknown_tags: &mut Vec<(String, String)>,
 ) -> Vec<String> {
-    let Some((sig, groups)) = lookup(&n.name) else {
-        return Vec::new();
-    };
     let k = kind(as_test);
     if sig.test != as_test {
         return vec![format!(
@@ -407,8 +406,8 @@ pub(crate) fn check(
         )];
     }
     let mut out = Vec::new();
-    let args_err = check_args(n, &sig, groups, k, unknown_tags);
-    let sub_err = check_subtests(n, &sig, k);
+    let args_err = check_args(n, sig, groups, k, unknown_tags);
+    let sub_err = check_subtests(n, sig, k);
     if let Some(e) = args_err {
         out.push(e);
         if let Some(e) = sub_err {
