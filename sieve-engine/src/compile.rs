@@ -396,13 +396,16 @@ impl Compiler<'_> {
 
     fn vlist(&self, a: &Arg) -> R<VList> {
         match &a.arg {
-            RawArg::Str(s) => Ok(vec![self.mkstr(s, a)?]),
+            RawArg::Str(s) => Ok(VList::One(self.mkstr(s, a)?)),
             RawArg::List(l) => {
+                if let [s] = &l[..] {
+                    return Ok(VList::One(self.mkstr(s, a)?));
+                }
                 let mut out = Vec::with_capacity(l.len());
                 for s in l {
                     out.push(self.mkstr(s, a)?);
                 }
-                Ok(out)
+                Ok(VList::Many(out))
             }
             _ => Err(diag(
                 a.line,
@@ -459,7 +462,7 @@ impl Compiler<'_> {
                 "require takes a string list".into(),
             ));
         };
-        for cap in self.vlist(list)? {
+        for cap in self.vlist(list)?.iter() {
             if self.testsuite && cap.text == "vnd.dovecot.testsuite" {
                 self.suite_required = true;
                 continue;
@@ -1062,7 +1065,7 @@ impl Compiler<'_> {
                 .iter()
                 .filter_map(|a| match a {
                     SuiteArg::Str(s) => Some(vec![s.clone()]),
-                    SuiteArg::List(l) => Some(l.clone()),
+                    SuiteArg::List(l) => Some(l.to_vec()),
                     _ => None,
                 })
                 .flatten()
@@ -1351,7 +1354,9 @@ impl Compiler<'_> {
                 ("detail", AddrPart::Detail),
             ] {
                 if a.flag(tag)? {
-                    if matches!(p, AddrPart::User | AddrPart::Detail) {
+                    if matches!(p, AddrPart::User | AddrPart::Detail)
+                        && !self.has(Extension::Subaddress)
+                    {
                         self.need(Extension::Subaddress, l, c, &format!(":{tag}"))?;
                     }
                     part = p;

@@ -17,7 +17,40 @@ impl AsRef<str> for VStr {
     }
 }
 
-pub(crate) type VList = Vec<VStr>;
+/// A string list. A single string, the usual case, is held inline: no
+/// allocation of its own at compile time.
+#[derive(Debug, Clone)]
+pub(crate) enum VList {
+    One(VStr),
+    Many(Vec<VStr>),
+}
+
+impl Default for VList {
+    /// The empty list.
+    fn default() -> Self {
+        VList::Many(Vec::new())
+    }
+}
+
+impl std::ops::Deref for VList {
+    type Target = [VStr];
+
+    fn deref(&self) -> &[VStr] {
+        match self {
+            VList::One(s) => std::slice::from_ref(s),
+            VList::Many(v) => v,
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a VList {
+    type Item = &'a VStr;
+    type IntoIter = std::slice::Iter<'a, VStr>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
 
 /// Comparators (RFC 4790 names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

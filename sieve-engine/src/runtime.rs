@@ -1777,7 +1777,7 @@ impl Run<'_, '_, '_> {
                     None => self.flags.clone(),
                 };
                 let keys: Vec<VStr> = if matches!(m.mt, MatchType::Count(_)) {
-                    keys.clone()
+                    keys.to_vec()
                 } else {
                     normalize_flags(&self.list(keys))
                         .into_iter()

@@ -143,55 +143,49 @@ pub(crate) fn var_ref(name: &str, global: bool) -> Result<VarRef, String> {
         }
         return Ok(VarRef::Match(n));
     }
-    let parts: Vec<&str> = name.split('.').collect();
-    if !parts.iter().all(|p| is_identifier(p)) {
+    if !name.split('.').all(is_identifier) {
         return Err(format!("invalid variable name {name:?}"));
     }
-    if parts.len() == 1 {
+    let mut parts = name.split('.');
+    let first = parts.next().unwrap_or_default();
+    let Some(second) = parts.next() else {
         if name.len() > MAX_VARIABLE_NAME {
             return Err(format!(
                 "variable name {name:?} is longer than {MAX_VARIABLE_NAME} characters"
             ));
         }
         return Ok(VarRef::Local(name.to_ascii_lowercase()));
-    }
-    if global && parts[0].eq_ignore_ascii_case("global") {
-        if parts.len() == 2 && parts[1].len() <= MAX_VARIABLE_NAME {
-            return Ok(VarRef::Global(parts[1].to_ascii_lowercase()));
+    };
+    if global && first.eq_ignore_ascii_case("global") {
+        if parts.next().is_none() && second.len() <= MAX_VARIABLE_NAME {
+            return Ok(VarRef::Global(second.to_ascii_lowercase()));
         }
         return Err(format!(
             "invalid variable name {name:?} in the global namespace"
         ));
     }
-    Err(format!(
-        "unknown variable namespace {:?} in {name:?}",
-        parts[0]
-    ))
+    Err(format!("unknown variable namespace {first:?} in {name:?}"))
 }
 
 /// The names inside `${...}` in a string that have the form of a
 /// variable reference (RFC 5229 3): identifiers with dots, or digits.
-pub(crate) fn var_refs(s: &str) -> Vec<&str> {
-    let mut out = Vec::new();
+pub(crate) fn var_refs(s: &str) -> impl Iterator<Item = &str> {
     let mut rest = s;
-    while let Some(i) = rest.find("${") {
-        let after = &rest[i + 2..];
-        match after.find('}') {
-            Some(e) => {
-                let n = &after[..e];
-                let shaped = (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-                    || valid_variable_name(n);
-                if shaped {
-                    out.push(n);
-                    rest = &after[e + 1..];
-                } else {
-                    rest = after;
-                }
+    std::iter::from_fn(move || {
+        while let Some(i) = rest.find("${") {
+            let after = &rest[i + 2..];
+            let e = after.find('}')?;
+            let n = &after[..e];
+            let shaped =
+                (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) || valid_variable_name(n);
+            if shaped {
+                rest = &after[e + 1..];
+                return Some(n);
             }
-            None => break,
+            rest = after;
         }
-    }
-    out
+        None
+    })
 }
 
 /// A special-use flag (RFC 6154 2): a backslash and an atom.

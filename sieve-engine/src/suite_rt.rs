@@ -1251,7 +1251,7 @@ fn suite_keys(call: &SuiteCall) -> Vec<VStr> {
         .iter()
         .flat_map(|a| match a {
             SuiteArg::Str(s) => vec![s.clone()],
-            SuiteArg::List(l) => l.clone(),
+            SuiteArg::List(l) => l.to_vec(),
             _ => Vec::new(),
         })
         .collect()
