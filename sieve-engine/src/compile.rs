@@ -515,21 +515,21 @@ impl Compiler<'_> {
     }
 
     fn sub_block(&mut self, n: &Node) -> R<Vec<Stmt>> {
-        match &n.block {
+        match n.block() {
             Some(b) => Ok(self.block(b)),
             None => Err(diag(n.line, n.col, format!("{} needs a block", n.name))),
         }
     }
 
     fn no_block_no_test(n: &Node) -> R<()> {
-        if n.block.is_some() {
+        if n.block().is_some() {
             return Err(diag(
                 n.line,
                 n.col,
                 format!("{} does not take a block", n.name),
             ));
         }
-        if !n.tests.is_empty() {
+        if !n.tests().is_empty() {
             return Err(diag(
                 n.line,
                 n.col,
@@ -559,7 +559,7 @@ impl Compiler<'_> {
         }
         if n.name == "foreverypart" {
             self.need(Extension::Foreverypart, l, c, "foreverypart")?;
-            if !n.tests.is_empty() {
+            if !n.tests().is_empty() {
                 return Err(diag(l, c, "foreverypart does not take a test".into()));
             }
             let mut a = Args::new(n);
@@ -952,7 +952,7 @@ impl Compiler<'_> {
         }
         if sig.test == as_test {
             if sig.sub != crate::sig::Sub::None {
-                for t in &n.tests {
+                for t in n.tests() {
                     if let Err(e) = self.test(t) {
                         self.errors.push(e);
                     }
@@ -960,7 +960,7 @@ impl Compiler<'_> {
             }
             if !as_test
                 && sig.block.0
-                && let Some(b) = &n.block
+                && let Some(b) = n.block()
             {
                 let _ = self.block(b);
             }
@@ -973,11 +973,11 @@ impl Compiler<'_> {
         let test = if n.name == "else" {
             None
         } else {
-            n.tests.first().map(|t| self.test(t))
+            n.tests().first().map(|t| self.test(t))
         };
         // RFC 5463: a block guarded by an ihave of an unknown extension
         // is never run, so it is not compiled either.
-        let skip = n.tests.first().is_some_and(|t| t.name == "ihave")
+        let skip = n.tests().first().is_some_and(|t| t.name == "ihave")
             && matches!(
                 test,
                 Some(Ok(TestNode {
@@ -1072,7 +1072,7 @@ impl Compiler<'_> {
                 .collect();
             *m = finish_regex(m.clone(), &keys, l, c)?;
         }
-        let block = match &n.block {
+        let block = match n.block() {
             Some(b) if !is_test => Some(self.block(b)),
             Some(_) => return Err(diag(l, c, format!("{} does not take a block", n.name))),
             None => None,
@@ -1396,7 +1396,7 @@ impl Compiler<'_> {
         if !suite_test {
             self.check_shape(n, true)?;
         }
-        if !matches!(&*n.name, "not" | "allof" | "anyof") && !n.tests.is_empty() {
+        if !matches!(&*n.name, "not" | "allof" | "anyof") && !n.tests().is_empty() {
             return Err(diag(l, c, format!("test {} does not take tests", n.name)));
         }
         if suite_test {
@@ -1416,10 +1416,10 @@ impl Compiler<'_> {
             "true" => Test::True,
             "false" => Test::False,
             "not" => {
-                if n.tests.len() != 1 || n.test_list {
+                if n.tests().len() != 1 || n.test_list {
                     return Err(diag(l, c, "not needs exactly one test".into()));
                 }
-                Test::Not(Box::new(self.test(&n.tests[0])?))
+                Test::Not(Box::new(self.test(&n.tests()[0])?))
             }
             "allof" | "anyof" => {
                 if !n.test_list {
@@ -1429,8 +1429,8 @@ impl Compiler<'_> {
                         format!("{} needs a test list in parentheses", n.name),
                     ));
                 }
-                let mut ts = Vec::with_capacity(n.tests.len());
-                for t in &n.tests {
+                let mut ts = Vec::with_capacity(n.tests().len());
+                for t in n.tests() {
                     ts.push(self.test(t)?);
                 }
                 if n.name == "allof" {

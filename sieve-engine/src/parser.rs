@@ -31,11 +31,27 @@ pub(crate) struct Node<'a> {
     pub line: u32,
     pub col: u32,
     pub args: Vec<Arg<'a>>,
-    pub tests: Vec<Node<'a>>,
+    /// The tests, then the commands of the block: one allocation for
+    /// both (an `if` has one test and a block).
+    kids: Vec<Node<'a>>,
+    /// How many of `kids` are tests.
+    ntests: u32,
     /// The tests were written as a parenthesized test-list.
     pub test_list: bool,
-    /// Commands only: the block, when there is one.
-    pub block: Option<Vec<Node<'a>>>,
+    /// Commands only: there is a block.
+    has_block: bool,
+}
+
+impl<'a> Node<'a> {
+    /// The tests (one, or a test-list).
+    pub(crate) fn tests(&self) -> &[Node<'a>] {
+        &self.kids[..self.ntests as usize]
+    }
+
+    /// Commands only: the commands of the block, when there is one.
+    pub(crate) fn block(&self) -> Option<&[Node<'a>]> {
+        self.has_block.then(|| &self.kids[self.ntests as usize..])
+    }
 }
 
 /// Pulls tokens one at a time from `toks`: no token array is built.
@@ -167,13 +183,19 @@ impl<'a, I: Iterator<Item = Token<'a>>> Parser<'a, I> {
     /// `commands = *command`
     fn commands(&mut self, depth: usize, top: bool) -> Vec<Node<'a>> {
         let mut out = Vec::new();
+        self.commands_into(&mut out, depth, top);
+        out
+    }
+
+    /// `commands = *command`, appended to `out`.
+    fn commands_into(&mut self, out: &mut Vec<Node<'a>>, depth: usize, top: bool) {
         loop {
             if self.errors.len() >= MAX_ERRORS {
-                return out;
+                return;
             }
             match self.peek().tok {
-                Tok::Eof => return out,
-                Tok::RBrace if !top => return out,
+                Tok::Eof => return,
+                Tok::RBrace if !top => return,
                 _ => {}
             }
             match self.command(depth) {
@@ -219,13 +241,15 @@ impl<'a, I: Iterator<Item = Token<'a>>> Parser<'a, I> {
                     self.recovered = true;
                     return Err(());
                 }
-                let body = self.commands(depth + 1, false);
+                let mut kids = std::mem::take(&mut node.kids);
+                self.commands_into(&mut kids, depth + 1, false);
+                node.kids = kids;
                 let end = self.bump();
                 if end.tok != Tok::RBrace {
                     self.error_at(&end, "missing '}' at end of block".into());
                     return Err(());
                 }
-                node.block = Some(body);
+                node.has_block = true;
                 Ok(node)
             }
             _ => {
@@ -256,9 +280,10 @@ impl<'a, I: Iterator<Item = Token<'a>>> Parser<'a, I> {
             line: at.line,
             col: at.col,
             args: Vec::new(),
-            tests: Vec::new(),
+            kids: Vec::new(),
+            ntests: 0,
             test_list: false,
-            block: None,
+            has_block: false,
         };
         loop {
             if !matches!(
@@ -288,11 +313,18 @@ impl<'a, I: Iterator<Item = Token<'a>>> Parser<'a, I> {
             node.args.push(Arg { arg, line, col });
         }
         match self.peek().tok {
-            Tok::Ident(_) => node.tests = vec![self.test(depth + 1)?],
+            Tok::Ident(_) => {
+                let t = self.test(depth + 1)?;
+                // A command's test: room for the block that may follow.
+                node.kids = Vec::with_capacity(if depth == 0 { 4 } else { 1 });
+                node.kids.push(t);
+                node.ntests = 1;
+            }
             Tok::LParen => {
                 self.advance();
                 node.test_list = true;
-                node.tests = self.test_list(depth + 1)?;
+                node.kids = self.test_list(depth + 1)?;
+                node.ntests = node.kids.len() as u32;
             }
             _ => {}
         }
@@ -405,9 +437,9 @@ mod tests {
         let cmds =
             p("if anyof (header :is \"a\" \"b\", true) { keep; } else { discard; }").unwrap();
         assert_eq!(cmds.len(), 2);
-        assert_eq!(cmds[0].tests[0].name, "anyof");
-        assert!(cmds[0].tests[0].test_list);
-        assert_eq!(cmds[0].tests[0].tests.len(), 2);
+        assert_eq!(cmds[0].tests()[0].name, "anyof");
+        assert!(cmds[0].tests()[0].test_list);
+        assert_eq!(cmds[0].tests()[0].tests().len(), 2);
         assert_eq!(cmds[1].name, "else");
     }
 

@@ -420,13 +420,13 @@ pub(crate) fn check(
     }
     if !as_test {
         let (allowed, required) = sig.block;
-        if required && n.block.is_none() {
+        if required && n.block().is_none() {
             return vec![format!(
                 "the {} command requires a command block, but it is missing",
                 n.name
             )];
         }
-        if !allowed && n.block.is_some() {
+        if !allowed && n.block().is_some() {
             return vec![format!(
                 "the {} command does not accept a command block, but one is specified anyway",
                 n.name
@@ -558,8 +558,8 @@ fn check_args(
 
 fn check_subtests(n: &Node, sig: &Sig, k: &str) -> Option<String> {
     match sig.sub {
-        Sub::None if !n.tests.is_empty() => {
-            let t = &n.tests[0];
+        Sub::None if !n.tests().is_empty() => {
+            let t = &n.tests()[0];
             match lookup(&t.name) {
                 Some((ts, _)) if ts.test => Some(format!(
                     "the {} {k} accepts no sub-tests, but tests are specified",
@@ -572,15 +572,15 @@ fn check_subtests(n: &Node, sig: &Sig, k: &str) -> Option<String> {
                 _ => Some(format!("missing semicolon ';' after {} {k}", n.name)),
             }
         }
-        Sub::One if n.tests.is_empty() => Some(format!(
+        Sub::One if n.tests().is_empty() => Some(format!(
             "the {} {k} requires one sub-test, but none is specified",
             n.name
         )),
-        Sub::One if n.tests.len() > 1 || n.test_list => Some(format!(
+        Sub::One if n.tests().len() > 1 || n.test_list => Some(format!(
             "the {} {k} requires one sub-test, but a list of tests is specified",
             n.name
         )),
-        Sub::List if n.tests.is_empty() => Some(format!(
+        Sub::List if n.tests().is_empty() => Some(format!(
             "the {} {k} requires a list of sub-tests, but none is specified",
             n.name
         )),

@@ -370,8 +370,8 @@ fn read_node(n: &Node, p: &mut Preferences) -> Option<()> {
 }
 
 fn read_if(n: &Node, p: &mut Preferences) -> Option<()> {
-    let test = n.tests.first()?;
-    let block = n.block.as_ref()?;
+    let test = n.tests().first()?;
+    let block = n.block()?;
     let act = block.first()?;
     let act_str = strs(act).first().map(|s| s.to_string());
     match &*test.name {
@@ -425,7 +425,7 @@ fn read_spam(test: &Node, folder: String, p: &mut Preferences) -> Option<()> {
         folder,
     };
     let tests: Vec<&Node> = if test.name == "anyof" {
-        test.tests.iter().collect()
+        test.tests().iter().collect()
     } else {
         vec![test]
     };
