@@ -216,7 +216,17 @@ impl<'n> Args<'n> {
         (0..self.node.args.len()).all(|i| self.used[i])
     }
 
+    /// The tag's index, when given (and marks it used).
+    #[inline]
     fn find(&mut self, tag: &str) -> R<Option<usize>> {
+        // Most lookups come after every tag was read already.
+        if self.tags & !self.used.0 == 0 {
+            return Ok(None);
+        }
+        self.find_unused(tag)
+    }
+
+    fn find_unused(&mut self, tag: &str) -> R<Option<usize>> {
         let mut found = None;
         // Only the tags not consumed yet (most lookups are for absent tags).
         let mut left = self.tags & !self.used.0;

@@ -51,6 +51,18 @@ struct Lexer<'a> {
     errors: Vec<Diagnostic>,
 }
 
+/// The bytes of an identifier after its first: `ALPHA / DIGIT / "_"`.
+const IDENT_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'_';
+        b += 1;
+    }
+    t
+};
+
 /// Longest identifier or tag name (Pigeonhole's limit).
 const MAX_IDENTIFIER: usize = 32;
 
@@ -290,12 +302,12 @@ impl<'a> Lexer<'a> {
 
     fn ident(&mut self) -> Cow<'a, str> {
         let start = self.pos;
-        while let Some(c) = self.peek() {
-            if c.is_ascii_alphanumeric() || c == b'_' {
-                self.pos += 1;
-            } else {
-                break;
-            }
+        while self
+            .src
+            .get(self.pos)
+            .is_some_and(|&c| IDENT_BYTE[usize::from(c)])
+        {
+            self.pos += 1;
         }
         // Identifiers are ASCII, so the slice is valid UTF-8; lowercase
         // ones (nearly all) are borrowed.
