@@ -281,16 +281,15 @@ impl<'n> Args<'n> {
     }
 
     fn opt_positional(&mut self) -> Option<&'n Arg<'n>> {
-        for (i, a) in self.node.args.iter().enumerate() {
-            if !self.used[i] {
-                if matches!(a.arg, RawArg::Tag(_)) {
-                    return None;
-                }
-                self.used.set(i);
-                return Some(a);
-            }
+        // The first argument not used yet, unless it is a tag (the
+        // parser allows at most 32 arguments, so the mask covers all).
+        let i = (!self.used.0).trailing_zeros() as usize;
+        let a = self.node.args.get(i)?;
+        if self.tags & (1 << i) != 0 {
+            return None;
         }
-        None
+        self.used.set(i);
+        Some(a)
     }
 
     fn remaining_positionals(&self) -> usize {

@@ -450,21 +450,24 @@ fn check_args(
             .map(|(_, ty)| *ty)
             .or_else(|| in_group(t, groups))
     };
-    // Every tag must be known.
-    for a in &n.args {
-        if let RawArg::Tag(t) = &a.arg
-            && tag_ty(t).is_none()
-        {
-            // Reported once per command and tag; later ones fail quietly.
-            let key = (n.name.to_string(), t.to_string());
-            if unknown_tags.contains(&key) {
-                return Some(String::new());
-            }
-            unknown_tags.push(key);
-            return Some(format!(
-                "unknown tagged argument ':{t}' for the {} {k} (reported only once at first occurrence)",
-                n.name
-            ));
+    // Every tag must be known; the value type of each, by argument
+    // (the parser allows at most 32 arguments).
+    let mut tys: [Option<Ty>; 32] = [None; 32];
+    for (a, slot) in n.args.iter().zip(tys.iter_mut()) {
+        if let RawArg::Tag(t) = &a.arg {
+            let Some(ty) = tag_ty(t) else {
+                // Reported once per command and tag; later ones fail quietly.
+                let key = (n.name.to_string(), t.to_string());
+                if unknown_tags.contains(&key) {
+                    return Some(String::new());
+                }
+                unknown_tags.push(key);
+                return Some(format!(
+                    "unknown tagged argument ':{t}' for the {} {k} (reported only once at first occurrence)",
+                    n.name
+                ));
+            };
+            *slot = ty;
         }
     }
     // Tags first, each with its value.
@@ -481,8 +484,9 @@ fn check_args(
                 n.name
             ));
         }
+        let ty = tys.get(i).copied().flatten();
         i += 1;
-        if let Some(Some(ty)) = tag_ty(t) {
+        if let Some(ty) = ty {
             match n.args.get(i) {
                 None
                 | Some(crate::parser::Arg {
