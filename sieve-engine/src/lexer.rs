@@ -47,6 +47,8 @@ struct Lexer<'a> {
     line_start: usize,
     /// The last column computed: (byte position, column there).
     col_at: std::cell::Cell<(usize, u32)>,
+    /// The script is all ASCII: a column is a byte offset.
+    ascii: bool,
     /// Errors so far; the lexer goes on after each.
     errors: Vec<Diagnostic>,
 }
@@ -60,6 +62,15 @@ const IDENT_BYTE: [bool; 256] = {
         t[b] = c.is_ascii_alphanumeric() || c == b'_';
         b += 1;
     }
+    t
+};
+
+/// The bytes that end the plain part of a quoted string.
+const QUOTED_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t[b'\n' as usize] = true;
     t
 };
 
@@ -109,6 +120,7 @@ impl<'a> Tokens<'a> {
                 line: 1,
                 line_start: 0,
                 col_at: std::cell::Cell::new((0, 1)),
+                ascii: src.is_ascii(),
                 errors: Vec::new(),
             },
             done: false,
@@ -159,6 +171,9 @@ impl<'a> Lexer<'a> {
     fn col(&self) -> u32 {
         // Columns count characters, not bytes. Counting goes on from the
         // last position asked for, so a long line costs linear time.
+        if self.ascii {
+            return (self.pos - self.line_start) as u32 + 1;
+        }
         let (mut from, mut col) = self.col_at.get();
         if from < self.line_start || from > self.pos {
             (from, col) = (self.line_start, 1);
@@ -367,7 +382,7 @@ impl<'a> Lexer<'a> {
         // The usual string has no escape and no line break: borrowed.
         let src: &'a [u8] = self.src;
         let rest = &src[self.pos..];
-        if let Some(end) = rest.iter().position(|b| matches!(b, b'"' | b'\\' | b'\n'))
+        if let Some(end) = rest.iter().position(|&b| QUOTED_STOP[usize::from(b)])
             && rest[end] == b'"'
         {
             // Both ends are ASCII quotes, so char boundaries.
