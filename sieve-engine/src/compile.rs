@@ -79,8 +79,9 @@ pub(crate) fn compile_inner(
         errors.sort_by_key(|d| (d.line, d.column));
         return Err(CompileError { errors });
     }
-    let nodes = parsed.map_err(|errors| CompileError { errors })?;
+    let tree = parsed.map_err(|errors| CompileError { errors })?;
     let mut c = Compiler {
+        all_args: &tree.args,
         includes,
         requires: BTreeSet::new(),
         required: 0,
@@ -97,7 +98,7 @@ pub(crate) fn compile_inner(
         max_notifications: limits.max_notifications,
         scope: std::cell::RefCell::default(),
     };
-    let body = c.script(&nodes);
+    let body = c.script(&tree.nodes);
     c.errors.retain(|d| !d.message.is_empty());
     if c.errors.is_empty() {
         Ok(Script {
@@ -112,7 +113,9 @@ pub(crate) fn compile_inner(
     }
 }
 
-struct Compiler<'i> {
+struct Compiler<'i, 't> {
+    /// The arguments of every node of the parsed script.
+    all_args: &'t [Arg<'t>],
     /// Checks that included scripts exist (as Pigeonhole does when it
     /// compiles); `None` leaves it to the run.
     includes: Option<IncludeCheck<'i>>,
@@ -165,6 +168,8 @@ fn diag(line: u32, col: u32, message: String) -> Diagnostic {
 /// positional arguments in order; `finish` rejects whatever is left.
 struct Args<'n> {
     node: &'n Node<'n>,
+    /// The node's arguments.
+    args: &'n [Arg<'n>],
     used: Used,
     /// Which arguments are tags (same bits as `used`).
     tags: u64,
@@ -197,9 +202,9 @@ impl Used {
 }
 
 impl<'n> Args<'n> {
-    fn new(node: &'n Node<'n>) -> Self {
-        let tags = node
-            .args
+    fn new(node: &'n Node<'n>, all: &'n [Arg<'n>]) -> Self {
+        let args = node.args(all);
+        let tags = args
             .iter()
             .take(64)
             .enumerate()
@@ -207,13 +212,14 @@ impl<'n> Args<'n> {
             .fold(0u64, |m, (i, _)| m | 1 << i);
         Args {
             node,
+            args,
             used: Used(0),
             tags,
         }
     }
 
     fn all_used(&self) -> bool {
-        (0..self.node.args.len()).all(|i| self.used[i])
+        (0..self.args.len()).all(|i| self.used[i])
     }
 
     /// The tag's index, when given (and marks it used).
@@ -233,7 +239,7 @@ impl<'n> Args<'n> {
         while left != 0 {
             let i = left.trailing_zeros() as usize;
             left &= left - 1;
-            let a = &self.node.args[i];
+            let a = &self.args[i];
             if let RawArg::Tag(t) = &a.arg
                 && t == tag
             {
@@ -258,13 +264,13 @@ impl<'n> Args<'n> {
         let Some(i) = self.find(tag)? else {
             return Ok(None);
         };
-        match self.node.args.get(i + 1) {
+        match self.args.get(i + 1) {
             Some(a) if !matches!(a.arg, RawArg::Tag(_)) && !self.used[i + 1] => {
                 self.used.set(i + 1);
                 Ok(Some(a))
             }
             _ => {
-                let a = &self.node.args[i];
+                let a = &self.args[i];
                 Err(diag(a.line, a.col, format!("tag :{tag} needs a value")))
             }
         }
@@ -284,7 +290,7 @@ impl<'n> Args<'n> {
         // The first argument not used yet, unless it is a tag (the
         // parser allows at most 32 arguments, so the mask covers all).
         let i = (!self.used.0).trailing_zeros() as usize;
-        let a = self.node.args.get(i)?;
+        let a = self.args.get(i)?;
         if self.tags & (1 << i) != 0 {
             return None;
         }
@@ -293,8 +299,7 @@ impl<'n> Args<'n> {
     }
 
     fn remaining_positionals(&self) -> usize {
-        self.node
-            .args
+        self.args
             .iter()
             .enumerate()
             .filter(|(i, a)| !self.used[*i] && !matches!(a.arg, RawArg::Tag(_)))
@@ -302,7 +307,7 @@ impl<'n> Args<'n> {
     }
 
     fn finish(self) -> R<()> {
-        for (i, a) in self.node.args.iter().enumerate() {
+        for (i, a) in self.args.iter().enumerate() {
             if !self.used[i] {
                 let what = match &a.arg {
                     RawArg::Tag(t) => format!("unknown tag :{t} for {}", self.node.name),
@@ -315,7 +320,7 @@ impl<'n> Args<'n> {
     }
 }
 
-impl Compiler<'_> {
+impl Compiler<'_, '_> {
     fn has(&self, e: Extension) -> bool {
         self.required & (1u64 << (e as u32)) != 0
     }
@@ -461,7 +466,7 @@ impl Compiler<'_> {
     }
 
     fn require(&mut self, n: &Node) -> R<()> {
-        let mut a = Args::new(n);
+        let mut a = Args::new(n, self.all_args);
         let list = a.positional("capabilities")?;
         a.finish()?;
         let (RawArg::List(_) | RawArg::Str(_)) = &list.arg else {
@@ -571,7 +576,7 @@ impl Compiler<'_> {
             if !n.tests().is_empty() {
                 return Err(diag(l, c, "foreverypart does not take a test".into()));
             }
-            let mut a = Args::new(n);
+            let mut a = Args::new(n, self.all_args);
             let name = a.tagged("name")?.map(|v| self.vstr(v)).transpose()?;
             a.finish()?;
             let name = name.map(|v| v.text);
@@ -594,7 +599,7 @@ impl Compiler<'_> {
             }));
         }
         Self::no_block_no_test(n)?;
-        let mut a = Args::new(n);
+        let mut a = Args::new(n, self.all_args);
         let cmd = match &*n.name {
             "break" => {
                 self.need(Extension::Foreverypart, l, c, "break")?;
@@ -952,7 +957,14 @@ impl Compiler<'_> {
             }
             return Err(diag(l, c, String::new()));
         };
-        let mut errs = crate::sig::check(n, &sig, groups, as_test, &mut self.unknown_tags);
+        let mut errs = crate::sig::check(
+            n,
+            n.args(self.all_args),
+            &sig,
+            groups,
+            as_test,
+            &mut self.unknown_tags,
+        );
         let Some(last) = errs.pop() else {
             return Ok(());
         };
@@ -1048,7 +1060,7 @@ impl Compiler<'_> {
     /// `test_error` and `test_result_action` take a match and `:index`.
     fn suite_call(&mut self, n: &Node, is_test: bool) -> R<SuiteCall> {
         let (l, c) = (n.line, n.col);
-        let mut a = Args::new(n);
+        let mut a = Args::new(n, self.all_args);
         let mut m = None;
         let mut index = None;
         if is_test && matches!(&*n.name, "test_error" | "test_result_action") {
@@ -1058,7 +1070,7 @@ impl Compiler<'_> {
             }
         }
         let mut args = Vec::new();
-        for (i, arg) in n.args.iter().enumerate() {
+        for (i, arg) in n.args(self.all_args).iter().enumerate() {
             if a.used[i] {
                 continue;
             }
@@ -1415,7 +1427,7 @@ impl Compiler<'_> {
                 test: Test::Suite(Box::new(call)),
             });
         }
-        let mut a = Args::new(n);
+        let mut a = Args::new(n, self.all_args);
         let mime = if matches!(&*n.name, "header" | "address" | "exists") {
             self.mime_tags(&mut a, n.name == "header", l, c)?
         } else {

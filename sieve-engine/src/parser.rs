@@ -30,7 +30,8 @@ pub(crate) struct Node<'a> {
     pub name: Cow<'a, str>,
     pub line: u32,
     pub col: u32,
-    pub args: Vec<Arg<'a>>,
+    /// Where its arguments are in [`Tree::args`]: start and end.
+    args: (u32, u32),
     /// The tests, then the commands of the block: one allocation for
     /// both (an `if` has one test and a block).
     kids: Vec<Node<'a>>,
@@ -42,7 +43,20 @@ pub(crate) struct Node<'a> {
     has_block: bool,
 }
 
+/// A parsed script: the top-level commands, and the arguments of every
+/// node in one array (one allocation instead of one per node).
+pub(crate) struct Tree<'a> {
+    pub nodes: Vec<Node<'a>>,
+    pub args: Vec<Arg<'a>>,
+}
+
 impl<'a> Node<'a> {
+    /// The arguments, from the tree's argument array.
+    pub(crate) fn args<'t>(&self, all: &'t [Arg<'a>]) -> &'t [Arg<'a>] {
+        all.get(self.args.0 as usize..self.args.1 as usize)
+            .unwrap_or_default()
+    }
+
     /// The tests (one, or a test-list).
     pub(crate) fn tests(&self) -> &[Node<'a>] {
         &self.kids[..self.ntests as usize]
@@ -65,6 +79,8 @@ struct Parser<'a, I> {
     max_depth: usize,
     /// The failed command was skipped already.
     recovered: bool,
+    /// The arguments of every node, in the order read.
+    args: Vec<Arg<'a>>,
 }
 
 const MAX_ERRORS: usize = 25;
@@ -84,7 +100,7 @@ const MAX_ARGUMENTS: usize = 32;
 pub(crate) fn parse<'a>(
     toks: impl IntoIterator<Item = Token<'a>>,
     max_depth: usize,
-) -> Result<Vec<Node<'a>>, Vec<Diagnostic>> {
+) -> Result<Tree<'a>, Vec<Diagnostic>> {
     // The parser, compiler and interpreter recurse once per level; this
     // bound keeps any configured limit far from the stack's end.
     let max_depth = max_depth.min(HARD_MAX_DEPTH);
@@ -101,10 +117,14 @@ pub(crate) fn parse<'a>(
         errors: Vec::new(),
         max_depth,
         recovered: false,
+        args: Vec::new(),
     };
     let cmds = p.commands(0, true);
     if p.errors.is_empty() {
-        Ok(cmds)
+        Ok(Tree {
+            nodes: cmds,
+            args: p.args,
+        })
     } else {
         Err(p.errors)
     }
@@ -279,12 +299,16 @@ impl<'a, I: Iterator<Item = Token<'a>>> Parser<'a, I> {
             name,
             line: at.line,
             col: at.col,
-            args: Vec::new(),
+            args: (0, 0),
             kids: Vec::new(),
             ntests: 0,
             test_list: false,
             has_block: false,
         };
+        // A node's arguments are read before its tests, so they are
+        // contiguous in the array (arguments left by a failed command
+        // stay unreferenced).
+        let start = self.args.len();
         loop {
             if !matches!(
                 self.peek().tok,
@@ -300,7 +324,7 @@ impl<'a, I: Iterator<Item = Token<'a>>> Parser<'a, I> {
                 Tok::Tag(s) => RawArg::Tag(s),
                 _ => RawArg::List(self.string_list()?),
             };
-            if node.args.len() >= MAX_ARGUMENTS {
+            if self.args.len() - start >= MAX_ARGUMENTS {
                 if self.errors.len() < MAX_ERRORS {
                     self.errors.push(Diagnostic {
                         line,
@@ -310,8 +334,10 @@ impl<'a, I: Iterator<Item = Token<'a>>> Parser<'a, I> {
                 }
                 return Err(());
             }
-            node.args.push(Arg { arg, line, col });
+            self.args.push(Arg { arg, line, col });
         }
+        // The script size limit keeps the array far below 2^32.
+        node.args = (start as u32, self.args.len() as u32);
         match self.peek().tok {
             Tok::Ident(_) => {
                 let t = self.test(depth + 1)?;
@@ -429,7 +455,7 @@ mod tests {
     use crate::lexer::tokenize;
 
     fn p(s: &str) -> Result<Vec<Node<'_>>, Vec<Diagnostic>> {
-        parse(tokenize(s).unwrap(), 32)
+        parse(tokenize(s).unwrap(), 32).map(|t| t.nodes)
     }
 
     #[test]

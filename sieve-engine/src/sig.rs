@@ -4,7 +4,7 @@
 //! arguments, so structural mistakes get one clear message each, worded
 //! like Pigeonhole's (whose test suite counts them).
 
-use crate::parser::{Node, RawArg};
+use crate::parser::{Arg, Node, RawArg};
 
 /// What an argument is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -392,6 +392,7 @@ pub(crate) fn has_tag(name: &str, tag: &str) -> bool {
 /// missing ';' often turns the next command into a test).
 pub(crate) fn check(
     n: &Node,
+    args: &[Arg],
     sig: &Sig,
     groups: TagGroups,
     as_test: bool,
@@ -406,7 +407,7 @@ pub(crate) fn check(
         )];
     }
     let mut out = Vec::new();
-    let args_err = check_args(n, sig, groups, k, unknown_tags);
+    let args_err = check_args(n, args, sig, groups, k, unknown_tags);
     let sub_err = check_subtests(n, sig, k);
     if let Some(e) = args_err {
         out.push(e);
@@ -438,6 +439,7 @@ pub(crate) fn check(
 
 fn check_args(
     n: &Node,
+    args: &[Arg],
     sig: &Sig,
     groups: &[&[(&str, Option<Ty>)]],
     k: &str,
@@ -453,7 +455,7 @@ fn check_args(
     // Every tag must be known; the value type of each, by argument
     // (the parser allows at most 32 arguments).
     let mut tys: [Option<Ty>; 32] = [None; 32];
-    for (a, slot) in n.args.iter().zip(tys.iter_mut()) {
+    for (a, slot) in args.iter().zip(tys.iter_mut()) {
         if let RawArg::Tag(t) = &a.arg {
             let Some(ty) = tag_ty(t) else {
                 // Reported once per command and tag; later ones fail quietly.
@@ -472,10 +474,10 @@ fn check_args(
     }
     // Tags first, each with its value.
     let mut i = 0;
-    while let Some(a) = n.args.get(i) {
+    while let Some(a) = args.get(i) {
         let RawArg::Tag(t) = &a.arg else { break };
         // Seen before among the tags read so far (at most 32 arguments).
-        let seen = n.args[..i]
+        let seen = args[..i]
             .iter()
             .any(|b| matches!(&b.arg, RawArg::Tag(x) if x == t));
         if seen {
@@ -487,9 +489,9 @@ fn check_args(
         let ty = tys.get(i).copied().flatten();
         i += 1;
         if let Some(ty) = ty {
-            match n.args.get(i) {
+            match args.get(i) {
                 None
-                | Some(crate::parser::Arg {
+                | Some(Arg {
                     arg: RawArg::Tag(_),
                     ..
                 }) => {
@@ -512,7 +514,7 @@ fn check_args(
         }
     }
     // Then the positional arguments.
-    let rest = &n.args[i..];
+    let rest = &args[i..];
     if let Some(a) = rest.iter().find(|a| matches!(a.arg, RawArg::Tag(_))) {
         let RawArg::Tag(t) = &a.arg else {
             unreachable!()

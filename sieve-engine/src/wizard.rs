@@ -18,7 +18,7 @@
 //! ```
 
 use crate::lexer::tokenize;
-use crate::parser::{Node, RawArg, parse};
+use crate::parser::{Arg, Node, RawArg, parse};
 
 /// Where spam goes, and how it is recognised.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -302,10 +302,10 @@ impl Preferences {
     /// the wizard does not write.
     pub fn from_script(src: &str) -> Result<Self, WizardError> {
         let toks = tokenize(src).map_err(|d| WizardError::Syntax(d.to_string()))?;
-        let nodes = parse(toks, 8).map_err(|e| WizardError::Syntax(e[0].to_string()))?;
+        let tree = parse(toks, 8).map_err(|e| WizardError::Syntax(e[0].to_string()))?;
         let mut p = Preferences::default();
-        for n in &nodes {
-            read_node(n, &mut p).ok_or_else(|| WizardError::Unknown {
+        for n in &tree.nodes {
+            read_node(n, &tree.args, &mut p).ok_or_else(|| WizardError::Unknown {
                 line: n.line,
                 what: format!("command {:?}", n.name),
             })?;
@@ -314,8 +314,8 @@ impl Preferences {
     }
 }
 
-fn strs<'n>(n: &'n Node<'_>) -> Vec<&'n str> {
-    n.args
+fn strs<'n>(n: &Node<'n>, all: &'n [Arg<'n>]) -> Vec<&'n str> {
+    n.args(all)
         .iter()
         .filter_map(|a| match &a.arg {
             RawArg::Str(s) => Some(&**s),
@@ -324,23 +324,23 @@ fn strs<'n>(n: &'n Node<'_>) -> Vec<&'n str> {
         .collect()
 }
 
-fn has_tag(n: &Node, t: &str) -> bool {
-    n.args
+fn has_tag(n: &Node, all: &[Arg], t: &str) -> bool {
+    n.args(all)
         .iter()
         .any(|a| matches!(&a.arg, RawArg::Tag(x) if x == t))
 }
 
-fn read_node(n: &Node, p: &mut Preferences) -> Option<()> {
+fn read_node(n: &Node, all: &[Arg], p: &mut Preferences) -> Option<()> {
     match &*n.name {
         "require" => Some(()),
         "vacation" => {
-            let days = n.args.iter().find_map(|a| match a.arg {
+            let days = n.args(all).iter().find_map(|a| match a.arg {
                 RawArg::Num(d) => u32::try_from(d).ok(),
                 _ => None,
             })?;
-            let s = strs(n);
+            let s = strs(n, all);
             let addresses = n
-                .args
+                .args(all)
                 .iter()
                 .find_map(|a| match &a.arg {
                     RawArg::List(l) => Some(l.iter().map(|x| x.to_string()).collect()),
@@ -359,21 +359,21 @@ fn read_node(n: &Node, p: &mut Preferences) -> Option<()> {
         }
         "redirect" => {
             p.forward = Some(Forward {
-                address: strs(n).first()?.to_string(),
-                keep_copy: has_tag(n, "copy"),
+                address: strs(n, all).first()?.to_string(),
+                keep_copy: has_tag(n, all, "copy"),
             });
             Some(())
         }
-        "if" => read_if(n, p),
+        "if" => read_if(n, all, p),
         _ => None,
     }
 }
 
-fn read_if(n: &Node, p: &mut Preferences) -> Option<()> {
+fn read_if(n: &Node, all: &[Arg], p: &mut Preferences) -> Option<()> {
     let test = n.tests().first()?;
     let block = n.block()?;
     let act = block.first()?;
-    let act_str = strs(act).first().map(|s| s.to_string());
+    let act_str = strs(act, all).first().map(|s| s.to_string());
     match &*test.name {
         "virustest" => {
             p.virus = Some(match &*act.name {
@@ -383,13 +383,13 @@ fn read_if(n: &Node, p: &mut Preferences) -> Option<()> {
             });
             return Some(());
         }
-        "anyof" | "false" => return read_spam(test, act_str?, p),
+        "anyof" | "false" => return read_spam(test, all, act_str?, p),
         _ => {}
     }
-    let s = strs(test);
+    let s = strs(test, all);
     let field = match (
         &*test.name,
-        test.args.iter().find_map(|a| match &a.arg {
+        test.args(all).iter().find_map(|a| match &a.arg {
             RawArg::List(l) => Some(l.len()),
             _ => None,
         }),
@@ -415,7 +415,7 @@ fn read_if(n: &Node, p: &mut Preferences) -> Option<()> {
     Some(())
 }
 
-fn read_spam(test: &Node, folder: String, p: &mut Preferences) -> Option<()> {
+fn read_spam(test: &Node, all: &[Arg], folder: String, p: &mut Preferences) -> Option<()> {
     if !p.rules.is_empty() || p.spam.is_some() {
         return None;
     }
@@ -430,7 +430,7 @@ fn read_spam(test: &Node, folder: String, p: &mut Preferences) -> Option<()> {
         vec![test]
     };
     for t in tests {
-        let s = strs(t);
+        let s = strs(t, all);
         match &*t.name {
             "header" => rule.header = Some((s.first()?.to_string(), s.last()?.to_string())),
             "spamtest" => rule.min_score = s.last()?.parse().ok(),
