@@ -82,6 +82,7 @@ pub(crate) fn compile_inner(
     let tree = parsed.map_err(|errors| CompileError { errors })?;
     let mut c = Compiler {
         all_args: &tree.args,
+        all_nodes: &tree.nodes,
         includes,
         requires: BTreeSet::new(),
         required: 0,
@@ -98,7 +99,7 @@ pub(crate) fn compile_inner(
         max_notifications: limits.max_notifications,
         scope: std::cell::RefCell::default(),
     };
-    let body = c.script(&tree.nodes);
+    let body = c.script(tree.top());
     c.errors.retain(|d| !d.message.is_empty());
     if c.errors.is_empty() {
         Ok(Script {
@@ -116,6 +117,8 @@ pub(crate) fn compile_inner(
 struct Compiler<'i, 't> {
     /// The arguments of every node of the parsed script.
     all_args: &'t [Arg<'t>],
+    /// Every node of the parsed script.
+    all_nodes: &'t [Node<'t>],
     /// Checks that included scripts exist (as Pigeonhole does when it
     /// compiles); `None` leaves it to the run.
     includes: Option<IncludeCheck<'i>>,
@@ -529,21 +532,21 @@ impl Compiler<'_, '_> {
     }
 
     fn sub_block(&mut self, n: &Node) -> R<Vec<Stmt>> {
-        match n.block() {
+        match n.block(self.all_nodes) {
             Some(b) => Ok(self.block(b)),
             None => Err(diag(n.line, n.col, format!("{} needs a block", n.name))),
         }
     }
 
-    fn no_block_no_test(n: &Node) -> R<()> {
-        if n.block().is_some() {
+    fn no_block_no_test(&self, n: &Node) -> R<()> {
+        if n.block(self.all_nodes).is_some() {
             return Err(diag(
                 n.line,
                 n.col,
                 format!("{} does not take a block", n.name),
             ));
         }
-        if !n.tests().is_empty() {
+        if !n.tests(self.all_nodes).is_empty() {
             return Err(diag(
                 n.line,
                 n.col,
@@ -573,7 +576,7 @@ impl Compiler<'_, '_> {
         }
         if n.name == "foreverypart" {
             self.need(Extension::Foreverypart, l, c, "foreverypart")?;
-            if !n.tests().is_empty() {
+            if !n.tests(self.all_nodes).is_empty() {
                 return Err(diag(l, c, "foreverypart does not take a test".into()));
             }
             let mut a = Args::new(n, self.all_args);
@@ -598,7 +601,7 @@ impl Compiler<'_, '_> {
                 cmd: Cmd::ForEveryPart { name, body: body? },
             }));
         }
-        Self::no_block_no_test(n)?;
+        self.no_block_no_test(n)?;
         let mut a = Args::new(n, self.all_args);
         let cmd = match &*n.name {
             "break" => {
@@ -960,6 +963,7 @@ impl Compiler<'_, '_> {
         let mut errs = crate::sig::check(
             n,
             n.args(self.all_args),
+            self.all_nodes,
             &sig,
             groups,
             as_test,
@@ -973,7 +977,7 @@ impl Compiler<'_, '_> {
         }
         if sig.test == as_test {
             if sig.sub != crate::sig::Sub::None {
-                for t in n.tests() {
+                for t in n.tests(self.all_nodes) {
                     if let Err(e) = self.test(t) {
                         self.errors.push(e);
                     }
@@ -981,7 +985,7 @@ impl Compiler<'_, '_> {
             }
             if !as_test
                 && sig.block.0
-                && let Some(b) = n.block()
+                && let Some(b) = n.block(self.all_nodes)
             {
                 let _ = self.block(b);
             }
@@ -994,11 +998,14 @@ impl Compiler<'_, '_> {
         let test = if n.name == "else" {
             None
         } else {
-            n.tests().first().map(|t| self.test(t))
+            n.tests(self.all_nodes).first().map(|t| self.test(t))
         };
         // RFC 5463: a block guarded by an ihave of an unknown extension
         // is never run, so it is not compiled either.
-        let skip = n.tests().first().is_some_and(|t| t.name == "ihave")
+        let skip = n
+            .tests(self.all_nodes)
+            .first()
+            .is_some_and(|t| t.name == "ihave")
             && matches!(
                 test,
                 Some(Ok(TestNode {
@@ -1093,7 +1100,7 @@ impl Compiler<'_, '_> {
                 .collect();
             *m = finish_regex(m.clone(), &keys, l, c)?;
         }
-        let block = match n.block() {
+        let block = match n.block(self.all_nodes) {
             Some(b) if !is_test => Some(self.block(b)),
             Some(_) => return Err(diag(l, c, format!("{} does not take a block", n.name))),
             None => None,
@@ -1417,7 +1424,7 @@ impl Compiler<'_, '_> {
         if !suite_test {
             self.check_shape(n, true)?;
         }
-        if !matches!(&*n.name, "not" | "allof" | "anyof") && !n.tests().is_empty() {
+        if !matches!(&*n.name, "not" | "allof" | "anyof") && !n.tests(self.all_nodes).is_empty() {
             return Err(diag(l, c, format!("test {} does not take tests", n.name)));
         }
         if suite_test {
@@ -1437,10 +1444,10 @@ impl Compiler<'_, '_> {
             "true" => Test::True,
             "false" => Test::False,
             "not" => {
-                if n.tests().len() != 1 || n.test_list {
+                if n.tests(self.all_nodes).len() != 1 || n.test_list {
                     return Err(diag(l, c, "not needs exactly one test".into()));
                 }
-                Test::Not(Box::new(self.test(&n.tests()[0])?))
+                Test::Not(Box::new(self.test(&n.tests(self.all_nodes)[0])?))
             }
             "allof" | "anyof" => {
                 if !n.test_list {
@@ -1450,8 +1457,8 @@ impl Compiler<'_, '_> {
                         format!("{} needs a test list in parentheses", n.name),
                     ));
                 }
-                let mut ts = Vec::with_capacity(n.tests().len());
-                for t in n.tests() {
+                let mut ts = Vec::with_capacity(n.tests(self.all_nodes).len());
+                for t in n.tests(self.all_nodes) {
                     ts.push(self.test(t)?);
                 }
                 if n.name == "allof" {

@@ -32,9 +32,9 @@ pub(crate) struct Node<'a> {
     pub col: u32,
     /// Where its arguments are in [`Tree::args`]: start and end.
     args: (u32, u32),
-    /// The tests, then the commands of the block: one allocation for
-    /// both (an `if` has one test and a block).
-    kids: Vec<Node<'a>>,
+    /// Where its tests, then the commands of its block, are in
+    /// [`Tree::nodes`]: start and end.
+    kids: (u32, u32),
     /// How many of `kids` are tests.
     ntests: u32,
     /// The tests were written as a parenthesized test-list.
@@ -43,11 +43,24 @@ pub(crate) struct Node<'a> {
     has_block: bool,
 }
 
-/// A parsed script: the top-level commands, and the arguments of every
-/// node in one array (one allocation instead of one per node).
+/// A parsed script: every node in one array, each node's tests and
+/// block commands contiguous in it, and the arguments of every node in
+/// another (no allocation per node).
+#[derive(Debug)]
 pub(crate) struct Tree<'a> {
     pub nodes: Vec<Node<'a>>,
     pub args: Vec<Arg<'a>>,
+    /// Where the top-level commands are in `nodes`.
+    top: (u32, u32),
+}
+
+impl<'a> Tree<'a> {
+    /// The top-level commands.
+    pub(crate) fn top(&self) -> &[Node<'a>] {
+        self.nodes
+            .get(self.top.0 as usize..self.top.1 as usize)
+            .unwrap_or_default()
+    }
 }
 
 impl<'a> Node<'a> {
@@ -57,14 +70,17 @@ impl<'a> Node<'a> {
             .unwrap_or_default()
     }
 
-    /// The tests (one, or a test-list).
-    pub(crate) fn tests(&self) -> &[Node<'a>] {
-        &self.kids[..self.ntests as usize]
+    /// The tests (one, or a test-list), from the tree's node array.
+    pub(crate) fn tests<'t>(&self, all: &'t [Node<'a>]) -> &'t [Node<'a>] {
+        let k = self.kids.0 as usize;
+        all.get(k..k + self.ntests as usize).unwrap_or_default()
     }
 
     /// Commands only: the commands of the block, when there is one.
-    pub(crate) fn block(&self) -> Option<&[Node<'a>]> {
-        self.has_block.then(|| &self.kids[self.ntests as usize..])
+    pub(crate) fn block<'t>(&self, all: &'t [Node<'a>]) -> Option<&'t [Node<'a>]> {
+        let k = self.kids.0 as usize + self.ntests as usize;
+        self.has_block
+            .then(|| all.get(k..self.kids.1 as usize).unwrap_or_default())
     }
 }
 
@@ -81,6 +97,11 @@ struct Parser<'a, I> {
     recovered: bool,
     /// The arguments of every node, in the order read.
     args: Vec<Arg<'a>>,
+    /// Every finished node's children (tests, then block commands),
+    /// moved here from `stack` together when the node ends.
+    nodes: Vec<Node<'a>>,
+    /// Finished nodes whose parent is not finished yet.
+    stack: Vec<Node<'a>>,
 }
 
 const MAX_ERRORS: usize = 25;
@@ -118,12 +139,16 @@ pub(crate) fn parse<'a>(
         max_depth,
         recovered: false,
         args: Vec::new(),
+        nodes: Vec::new(),
+        stack: Vec::new(),
     };
-    let cmds = p.commands(0, true);
+    p.commands(0, true);
+    let top = p.move_kids(0);
     if p.errors.is_empty() {
         Ok(Tree {
-            nodes: cmds,
+            nodes: p.nodes,
             args: p.args,
+            top,
         })
     } else {
         Err(p.errors)
@@ -200,15 +225,17 @@ impl<'a, I: Iterator<Item = Token<'a>>> Parser<'a, I> {
         }
     }
 
-    /// `commands = *command`
-    fn commands(&mut self, depth: usize, top: bool) -> Vec<Node<'a>> {
-        let mut out = Vec::new();
-        self.commands_into(&mut out, depth, top);
-        out
+    /// Moves the nodes on the stack from `base` up to the node array;
+    /// where they went.
+    fn move_kids(&mut self, base: usize) -> (u32, u32) {
+        let start = self.nodes.len();
+        self.nodes.extend(self.stack.drain(base..));
+        // The script size limit keeps the array far below 2^32.
+        (start as u32, self.nodes.len() as u32)
     }
 
-    /// `commands = *command`, appended to `out`.
-    fn commands_into(&mut self, out: &mut Vec<Node<'a>>, depth: usize, top: bool) {
+    /// `commands = *command`, onto the stack.
+    fn commands(&mut self, depth: usize, top: bool) {
         loop {
             if self.errors.len() >= MAX_ERRORS {
                 return;
@@ -219,7 +246,7 @@ impl<'a, I: Iterator<Item = Token<'a>>> Parser<'a, I> {
                 _ => {}
             }
             match self.command(depth) {
-                Ok(c) => out.push(c),
+                Ok(c) => self.stack.push(c),
                 Err(()) if std::mem::take(&mut self.recovered) => {}
                 Err(()) => {
                     self.recover();
@@ -241,10 +268,16 @@ impl<'a, I: Iterator<Item = Token<'a>>> Parser<'a, I> {
             return Err(());
         };
         let name = std::mem::take(name);
+        // The node's tests, then its block commands, go on the stack
+        // from here.
+        let base = self.stack.len();
         let mut node = self.arguments(name, &t, 0)?;
         let t2 = self.bump();
         match t2.tok {
-            Tok::Semi => Ok(node),
+            Tok::Semi => {
+                node.kids = self.move_kids(base);
+                Ok(node)
+            }
             Tok::LBrace => {
                 if depth + 1 > self.max_depth {
                     self.error_at(&t2, format!("blocks nest deeper than {}", self.max_depth));
@@ -259,17 +292,18 @@ impl<'a, I: Iterator<Item = Token<'a>>> Parser<'a, I> {
                         }
                     }
                     self.recovered = true;
+                    self.stack.truncate(base);
                     return Err(());
                 }
-                let mut kids = std::mem::take(&mut node.kids);
-                self.commands_into(&mut kids, depth + 1, false);
-                node.kids = kids;
+                self.commands(depth + 1, false);
                 let end = self.bump();
                 if end.tok != Tok::RBrace {
                     self.error_at(&end, "missing '}' at end of block".into());
+                    self.stack.truncate(base);
                     return Err(());
                 }
                 node.has_block = true;
+                node.kids = self.move_kids(base);
                 Ok(node)
             }
             _ => {
@@ -282,6 +316,7 @@ impl<'a, I: Iterator<Item = Token<'a>>> Parser<'a, I> {
                     ),
                 );
                 self.unbump(t2);
+                self.stack.truncate(base);
                 Err(())
             }
         }
@@ -300,7 +335,7 @@ impl<'a, I: Iterator<Item = Token<'a>>> Parser<'a, I> {
             line: at.line,
             col: at.col,
             args: (0, 0),
-            kids: Vec::new(),
+            kids: (0, 0),
             ntests: 0,
             test_list: false,
             has_block: false,
@@ -339,18 +374,16 @@ impl<'a, I: Iterator<Item = Token<'a>>> Parser<'a, I> {
         // The script size limit keeps the array far below 2^32.
         node.args = (start as u32, self.args.len() as u32);
         match self.peek().tok {
+            // The tests stay on the stack; the caller moves them.
             Tok::Ident(_) => {
                 let t = self.test(depth + 1)?;
-                // A command's test: room for the block that may follow.
-                node.kids = Vec::with_capacity(if depth == 0 { 4 } else { 1 });
-                node.kids.push(t);
+                self.stack.push(t);
                 node.ntests = 1;
             }
             Tok::LParen => {
                 self.advance();
                 node.test_list = true;
-                node.kids = self.test_list(depth + 1)?;
-                node.ntests = node.kids.len() as u32;
+                node.ntests = self.test_list(depth + 1)?;
             }
             _ => {}
         }
@@ -403,18 +436,28 @@ impl<'a, I: Iterator<Item = Token<'a>>> Parser<'a, I> {
             return Err(());
         };
         let name = std::mem::take(name);
-        self.arguments(name, &t, depth)
+        let base = self.stack.len();
+        let mut node = self.arguments(name, &t, depth)?;
+        node.kids = self.move_kids(base);
+        Ok(node)
     }
 
     /// `test-list = "(" test *("," test) ")"`, after the `(`.
-    fn test_list(&mut self, depth: usize) -> Result<Vec<Node<'a>>, ()> {
-        let mut out = Vec::new();
+    /// The tests go on the stack; how many.
+    fn test_list(&mut self, depth: usize) -> Result<u32, ()> {
+        let base = self.stack.len();
         loop {
-            out.push(self.test(depth)?);
+            match self.test(depth) {
+                Ok(t) => self.stack.push(t),
+                Err(()) => {
+                    self.stack.truncate(base);
+                    return Err(());
+                }
+            }
             let t = self.bump();
             match t.tok {
                 Tok::Comma => {}
-                Tok::RParen => return Ok(out),
+                Tok::RParen => return Ok((self.stack.len() - base) as u32),
                 _ => {
                     self.error_at(
                         &t,
@@ -423,6 +466,7 @@ impl<'a, I: Iterator<Item = Token<'a>>> Parser<'a, I> {
                             describe(&t.tok)
                         ),
                     );
+                    self.stack.truncate(base);
                     return Err(());
                 }
             }
@@ -454,18 +498,19 @@ mod tests {
     use super::*;
     use crate::lexer::tokenize;
 
-    fn p(s: &str) -> Result<Vec<Node<'_>>, Vec<Diagnostic>> {
-        parse(tokenize(s).unwrap(), 32).map(|t| t.nodes)
+    fn p(s: &str) -> Result<Tree<'_>, Vec<Diagnostic>> {
+        parse(tokenize(s).unwrap(), 32)
     }
 
     #[test]
     fn shapes() {
-        let cmds =
+        let tree =
             p("if anyof (header :is \"a\" \"b\", true) { keep; } else { discard; }").unwrap();
+        let (cmds, all) = (tree.top(), &tree.nodes[..]);
         assert_eq!(cmds.len(), 2);
-        assert_eq!(cmds[0].tests()[0].name, "anyof");
-        assert!(cmds[0].tests()[0].test_list);
-        assert_eq!(cmds[0].tests()[0].tests().len(), 2);
+        assert_eq!(cmds[0].tests(all)[0].name, "anyof");
+        assert!(cmds[0].tests(all)[0].test_list);
+        assert_eq!(cmds[0].tests(all)[0].tests(all).len(), 2);
         assert_eq!(cmds[1].name, "else");
     }
 

@@ -393,6 +393,7 @@ pub(crate) fn has_tag(name: &str, tag: &str) -> bool {
 pub(crate) fn check(
     n: &Node,
     args: &[Arg],
+    nodes: &[Node],
     sig: &Sig,
     groups: TagGroups,
     as_test: bool,
@@ -408,7 +409,7 @@ pub(crate) fn check(
     }
     let mut out = Vec::new();
     let args_err = check_args(n, args, sig, groups, k, unknown_tags);
-    let sub_err = check_subtests(n, sig, k);
+    let sub_err = check_subtests(n, nodes, sig, k);
     if let Some(e) = args_err {
         out.push(e);
         if let Some(e) = sub_err {
@@ -421,13 +422,13 @@ pub(crate) fn check(
     }
     if !as_test {
         let (allowed, required) = sig.block;
-        if required && n.block().is_none() {
+        if required && n.block(nodes).is_none() {
             return vec![format!(
                 "the {} command requires a command block, but it is missing",
                 n.name
             )];
         }
-        if !allowed && n.block().is_some() {
+        if !allowed && n.block(nodes).is_some() {
             return vec![format!(
                 "the {} command does not accept a command block, but one is specified anyway",
                 n.name
@@ -562,10 +563,10 @@ fn check_args(
     None
 }
 
-fn check_subtests(n: &Node, sig: &Sig, k: &str) -> Option<String> {
+fn check_subtests(n: &Node, nodes: &[Node], sig: &Sig, k: &str) -> Option<String> {
     match sig.sub {
-        Sub::None if !n.tests().is_empty() => {
-            let t = &n.tests()[0];
+        Sub::None if !n.tests(nodes).is_empty() => {
+            let t = &n.tests(nodes)[0];
             match lookup(&t.name) {
                 Some((ts, _)) if ts.test => Some(format!(
                     "the {} {k} accepts no sub-tests, but tests are specified",
@@ -578,15 +579,15 @@ fn check_subtests(n: &Node, sig: &Sig, k: &str) -> Option<String> {
                 _ => Some(format!("missing semicolon ';' after {} {k}", n.name)),
             }
         }
-        Sub::One if n.tests().is_empty() => Some(format!(
+        Sub::One if n.tests(nodes).is_empty() => Some(format!(
             "the {} {k} requires one sub-test, but none is specified",
             n.name
         )),
-        Sub::One if n.tests().len() > 1 || n.test_list => Some(format!(
+        Sub::One if n.tests(nodes).len() > 1 || n.test_list => Some(format!(
             "the {} {k} requires one sub-test, but a list of tests is specified",
             n.name
         )),
-        Sub::List if n.tests().is_empty() => Some(format!(
+        Sub::List if n.tests(nodes).is_empty() => Some(format!(
             "the {} {k} requires a list of sub-tests, but none is specified",
             n.name
         )),

@@ -304,8 +304,8 @@ impl Preferences {
         let toks = tokenize(src).map_err(|d| WizardError::Syntax(d.to_string()))?;
         let tree = parse(toks, 8).map_err(|e| WizardError::Syntax(e[0].to_string()))?;
         let mut p = Preferences::default();
-        for n in &tree.nodes {
-            read_node(n, &tree.args, &mut p).ok_or_else(|| WizardError::Unknown {
+        for n in tree.top() {
+            read_node(n, &tree.args, &tree.nodes, &mut p).ok_or_else(|| WizardError::Unknown {
                 line: n.line,
                 what: format!("command {:?}", n.name),
             })?;
@@ -330,7 +330,7 @@ fn has_tag(n: &Node, all: &[Arg], t: &str) -> bool {
         .any(|a| matches!(&a.arg, RawArg::Tag(x) if x == t))
 }
 
-fn read_node(n: &Node, all: &[Arg], p: &mut Preferences) -> Option<()> {
+fn read_node(n: &Node, all: &[Arg], nodes: &[Node], p: &mut Preferences) -> Option<()> {
     match &*n.name {
         "require" => Some(()),
         "vacation" => {
@@ -364,14 +364,14 @@ fn read_node(n: &Node, all: &[Arg], p: &mut Preferences) -> Option<()> {
             });
             Some(())
         }
-        "if" => read_if(n, all, p),
+        "if" => read_if(n, all, nodes, p),
         _ => None,
     }
 }
 
-fn read_if(n: &Node, all: &[Arg], p: &mut Preferences) -> Option<()> {
-    let test = n.tests().first()?;
-    let block = n.block()?;
+fn read_if(n: &Node, all: &[Arg], nodes: &[Node], p: &mut Preferences) -> Option<()> {
+    let test = n.tests(nodes).first()?;
+    let block = n.block(nodes)?;
     let act = block.first()?;
     let act_str = strs(act, all).first().map(|s| s.to_string());
     match &*test.name {
@@ -383,7 +383,7 @@ fn read_if(n: &Node, all: &[Arg], p: &mut Preferences) -> Option<()> {
             });
             return Some(());
         }
-        "anyof" | "false" => return read_spam(test, all, act_str?, p),
+        "anyof" | "false" => return read_spam(test, all, nodes, act_str?, p),
         _ => {}
     }
     let s = strs(test, all);
@@ -415,7 +415,13 @@ fn read_if(n: &Node, all: &[Arg], p: &mut Preferences) -> Option<()> {
     Some(())
 }
 
-fn read_spam(test: &Node, all: &[Arg], folder: String, p: &mut Preferences) -> Option<()> {
+fn read_spam(
+    test: &Node,
+    all: &[Arg],
+    nodes: &[Node],
+    folder: String,
+    p: &mut Preferences,
+) -> Option<()> {
     if !p.rules.is_empty() || p.spam.is_some() {
         return None;
     }
@@ -425,7 +431,7 @@ fn read_spam(test: &Node, all: &[Arg], folder: String, p: &mut Preferences) -> O
         folder,
     };
     let tests: Vec<&Node> = if test.name == "anyof" {
-        test.tests().iter().collect()
+        test.tests(nodes).iter().collect()
     } else {
         vec![test]
     };
