@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use rampart_spam_bayes::{
     Bayes, BayesConfig, Class, MemoryStore, TokenCounts, TokenSet, TokenStore, Tokenizer,
-    TokenizerConfig,
+    TokenizerConfig, roc_auc,
 };
 
 fn files(dir: &str) -> Vec<(String, Vec<u8>)> {
@@ -43,28 +43,6 @@ fn files(dir: &str) -> Vec<(String, Vec<u8>)> {
             (name, std::fs::read(p).unwrap_or_default())
         })
         .collect()
-}
-
-fn auc(pos: &[f64], neg: &[f64]) -> f64 {
-    let mut all: Vec<(f64, bool)> = pos
-        .iter()
-        .map(|&p| (p, true))
-        .chain(neg.iter().map(|&n| (n, false)))
-        .collect();
-    all.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut rank_sum = 0.0;
-    let mut i = 0;
-    while i < all.len() {
-        let mut j = i;
-        while j < all.len() && all[j].0 == all[i].0 {
-            j += 1;
-        }
-        let avg = (i + j + 1) as f64 / 2.0;
-        rank_sum += avg * all[i..j].iter().filter(|x| x.1).count() as f64;
-        i = j;
-    }
-    let (n1, n0) = (pos.len() as f64, neg.len() as f64);
-    (rank_sum - n1 * (n1 + 1.0) / 2.0) / (n1 * n0)
 }
 
 fn list(key: &str, default: &str) -> Vec<f64> {
@@ -192,7 +170,7 @@ fn main() {
                     }
                     let mut line = format!(
                         "s={strength} x={assumed} dev={min_dev} max={max_tokens} | AUC={:.6}",
-                        auc(&sp, &hm)
+                        roc_auc(&sp, &hm)
                     );
                     for &c in &cutoffs {
                         let fp = hm.iter().filter(|&&p| p >= c).count();

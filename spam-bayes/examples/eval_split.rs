@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use rampart_spam_bayes::{Bayes, Class, MemoryStore, Tokenizer, Verdict};
+use rampart_spam_bayes::{Bayes, Class, MemoryStore, Tokenizer, Verdict, roc_auc};
 
 fn files(dir: &str) -> Vec<Vec<u8>> {
     let mut names: Vec<_> = std::fs::read_dir(dir)
@@ -19,29 +19,6 @@ fn files(dir: &str) -> Vec<Vec<u8>> {
         .iter()
         .map(|p| std::fs::read(p).unwrap_or_default())
         .collect()
-}
-
-/// Mann-Whitney ROC AUC with ties counted one half.
-fn auc(pos: &[f64], neg: &[f64]) -> f64 {
-    let mut all: Vec<(f64, bool)> = pos
-        .iter()
-        .map(|&p| (p, true))
-        .chain(neg.iter().map(|&n| (n, false)))
-        .collect();
-    all.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut rank_sum = 0.0;
-    let mut i = 0;
-    while i < all.len() {
-        let mut j = i;
-        while j < all.len() && all[j].0 == all[i].0 {
-            j += 1;
-        }
-        let avg = (i + j + 1) as f64 / 2.0;
-        rank_sum += avg * all[i..j].iter().filter(|x| x.1).count() as f64;
-        i = j;
-    }
-    let (n1, n0) = (pos.len() as f64, neg.len() as f64);
-    (rank_sum - n1 * (n1 + 1.0) / 2.0) / (n1 * n0)
 }
 
 fn main() {
@@ -102,7 +79,7 @@ fn main() {
     let fn_ = sp.iter().filter(|s| s.1 != Verdict::Spam).count();
     let unsure_s = sp.iter().filter(|s| s.1 == Verdict::Unsure).count();
     let unsure_h = hm.iter().filter(|s| s.1 == Verdict::Unsure).count();
-    let a = auc(
+    let a = roc_auc(
         &sp.iter().map(|s| s.0).collect::<Vec<_>>(),
         &hm.iter().map(|s| s.0).collect::<Vec<_>>(),
     );
@@ -129,7 +106,7 @@ fn main() {
         "rampart scorer (rules + Bayes bands, required {req}): FP={rfp} ({:.2}%) FN={rfn} (caught {:.2}%) | AUC={:.6} | {:.0} msgs/s",
         100.0 * rfp as f64 / th.len() as f64,
         100.0 * (ts.len() - rfn) as f64 / ts.len() as f64,
-        auc(&ts, &th),
+        roc_auc(&ts, &th),
         (ts.len() + th.len()) as f64 / rules_time
     );
     if let Some(path) = args.get(4) {

@@ -45,6 +45,7 @@
 //! ```
 
 mod classify;
+mod eval;
 pub mod file;
 mod score;
 mod store;
@@ -54,6 +55,7 @@ mod tokenize;
 pub use classify::{
     Bayes, BayesConfig, BayesError, Class, LearnOutcome, Score, Verdict, chi2_upper, fisher,
 };
+pub use eval::roc_auc;
 pub use score::{
     ConfigError, ConfigWarning, DEFAULT_RULES, Facts, Hit, Report, ScanLimits, Scorer,
     ScorerBuilder,

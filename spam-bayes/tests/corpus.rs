@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use rampart_spam_bayes::{Bayes, Class, MemoryStore, Tokenizer, Verdict};
+use rampart_spam_bayes::{Bayes, Class, MemoryStore, Tokenizer, Verdict, roc_auc};
 
 fn load(class: &str) -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -18,23 +18,6 @@ fn load(class: &str) -> Vec<Vec<u8>> {
         .iter()
         .map(|p| std::fs::read(p).expect("message"))
         .collect()
-}
-
-/// Mann-Whitney ROC AUC, ties counted one half (quadratic; small sets).
-fn auc(pos: &[f64], neg: &[f64]) -> f64 {
-    let mut wins = 0.0;
-    for p in pos {
-        for n in neg {
-            wins += if p > n {
-                1.0
-            } else if p == n {
-                0.5
-            } else {
-                0.0
-            };
-        }
-    }
-    wins / (pos.len() * neg.len()) as f64
 }
 
 #[test]
@@ -61,7 +44,7 @@ fn shipped_corpus_accuracy() {
     let (s, h) = (score(&spam), score(&ham));
     let probs =
         |v: &[rampart_spam_bayes::Score]| v.iter().map(|x| x.probability).collect::<Vec<_>>();
-    let a = auc(&probs(&s), &probs(&h));
+    let a = roc_auc(&probs(&s), &probs(&h));
     let fp = h.iter().filter(|x| x.verdict == Verdict::Spam).count();
     let caught = s.iter().filter(|x| x.verdict == Verdict::Spam).count();
     // 100 training messages per class only: bounds well below what the
