@@ -829,17 +829,7 @@ impl Database {
             eof: EofMode::All,
             all,
         };
-        let mut scratch = Scratch::default();
-        self.scan_range(
-            &mut hits,
-            &ctx,
-            Hay::whole(data),
-            0,
-            0,
-            data.len(),
-            &mut scratch,
-        );
-        self.eval_logicals(&mut hits, &ctx, Some(data));
+        self.scan_whole(&mut hits, &ctx, data);
         hits
     }
 
@@ -856,18 +846,15 @@ impl Database {
             eof: EofMode::All,
             all,
         };
-        let mut scratch = Scratch::default();
-        self.scan_range(
-            &mut hits,
-            &ctx,
-            Hay::whole(text),
-            0,
-            0,
-            text.len(),
-            &mut scratch,
-        );
-        self.eval_logicals(&mut hits, &ctx, Some(text));
+        self.scan_whole(&mut hits, &ctx, text);
         hits
+    }
+
+    /// Body and logical signatures over all of `data`, held whole.
+    fn scan_whole(&self, hits: &mut Hits, ctx: &Ctx<'_>, data: &[u8]) {
+        let mut scratch = Scratch::default();
+        self.scan_range(hits, ctx, Hay::whole(data), 0, 0, data.len(), &mut scratch);
+        self.eval_logicals(hits, ctx, Some(data));
     }
 
     /// Processes every anchor that starts in `[from, to)` of `hay`,
