@@ -346,6 +346,26 @@ impl Compiler<'_, '_> {
         }
     }
 
+    /// The `:from` argument of `cmd`, checked as an address when it holds
+    /// no variables (a value built at run time is checked then).
+    fn checked_from(&self, a: &mut Args<'_>, cmd: &str) -> R<Option<VStr>> {
+        let Some(arg) = a.tagged("from")? else {
+            return Ok(None);
+        };
+        let from = self.vstr(arg)?;
+        if !from.vars && crate::strings::parse_mailbox(&from.text).is_none() {
+            return Err(diag(
+                arg.line,
+                arg.col,
+                format!(
+                    "{cmd} command: specified :from address {:?} is invalid",
+                    from.text
+                ),
+            ));
+        }
+        Ok(Some(from))
+    }
+
     fn vstr(&self, a: &Arg) -> R<VStr> {
         match &a.arg {
             RawArg::Str(s) => self.mkstr(s, a),
@@ -724,21 +744,7 @@ impl Compiler<'_, '_> {
                         "notify action: local policy prohibits the use of a notify action".into(),
                     ));
                 }
-                let from_arg = a.tagged("from")?;
-                let from = from_arg.map(|v| self.vstr(v)).transpose()?;
-                if let (Some(f), Some(arg)) = (&from, from_arg)
-                    && !f.vars
-                    && crate::strings::parse_mailbox(&f.text).is_none()
-                {
-                    return Err(diag(
-                        arg.line,
-                        arg.col,
-                        format!(
-                            "notify command: specified :from address {:?} is invalid",
-                            f.text
-                        ),
-                    ));
-                }
+                let from = self.checked_from(&mut a, "notify")?;
                 let importance = a.tagged("importance")?.map(|v| self.vstr(v)).transpose()?;
                 if let Some(i) = &importance
                     && !i.vars
@@ -1147,21 +1153,7 @@ impl Compiler<'_, '_> {
             ));
         }
         let subject = a.tagged("subject")?.map(|v| self.vstr(v)).transpose()?;
-        let from_arg = a.tagged("from")?;
-        let from = from_arg.map(|v| self.vstr(v)).transpose()?;
-        if let (Some(f), Some(arg)) = (&from, from_arg)
-            && !f.vars
-            && crate::strings::parse_mailbox(&f.text).is_none()
-        {
-            return Err(diag(
-                arg.line,
-                arg.col,
-                format!(
-                    "vacation command: specified :from address {:?} is invalid",
-                    f.text
-                ),
-            ));
-        }
+        let from = self.checked_from(a, "vacation")?;
         let addresses = a
             .tagged("addresses")?
             .map(|v| self.vlist(v))
