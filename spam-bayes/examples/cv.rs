@@ -11,8 +11,10 @@
 //! - tokenizer: `EVAL_BIGRAMS`, `EVAL_HEADER_BIGRAMS` (0/1),
 //!   `EVAL_OPENING_BIGRAMS`, `EVAL_MAX_WORD`, `EVAL_MIN_WORD`;
 //! - classifier: `CV_STRENGTH`, `CV_ASSUMED`, `CV_MIN_DEV`,
-//!   `CV_MAX_TOKENS`;
-//! - `CV_CUTOFFS`: spam cutoffs to report (default 0.5,...,0.99).
+//!   `CV_MAX_TOKENS`, `CV_TIE_BAND` (one value);
+//! - `CV_CUTOFFS`: spam cutoffs to report (default 0.5,...,0.99);
+//! - `CV_STAT`: combining statistics to compare at fixed false positive
+//!   rates (see `statistic`).
 //!
 //! Prints one line per parameter combination: pooled AUC, false
 //! positives and spam caught at each cutoff, and the lowest cutoff
@@ -161,6 +163,7 @@ fn main() {
                         assumed,
                         min_deviation: min_dev,
                         max_tokens: max_tokens as usize,
+                        tie_band: env("CV_TIE_BAND").unwrap_or(d.tie_band),
                         ..BayesConfig::default()
                     });
                     let (mut sp, mut hm) = (Vec::new(), Vec::new());
@@ -194,6 +197,29 @@ fn main() {
                         ));
                     }
                     println!("{line}");
+                    if let Ok(stats) = std::env::var("CV_STAT") {
+                        for stat in stats.split(',') {
+                            let (mut sp, mut hm) = (Vec::new(), Vec::new());
+                            for h in &held {
+                                let f = bayes.strongest(&h.counts, h.totals);
+                                let v = statistic(stat, &f);
+                                if h.spam { sp.push(v) } else { hm.push(v) }
+                            }
+                            let mut sorted = hm.clone();
+                            sorted.sort_by(|a, b| b.total_cmp(a));
+                            let mut line = format!("  stat={stat} AUC={:.6}", roc_auc(&sp, &hm));
+                            for permille in [0usize, 1, 2, 5] {
+                                let allowed = nham * permille / 1000;
+                                let cut = sorted[allowed];
+                                let caught = sp.iter().filter(|&&p| p > cut).count();
+                                line.push_str(&format!(
+                                    " | FP<={allowed}: caught={:.2}%",
+                                    100.0 * caught as f64 / nspam as f64
+                                ));
+                            }
+                            println!("{line}");
+                        }
+                    }
                     if std::env::var_os("CV_HIST").is_some() {
                         let edges = [
                             0.0, 0.01, 0.1, 0.2, 0.3, 0.4, 0.45, 0.4999, 0.5001, 0.51, 0.55, 0.6,
@@ -263,5 +289,60 @@ fn explain(
                 println!("  {p:.4} s={:<4} h={:<4} {t:?}", c.spam, c.ham);
             }
         }
+    }
+}
+
+/// ln Q(chi2 | dof) for even dof, in logarithms throughout.
+fn ln_chi2_upper(chi2: f64, dof: usize) -> f64 {
+    let m = chi2 / 2.0;
+    if m <= 0.0 {
+        return 0.0;
+    }
+    let ln_m = m.ln();
+    let mut terms = Vec::with_capacity(dof / 2);
+    let mut t = 0.0f64;
+    terms.push(t);
+    for i in 1..dof / 2 {
+        t += ln_m - (i as f64).ln();
+        terms.push(t);
+    }
+    let max = terms.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let sum: f64 = terms.iter().map(|t| (t - max).exp()).sum();
+    (-m + max + sum.ln()).min(0.0)
+}
+
+/// A combining statistic over the kept f(w) values, for comparing
+/// combining methods at the same operating points; larger is spammier.
+/// `fisher`, `robinson`, `lnratio` (the log of Fisher's two tails'
+/// ratio, which does not saturate), `nb` (the sum of log odds), `rbW`
+/// (Fisher with Robinson inside a band of half-width W, as
+/// [`rampart_spam_bayes::combine`]) and `avgW` (W Robinson plus 1 - W
+/// Fisher).
+fn statistic(name: &str, f: &[f64]) -> f64 {
+    use rampart_spam_bayes::{combine, fisher, robinson};
+    let clamp = |v: f64| v.clamp(1e-9, 1.0 - 1e-9);
+    if f.is_empty() {
+        return 0.5;
+    }
+    let ln_p: f64 = f.iter().map(|&v| clamp(v).ln()).sum();
+    let ln_q: f64 = f.iter().map(|&v| (1.0 - clamp(v)).ln()).sum();
+    let weight = |prefix: &str| -> f64 {
+        name[prefix.len()..]
+            .parse()
+            .unwrap_or_else(|_| panic!("bad statistic {name}"))
+    };
+    match name {
+        "fisher" => fisher(f),
+        "robinson" => robinson(f),
+        "lnratio" => {
+            ln_chi2_upper(-2.0 * ln_p, 2 * f.len()) - ln_chi2_upper(-2.0 * ln_q, 2 * f.len())
+        }
+        "nb" => ln_p - ln_q,
+        _ if name.starts_with("rb") => combine(f, weight("rb")),
+        _ if name.starts_with("avg") => {
+            let w = weight("avg");
+            w * robinson(f) + (1.0 - w) * fisher(f)
+        }
+        _ => panic!("unknown statistic {name}"),
     }
 }

@@ -53,7 +53,8 @@ mod table;
 mod tokenize;
 
 pub use classify::{
-    Bayes, BayesConfig, BayesError, Class, LearnOutcome, Score, Verdict, chi2_upper, fisher,
+    Bayes, BayesConfig, BayesError, Class, LearnOutcome, Score, Verdict, chi2_upper, combine,
+    fisher, robinson,
 };
 pub use eval::roc_auc;
 pub use score::{
