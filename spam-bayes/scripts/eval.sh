@@ -13,7 +13,7 @@
 #
 # Prints, for rampart:
 #   - in-process figures (eval_split example): ROC AUC, FP and FN at the
-#     default cutoffs (ham < 0.20 <= unsure < 0.90 <= spam), train and
+#     default cutoffs (ham < 0.20 <= unsure < 0.507 <= spam), train and
 #     classify messages per second on one core;
 #   - the CLI path: wall and CPU time of `rampart bayes learn` and
 #     `rampart bayes classify` on the same files (rayon, all cores),
