@@ -147,6 +147,59 @@ impl TokenSet {
     }
 }
 
+/// Sorts `v` and removes duplicates, as `sort_unstable` and `dedup` do.
+///
+/// Token hashes are spread evenly, so a counting pass on their top bits
+/// (about one bucket per hash) leaves them nearly in order, and an
+/// insertion sort finishes the job in about one move per hash. Hashes
+/// chosen to share their top bits would make that quadratic: past a
+/// budget of moves the general sort takes over.
+fn sort_dedup(v: &mut Vec<u64>, scratch: &mut Vec<u64>) {
+    let n = v.len();
+    if n < 64 {
+        v.sort_unstable();
+        v.dedup();
+        return;
+    }
+    // 2^bits buckets, between n/2 and n (at most 2^14).
+    let bits = (usize::BITS - 1 - n.leading_zeros()).min(14);
+    let shift = 64 - bits;
+    // The scratch holds the bucket counts, then the hashes in bucket
+    // order.
+    scratch.clear();
+    scratch.resize(n + (1 << bits) + 1, 0);
+    let (sorted, counts) = scratch.split_at_mut(n);
+    for &h in v.iter() {
+        counts[(h >> shift) as usize + 1] += 1;
+    }
+    for i in 1..counts.len() {
+        counts[i] += counts[i - 1];
+    }
+    for &h in v.iter() {
+        let b = (h >> shift) as usize;
+        sorted[counts[b] as usize] = h;
+        counts[b] += 1;
+    }
+    let mut moves = 0;
+    for i in 1..n {
+        let x = sorted[i];
+        let mut j = i;
+        while j > 0 && sorted[j - 1] > x {
+            sorted[j] = sorted[j - 1];
+            j -= 1;
+        }
+        sorted[j] = x;
+        moves += i - j;
+        if moves > 4 * n {
+            sorted.sort_unstable();
+            break;
+        }
+    }
+    v.clear();
+    v.extend_from_slice(sorted);
+    v.dedup();
+}
+
 /// Streaming state of [`token_hash`]: the bytes are taken eight at a
 /// time (little-endian), each word mixed in with a folded 64x64->128
 /// multiply; a partial word is carried across the pieces a token is
@@ -339,9 +392,7 @@ impl Tokenizer {
     /// skipped) into hashed tokens.
     pub fn tokenize(&self, raw: &[u8]) -> TokenSet {
         let mut hashes = Vec::with_capacity(512);
-        self.run(raw, HashSink::new(&mut hashes));
-        hashes.sort_unstable();
-        hashes.dedup();
+        self.token_hashes_into(raw, &mut hashes, &mut Vec::new());
         let full = Sha256::digest(raw);
         let mut digest = [0u8; 16];
         digest.copy_from_slice(&full[..16]);
@@ -353,10 +404,19 @@ impl Tokenizer {
     /// cheaper than [`Tokenizer::tokenize`] (no SHA-256 of the message).
     pub fn token_hashes(&self, raw: &[u8]) -> Vec<u64> {
         let mut hashes = Vec::with_capacity(512);
-        self.run(raw, HashSink::new(&mut hashes));
-        hashes.sort_unstable();
-        hashes.dedup();
+        self.token_hashes_into(raw, &mut hashes, &mut Vec::new());
         hashes
+    }
+
+    /// [`Tokenizer::token_hashes`] into `out` (cleared first), with
+    /// `scratch` as working space (its content is overwritten): a thread
+    /// that tokenizes message after message and keeps both vectors
+    /// allocates nothing once they have grown to the size of the largest
+    /// message.
+    pub fn token_hashes_into(&self, raw: &[u8], out: &mut Vec<u64>, scratch: &mut Vec<u64>) {
+        out.clear();
+        self.run(raw, HashSink::new(out));
+        sort_dedup(out, scratch);
     }
 
     /// The distinct token strings of a message, sorted; for inspection
@@ -452,14 +512,34 @@ pub(crate) fn cap_str(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
+/// How the last piece of a token is cased.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Case {
+    /// As it is.
+    Keep,
+    /// Lowercased as [`push_lower`] does.
+    Lower,
+    /// Lowercased, and known to be ASCII: the same as [`Case::Lower`],
+    /// without looking for other characters first. Lowercasing changes
+    /// nothing in a word without capitals, so it can be asked for
+    /// whether or not the word has any.
+    Ascii,
+}
+
+impl Case {
+    fn lower(lower: bool) -> Case {
+        if lower { Case::Lower } else { Case::Keep }
+    }
+}
+
 /// Where tokens go: hashed on the fly, or as strings.
 trait Sink {
-    /// One token: `p1`, `p2`, then `word`, lowercased when `lower`.
-    fn token(&mut self, p1: &str, p2: &str, word: &str, lower: bool);
+    /// One token: `p1`, `p2`, then `word`, cased as `case` says.
+    fn token(&mut self, p1: &str, p2: &str, word: &str, case: Case);
 
-    /// One word pair: `p1`, `p2`, `first`, a space, then `second`,
-    /// lowercased when `lower` (`first` is already lowercase).
-    fn pair(&mut self, p1: &str, p2: &str, first: &str, second: &str, lower: bool);
+    /// One word pair: `p1`, `p2`, `first`, a space, then `second`, cased
+    /// as `case` says (`first` is already lowercase).
+    fn pair(&mut self, p1: &str, p2: &str, first: &str, second: &str, case: Case);
 }
 
 /// Collects hashes, dropping most repeats on the way through a small
@@ -480,11 +560,10 @@ impl<'a> HashSink<'a> {
 }
 
 impl HashSink<'_> {
-    /// Feeds `word` to `h`, lowercased as [`push_lower`] does when
-    /// `lower`.
+    /// Feeds `word` to `h`, cased as `case` says.
     #[inline(always)]
-    fn word(h: &mut TokenHasher, word: &str, lower: bool) {
-        if lower && !word.is_ascii() {
+    fn word(h: &mut TokenHasher, word: &str, case: Case) {
+        if case == Case::Lower && !word.is_ascii() {
             let mut utf8 = [0u8; 4];
             for c in word.chars() {
                 for l in c.to_lowercase() {
@@ -492,33 +571,36 @@ impl HashSink<'_> {
                 }
             }
         } else {
-            h.bytes(word.as_bytes(), lower);
+            h.bytes(word.as_bytes(), case != Case::Keep);
         }
     }
 
     #[inline(always)]
     fn push(&mut self, h: u64) {
         let slot = &mut self.recent[(h >> 55) as usize];
-        // 0 marks an empty slot, so a hash of 0 is always kept.
-        if *slot != h || h == 0 {
-            *slot = h;
-            self.out.push(h);
-        }
+        // 0 marks an empty slot, so a hash of 0 is always kept. Whether
+        // the hash was just seen is not predictable, so the hash is
+        // pushed either way and taken back off when it was.
+        let repeat = *slot == h && h != 0;
+        *slot = h;
+        self.out.push(h);
+        let len = self.out.len() - usize::from(repeat);
+        self.out.truncate(len);
     }
 }
 
 impl Sink for HashSink<'_> {
     #[inline(always)]
-    fn token(&mut self, p1: &str, p2: &str, word: &str, lower: bool) {
+    fn token(&mut self, p1: &str, p2: &str, word: &str, case: Case) {
         let mut h = TokenHasher::new();
         h.bytes(p1.as_bytes(), false);
         h.bytes(p2.as_bytes(), false);
-        HashSink::word(&mut h, word, lower);
+        HashSink::word(&mut h, word, case);
         self.push(h.finish());
     }
 
     #[inline(always)]
-    fn pair(&mut self, p1: &str, p2: &str, first: &str, second: &str, lower: bool) {
+    fn pair(&mut self, p1: &str, p2: &str, first: &str, second: &str, case: Case) {
         // The hash is streamed, so this is the hash of the pair's text
         // without the text being built.
         let mut h = TokenHasher::new();
@@ -526,7 +608,7 @@ impl Sink for HashSink<'_> {
         h.bytes(p2.as_bytes(), false);
         h.bytes(first.as_bytes(), false);
         h.bytes(b" ", false);
-        HashSink::word(&mut h, second, lower);
+        HashSink::word(&mut h, second, case);
         self.push(h.finish());
     }
 }
@@ -537,11 +619,11 @@ struct StrSink<'a> {
 }
 
 impl Sink for StrSink<'_> {
-    fn token(&mut self, p1: &str, p2: &str, word: &str, lower: bool) {
+    fn token(&mut self, p1: &str, p2: &str, word: &str, case: Case) {
         self.buf.clear();
         self.buf.push_str(p1);
         self.buf.push_str(p2);
-        if lower {
+        if case != Case::Keep {
             push_lower(&mut self.buf, word);
         } else {
             self.buf.push_str(word);
@@ -549,13 +631,13 @@ impl Sink for StrSink<'_> {
         (self.sink)(&self.buf);
     }
 
-    fn pair(&mut self, p1: &str, p2: &str, first: &str, second: &str, lower: bool) {
+    fn pair(&mut self, p1: &str, p2: &str, first: &str, second: &str, case: Case) {
         self.buf.clear();
         self.buf.push_str(p1);
         self.buf.push_str(p2);
         self.buf.push_str(first);
         self.buf.push(' ');
-        if lower {
+        if case != Case::Keep {
             push_lower(&mut self.buf, second);
         } else {
             self.buf.push_str(second);
@@ -708,11 +790,16 @@ impl<'c, S: Sink> Emitter<'c, S> {
 
     #[inline]
     fn token(&mut self, p1: &str, p2: &str, word: &str, lower: bool) {
+        self.token_cased(p1, p2, word, Case::lower(lower));
+    }
+
+    #[inline]
+    fn token_cased(&mut self, p1: &str, p2: &str, word: &str, case: Case) {
         if self.full() {
             return;
         }
         self.emitted += 1;
-        self.sink.token(p1, p2, word, lower);
+        self.sink.token(p1, p2, word, case);
     }
 
     fn emit(&mut self, prefix: &str, word: &str) {
@@ -1037,8 +1124,8 @@ impl<'c, S: Sink> Emitter<'c, S> {
         if !has_lower && chars >= 4 && has_upper {
             self.upper_words += 1;
         }
-        // Already lowercase words need no lowercasing.
-        self.token(prefix, "", word, has_upper || !ascii);
+        let case = if ascii { Case::Ascii } else { Case::Lower };
+        self.token_cased(prefix, "", word, case);
         let pairs = if prefix.is_empty() {
             self.config.bigrams || self.body_words <= self.config.opening_bigrams as u64
         } else {
@@ -1047,12 +1134,10 @@ impl<'c, S: Sink> Emitter<'c, S> {
         if pairs {
             if !self.prev_word.is_empty() {
                 // Body pairs are `bi:first second`, header pairs keep
-                // their prefix: `subject:bi:first second`. Already
-                // lowercase words need no lowercasing.
+                // their prefix: `subject:bi:first second`.
                 if !self.full() {
                     self.emitted += 1;
-                    let lower = has_upper || !ascii;
-                    self.sink.pair(prefix, "bi:", &self.prev_word, word, lower);
+                    self.sink.pair(prefix, "bi:", &self.prev_word, word, case);
                 }
             }
             self.prev_word.clear();

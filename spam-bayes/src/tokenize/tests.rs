@@ -519,3 +519,32 @@ fn mbox_split() {
         assert!(parts.iter().all(|p| p.starts_with(b"From ")));
     }
 }
+
+#[test]
+fn sort_dedup_is_sort_then_dedup() {
+    let mut x = 7u64;
+    let mut next = || {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        x
+    };
+    let mut scratch = Vec::new();
+    for n in [0, 1, 2, 63, 64, 65, 300, 1000, 5000, 70_000] {
+        // Spread hashes with repeats; hashes sharing their top bits (the
+        // quadratic case the move budget cuts short); descending ones.
+        let spread: Vec<u64> = (0..n)
+            .map(|i| if i % 5 == 0 { 42 } else { next() })
+            .collect();
+        let clustered: Vec<u64> = (0..n).map(|_| next() >> 20).collect();
+        let descending: Vec<u64> = (0..n as u64).rev().map(|i| i << 40).collect();
+        for input in [spread, clustered, descending] {
+            let mut expected = input.clone();
+            expected.sort_unstable();
+            expected.dedup();
+            let mut got = input;
+            sort_dedup(&mut got, &mut scratch);
+            assert_eq!(got, expected, "n={n}");
+        }
+    }
+}
