@@ -193,7 +193,11 @@ fn per_message<T>(path: &Path, f: impl FnMut(&[u8]) -> T) -> anyhow::Result<Vec<
 }
 
 /// Calls `f` with each message of a file's bytes (see [`per_message`]).
-fn each_message<T>(path: &Path, bytes: &[u8], mut f: impl FnMut(&[u8]) -> T) -> Vec<(String, T)> {
+fn each_message<'b, T>(
+    path: &Path,
+    bytes: &'b [u8],
+    mut f: impl FnMut(&'b [u8]) -> T,
+) -> Vec<(String, T)> {
     let name = path.display().to_string();
     if bytes.starts_with(b"From ") {
         let messages = split_mbox(bytes);
@@ -290,26 +294,46 @@ type Hashed = (String, Vec<u64>);
 /// A message's name and its score (or why it has none).
 type Scored = (String, Result<Score, BayesError<Infallible>>);
 
+/// The expanded file list and the first files' hashes.
+type Started = (Vec<PathBuf>, Vec<anyhow::Result<Vec<Hashed>>>);
+
+/// Files one task reads, tokenizes and classifies together (see
+/// [`classify_group`]).
+const GROUP: usize = 32;
+
+/// Messages whose hashes a task holds before it classifies them.
+const PENDING: usize = 64;
+
+thread_local! {
+    /// Each worker thread's hash buffers, one per pending message, and
+    /// the tokenizer's scratch space; reused from group to group.
+    static HASH_BUFS: RefCell<(Vec<Vec<u64>>, Vec<u64>)> =
+        const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
 fn classify(paths: &[PathBuf], db: &Path) -> anyhow::Result<ExitCode> {
     let tokenizer = Tokenizer::default();
     let bayes = Bayes::default();
-    let files = expand(paths)?;
-    // Tokenizing needs no store: the first files are read and tokenized
-    // while the store loads (about as many as one thread tokenizes in
-    // the time a large store takes to load; holding more hashes costs
-    // more in page faults than it saves), and classified once it is
-    // there. The rest are read, tokenized and classified in one pass.
-    let (first, rest) = files.split_at(files.len().min(FIRST));
-    let (store, first) = rayon::join(
+    // Tokenizing needs no store: the store loads while the paths are
+    // expanded and the first files are read and tokenized (about as
+    // many as one thread tokenizes in the time a large store takes to
+    // load; holding more hashes costs more in page faults than it
+    // saves), and those are classified once it is there. The rest are
+    // read, tokenized and classified in one pass.
+    let (store, expanded) = rayon::join(
         || file::load(db),
-        || -> Vec<anyhow::Result<Vec<Hashed>>> {
-            first
+        || -> anyhow::Result<Started> {
+            let files = expand(paths)?;
+            let first = files[..files.len().min(FIRST)]
                 .par_iter()
                 .map(|path| per_message(path, |raw| tokenizer.token_hashes(raw)))
-                .collect()
+                .collect();
+            Ok((files, first))
         },
     );
+    let (files, first) = expanded?;
     let store = store?;
+    let rest = &files[first.len()..];
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let first: Vec<anyhow::Result<Vec<Scored>>> = first
@@ -324,17 +348,79 @@ fn classify(paths: &[PathBuf], db: &Path) -> anyhow::Result<ExitCode> {
     write_scores(&mut out, first)?;
     for batch in rest.chunks(BATCH) {
         let scores: Vec<anyhow::Result<Vec<Scored>>> = batch
-            .par_iter()
-            .map(|path| {
-                per_message(path, |raw| {
-                    bayes.classify_hashes(&store, &tokenizer.token_hashes(raw))
-                })
-            })
+            .par_chunks(GROUP)
+            .flat_map_iter(|group| classify_group(group, &tokenizer, &bayes, &store))
             .collect();
         write_scores(&mut out, scores)?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads, tokenizes and classifies a few files on one thread: the
+/// messages are tokenized first (up to [`PENDING`] of them) and then
+/// classified one after the other, so that the token table's lines
+/// that many messages use stay in cache between lookups instead of
+/// being pushed out by tokenizing. Results per file, as
+/// [`per_message`] gives them.
+fn classify_group(
+    files: &[PathBuf],
+    tokenizer: &Tokenizer,
+    bayes: &Bayes,
+    store: &MemoryStore,
+) -> Vec<anyhow::Result<Vec<Scored>>> {
+    HASH_BUFS.with_borrow_mut(|(bufs, scratch)| {
+        let mut out: Vec<anyhow::Result<Vec<Scored>>> = Vec::with_capacity(files.len());
+        // (file, name) of each message whose hashes wait in `bufs`.
+        let mut pending: Vec<(usize, String)> = Vec::with_capacity(PENDING);
+        let flush = |pending: &mut Vec<(usize, String)>,
+                     bufs: &mut Vec<Vec<u64>>,
+                     out: &mut Vec<anyhow::Result<Vec<Scored>>>| {
+            for ((file, name), hashes) in pending.drain(..).zip(bufs.iter_mut()) {
+                let score = bayes.classify_hashes(store, hashes);
+                if let Some(Ok(scores)) = out.get_mut(file) {
+                    scores.push((name, score));
+                }
+                // A huge message should not pin its size in every thread.
+                if hashes.capacity() > 1 << 14 {
+                    *hashes = Vec::new();
+                }
+            }
+        };
+        for (file, path) in files.iter().enumerate() {
+            let read = READ_BUF.with_borrow_mut(|buf| {
+                let n = read_into(path, buf)?;
+                out.push(Ok(Vec::new()));
+                for (name, raw) in named_messages(path, &buf[..n]) {
+                    if pending.len() == PENDING {
+                        flush(&mut pending, bufs, &mut out);
+                    }
+                    if bufs.len() == pending.len() {
+                        bufs.push(Vec::new());
+                    }
+                    tokenizer.token_hashes_into(raw, &mut bufs[pending.len()], scratch);
+                    pending.push((file, name));
+                }
+                if buf.len() > 8 << 20 {
+                    *buf = Vec::new();
+                }
+                Ok::<_, std::io::Error>(())
+            });
+            if let Err(e) = read {
+                out.push(Err(
+                    anyhow::Error::new(e).context(format!("read {}", path.display()))
+                ));
+            }
+        }
+        flush(&mut pending, bufs, &mut out);
+        out
+    })
+}
+
+/// The messages of a file's bytes with their names: the file itself,
+/// or each message of an mbox (named `file#N`).
+fn named_messages<'b>(path: &Path, bytes: &'b [u8]) -> Vec<(String, &'b [u8])> {
+    each_message(path, bytes, |raw| raw)
 }
 
 /// Prints `path<TAB>probability<TAB>verdict` lines, in order; the first
