@@ -668,6 +668,7 @@ const NUMBER: u16 = 512; // digits and .,
 const HIGH: u16 = 1024; // not ASCII
 const RCVD_SEP: u16 = 2048; // separates the words of a Received header
 const STOP: u16 = 4096; // may end a chunk: ASCII white space, or the lead byte of Unicode white space
+const ALNUM: u16 = 8192; // ASCII letters and digits
 
 const fn classes() -> [u16; 256] {
     let mut t = [0u16; 256];
@@ -731,6 +732,9 @@ const fn classes() -> [u16; 256] {
             )
         {
             c |= RCVD_SEP;
+        }
+        if b.is_ascii_alphanumeric() {
+            c |= ALNUM;
         }
         if c & WS != 0 || matches!(b, 0xc2 | 0xe1 | 0xe2 | 0xe3) {
             c |= STOP;
@@ -953,7 +957,20 @@ impl<'c, S: Sink> Emitter<'c, S> {
                 all &= class;
                 i += 1;
             }
-            self.chunk(prefix, &text[start..i], any, all);
+            let chunk = &text[start..i];
+            if all & ALNUM != 0 {
+                // The common case, letters and digits only: nothing to
+                // trim or split, no URL, address or money; what
+                // `chunk`, `word_piece` and `word` would do comes down
+                // to this.
+                if any & (UPPER | LOWER) == 0 {
+                    self.emit_bucket2(prefix, "num:", chunk.len() as u64);
+                } else {
+                    self.plain_word(prefix, chunk, true, Some(any));
+                }
+                continue;
+            }
+            self.chunk(prefix, chunk, any, all);
         }
         self.prev_word.clear();
     }
@@ -1086,6 +1103,13 @@ impl<'c, S: Sink> Emitter<'c, S> {
             self.emit(prefix, if bangs > 1 { "bang:many" } else { "bang:one" });
         }
         let word = &word[..word.len() - bangs];
+        self.plain_word(prefix, word, ascii, classes);
+    }
+
+    /// What [`Emitter::word`] does with a word that is not a number, its
+    /// trailing `!` removed.
+    #[inline]
+    fn plain_word(&mut self, prefix: &str, word: &str, ascii: bool, classes: Option<u16>) {
         let chars = if ascii {
             word.len()
         } else {
@@ -1390,6 +1414,17 @@ fn known_header_use(name: &HeaderName<'_>) -> Option<HeaderUse> {
     })
 }
 
+/// Headers whose raw value (the first 200 bytes, lossily decoded) is
+/// tokenized as words, the first of each name: the mailer ones with
+/// prefix `mailer:`, the others with `hdrval:`.
+const NAMED: [&str; 5] = [
+    "X-Mailer",
+    "User-Agent",
+    "Precedence",
+    "Importance",
+    "X-Priority",
+];
+
 /// Tokens from the top-level headers.
 fn headers<S: Sink>(em: &mut Emitter<'_, S>, msg: &Message<'_>) {
     let raw = msg.raw_message();
@@ -1402,6 +1437,9 @@ fn headers<S: Sink>(em: &mut Emitter<'_, S>, msg: &Message<'_>) {
     let (mut prev, mut pair) = (String::with_capacity(32), String::with_capacity(64));
     let mut pairs = 0;
     let mut date = None;
+    // The first X-Mailer, User-Agent, Precedence, Importance and
+    // X-Priority among the headers looked at, in that order.
+    let mut named: [Option<std::borrow::Cow<'_, str>>; 5] = Default::default();
     for h in msg.headers().iter().take(MAX_HEADERS) {
         let name = h.name();
         // The raw value, cut to `max` bytes before it is checked as UTF-8
@@ -1414,6 +1452,12 @@ fn headers<S: Sink>(em: &mut Emitter<'_, S>, msg: &Message<'_>) {
         };
         if h.name == HeaderName::Date && date.is_none() {
             date = Some(value(100));
+        }
+        if matches!(name.len(), 8 | 10)
+            && let Some(k) = NAMED.iter().position(|n| n.eq_ignore_ascii_case(name))
+            && named[k].is_none()
+        {
+            named[k] = Some(value(200));
         }
         let usage = known_header_use(&h.name).unwrap_or_else(|| header_use(name));
         if usage == HeaderUse::Ignored {
@@ -1452,7 +1496,39 @@ fn headers<S: Sink>(em: &mut Emitter<'_, S>, msg: &Message<'_>) {
             _ => {}
         }
     }
-    match msg.subject() {
+    // What `Message::subject` and the other accessors give (the last
+    // header of each name, its parsed value), found in one pass instead
+    // of a search from the end for each.
+    let all = msg.headers();
+    let mut last = [None::<usize>; 8];
+    for (i, h) in all.iter().enumerate() {
+        let k = match h.name {
+            HeaderName::Subject => 0,
+            HeaderName::Date => 1,
+            HeaderName::ContentType => 2,
+            HeaderName::From => 3,
+            HeaderName::ReplyTo => 4,
+            HeaderName::To => 5,
+            HeaderName::Cc => 6,
+            HeaderName::MessageId => 7,
+            _ => continue,
+        };
+        last[k] = Some(i);
+    }
+    let value = |k: usize| last[k].map(|i| &all[i].value);
+    let subject = value(0).and_then(|v| v.as_text());
+    let msg_date = value(1).and_then(|v| v.as_datetime());
+    let content_type = value(2).and_then(|v| v.as_content_type());
+    let (from, reply_to) = (
+        value(3).and_then(|v| v.as_address()),
+        value(4).and_then(|v| v.as_address()),
+    );
+    let (to, cc) = (
+        value(5).and_then(|v| v.as_address()),
+        value(6).and_then(|v| v.as_address()),
+    );
+    let message_id = value(7).and_then(|v| v.as_text());
+    match subject {
         Some(s) => {
             let s = cap_str(s, 1000);
             em.text("subject:", s);
@@ -1464,7 +1540,7 @@ fn headers<S: Sink>(em: &mut Emitter<'_, S>, msg: &Message<'_>) {
         }
         None => em.emit("subject:", "missing"),
     }
-    if msg.date().is_none() {
+    if msg_date.is_none() {
         em.emit("date:", "missing-or-bad");
     }
     // Shapes (letters, digits and punctuation as written) of values
@@ -1474,39 +1550,35 @@ fn headers<S: Sink>(em: &mut Emitter<'_, S>, msg: &Message<'_>) {
         shape(d.trim(), &mut shaped, 32);
         em.emit("date:shape:", &shaped);
     }
-    if let Some(b) = msg.content_type().and_then(|ct| ct.attribute("boundary")) {
+    if let Some(b) = content_type.and_then(|ct| ct.attribute("boundary")) {
         shape(b, &mut shaped, 32);
         em.emit("boundary:shape:", &shaped);
     }
-    address(em, "from:", msg.from(), true);
-    address(em, "reply-to:", msg.reply_to(), false);
-    address(em, "to:", msg.to(), false);
-    address(em, "cc:", msg.cc(), false);
-    let recipients =
-        msg.to().map_or(0, |a| a.iter().count()) + msg.cc().map_or(0, |a| a.iter().count());
+    address(em, "from:", from, true);
+    address(em, "reply-to:", reply_to, false);
+    address(em, "to:", to, false);
+    address(em, "cc:", cc, false);
+    let recipients = to.map_or(0, |a| a.iter().count()) + cc.map_or(0, |a| a.iter().count());
     em.emit_bucket("rcpt:count:", recipients as u64);
 
-    if let Some(id) = msg.message_id() {
+    if let Some(id) = message_id {
         let local = id.rsplit_once('@').map_or(id, |(l, _)| l);
         shape(local, &mut shaped, 24);
         em.emit("msgid:shape:", &shaped);
     }
-    match msg.message_id() {
+    match message_id {
         Some(id) => match id.rfind('@') {
             Some(at) => em.domain("msgid:", &id[at + 1..]),
             None => em.emit("msgid:", "no-domain"),
         },
         None => em.emit("msgid:", "missing"),
     }
-    for name in ["X-Mailer", "User-Agent"] {
-        if let Some(v) = header_text(msg, name) {
-            em.text("mailer:", &v);
-        }
+    let [mailer, agent, precedence, importance, priority] = named;
+    for v in [mailer, agent].into_iter().flatten() {
+        em.text("mailer:", &v);
     }
-    for name in ["Precedence", "Importance", "X-Priority"] {
-        if let Some(v) = header_text(msg, name) {
-            em.text("hdrval:", &v);
-        }
+    for v in [precedence, importance, priority].into_iter().flatten() {
+        em.text("hdrval:", &v);
     }
 }
 
@@ -1540,18 +1612,6 @@ fn shape(s: &str, out: &mut String, max: usize) {
             break;
         }
     }
-}
-
-/// The raw value of the first top-level header called `name`, its
-/// first 200 bytes lossily decoded.
-fn header_text<'m>(msg: &'m Message<'_>, name: &str) -> Option<std::borrow::Cow<'m, str>> {
-    let raw = msg.raw_message();
-    msg.headers()
-        .iter()
-        .take(MAX_HEADERS)
-        .find(|h| h.name().eq_ignore_ascii_case(name))
-        .and_then(|h| raw.get(h.offset_start as usize..h.offset_end as usize))
-        .map(|v| lossy(&v[..v.len().min(200)]))
 }
 
 /// One Received header: the host names after `from` and `by` (and in
