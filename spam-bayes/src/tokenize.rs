@@ -537,9 +537,9 @@ trait Sink {
     /// One token: `p1`, `p2`, then `word`, cased as `case` says.
     fn token(&mut self, p1: &str, p2: &str, word: &str, case: Case);
 
-    /// One word pair: `p1`, `p2`, `first`, a space, then `second`, cased
-    /// as `case` says (`first` is already lowercase).
-    fn pair(&mut self, p1: &str, p2: &str, first: &str, second: &str, case: Case);
+    /// One word pair: `p1`, `p2`, `first` cased as `first_case` says, a
+    /// space, then `second` cased as `case` says.
+    fn pair(&mut self, p1: &str, p2: &str, first: (&str, Case), second: &str, case: Case);
 }
 
 /// Collects hashes, dropping most repeats on the way through a small
@@ -600,13 +600,13 @@ impl Sink for HashSink<'_> {
     }
 
     #[inline(always)]
-    fn pair(&mut self, p1: &str, p2: &str, first: &str, second: &str, case: Case) {
+    fn pair(&mut self, p1: &str, p2: &str, first: (&str, Case), second: &str, case: Case) {
         // The hash is streamed, so this is the hash of the pair's text
         // without the text being built.
         let mut h = TokenHasher::new();
         h.bytes(p1.as_bytes(), false);
         h.bytes(p2.as_bytes(), false);
-        h.bytes(first.as_bytes(), false);
+        HashSink::word(&mut h, first.0, first.1);
         h.bytes(b" ", false);
         HashSink::word(&mut h, second, case);
         self.push(h.finish());
@@ -631,11 +631,15 @@ impl Sink for StrSink<'_> {
         (self.sink)(&self.buf);
     }
 
-    fn pair(&mut self, p1: &str, p2: &str, first: &str, second: &str, case: Case) {
+    fn pair(&mut self, p1: &str, p2: &str, first: (&str, Case), second: &str, case: Case) {
         self.buf.clear();
         self.buf.push_str(p1);
         self.buf.push_str(p2);
-        self.buf.push_str(first);
+        if first.1 != Case::Keep {
+            push_lower(&mut self.buf, first.0);
+        } else {
+            self.buf.push_str(first.0);
+        }
         self.buf.push(' ');
         if case != Case::Keep {
             push_lower(&mut self.buf, second);
@@ -762,12 +766,15 @@ fn unicode_space_len(b: &[u8], i: usize) -> usize {
     }
 }
 
+/// The word before the current one in a text (with how it is to be
+/// lowercased), for word pairs.
+type Prev<'t> = Option<(&'t str, Case)>;
+
 /// Emits tokens to the sink, counting them against the cap.
 struct Emitter<'c, S> {
     config: &'c TokenizerConfig,
     sink: S,
     emitted: usize,
-    prev_word: String,
     /// Words of the body so far (for [`TokenizerConfig::opening_bigrams`]).
     body_words: u64,
     upper_words: u64,
@@ -780,7 +787,6 @@ impl<'c, S: Sink> Emitter<'c, S> {
             config,
             sink,
             emitted: 0,
-            prev_word: String::new(),
             body_words: 0,
             upper_words: 0,
             words: 0,
@@ -829,7 +835,17 @@ impl<'c, S: Sink> Emitter<'c, S> {
     /// `a.b.example.com`, `b.example.com`, `example.com`. An IP literal
     /// gives `PREFIX ip`.
     fn domain(&mut self, prefix: &str, host: &str) {
-        let host = host.trim_matches(|c: char| c == '.' || c == '[' || c == ']');
+        // The trimmed characters are ASCII, so the ends stay on character
+        // boundaries.
+        let hb = host.as_bytes();
+        let (mut s, mut e) = (0, hb.len());
+        while s < e && matches!(hb[s], b'.' | b'[' | b']') {
+            s += 1;
+        }
+        while e > s && matches!(hb[e - 1], b'.' | b'[' | b']') {
+            e -= 1;
+        }
+        let host = &host[s..e];
         if host.is_empty() || host.len() > 253 {
             return;
         }
@@ -837,13 +853,22 @@ impl<'c, S: Sink> Emitter<'c, S> {
             self.emit(prefix, "ip");
             return;
         }
-        let mut rest = host;
-        for _ in 0..4 {
-            self.emit_lower(prefix, rest);
-            match rest.find('.') {
-                Some(i) if rest[i + 1..].contains('.') => rest = &rest[i + 1..],
-                _ => break,
+        // The host, then the part after each of its first three dots
+        // while another dot follows, all found in one pass.
+        let mut dots = [0usize; 4];
+        let mut n = 0;
+        let mut ascii = true;
+        for (i, &c) in host.as_bytes().iter().enumerate() {
+            if c == b'.' && n < dots.len() {
+                dots[n] = i;
+                n += 1;
             }
+            ascii &= c.is_ascii();
+        }
+        let case = if ascii { Case::Ascii } else { Case::Lower };
+        self.token_cased(prefix, "", host, case);
+        for &dot in &dots[..n.saturating_sub(1).min(3)] {
+            self.token_cased(prefix, "", &host[dot + 1..], case);
         }
     }
 
@@ -921,7 +946,8 @@ impl<'c, S: Sink> Emitter<'c, S> {
 
     /// Splits free text into words and emits them with `prefix`.
     fn text(&mut self, prefix: &str, text: &str) {
-        self.prev_word.clear();
+        // The word before, for word pairs.
+        let mut prev: Prev<'_> = None;
         let b = text.as_bytes();
         let mut i = 0;
         while i < b.len() {
@@ -966,18 +992,24 @@ impl<'c, S: Sink> Emitter<'c, S> {
                 if any & (UPPER | LOWER) == 0 {
                     self.emit_bucket2(prefix, "num:", chunk.len() as u64);
                 } else {
-                    self.plain_word(prefix, chunk, true, Some(any));
+                    self.plain_word(prefix, chunk, true, Some(any), &mut prev);
                 }
                 continue;
             }
-            self.chunk(prefix, chunk, any, all);
+            self.chunk(prefix, chunk, any, all, &mut prev);
         }
-        self.prev_word.clear();
     }
 
     /// One white-space separated chunk; `any` and `all` are the union
     /// and intersection of its byte classes.
-    fn chunk(&mut self, prefix: &str, chunk: &str, mut any: u16, mut all: u16) {
+    fn chunk<'t>(
+        &mut self,
+        prefix: &str,
+        chunk: &'t str,
+        mut any: u16,
+        mut all: u16,
+        prev: &mut Prev<'t>,
+    ) {
         let cb = chunk.as_bytes();
         let (mut s, mut e) = (0, cb.len());
         while s < e && CLASS[cb[s] as usize] & TRIM != 0 {
@@ -1026,7 +1058,7 @@ impl<'c, S: Sink> Emitter<'c, S> {
             if numeric.iter().any(u8::is_ascii_digit)
                 && numeric.iter().all(|&b| CLASS[b as usize] & NUMERIC != 0)
             {
-                self.word(prefix, &trimmed[..ne], true, None);
+                self.word(prefix, &trimmed[..ne], true, None, prev);
                 return;
             }
         }
@@ -1034,7 +1066,7 @@ impl<'c, S: Sink> Emitter<'c, S> {
         // belong to words, keeping `$`, `-`, `'`, `.`, `!`, `_` and `%`.
         if all & WORD != 0 {
             // The common case: one plain ASCII word.
-            self.word_piece(prefix, trimmed, true, Some(any));
+            self.word_piece(prefix, trimmed, true, Some(any), prev);
         } else if any & HIGH == 0 {
             let mut i = 0;
             while i < tb.len() {
@@ -1046,7 +1078,7 @@ impl<'c, S: Sink> Emitter<'c, S> {
                     i += 1;
                 }
                 if i > start {
-                    self.word_piece(prefix, &trimmed[start..i], true, None);
+                    self.word_piece(prefix, &trimmed[start..i], true, None, prev);
                 }
             }
         } else {
@@ -1054,13 +1086,20 @@ impl<'c, S: Sink> Emitter<'c, S> {
                 !(c.is_alphanumeric() || matches!(c, '$' | '-' | '\'' | '.' | '!' | '_' | '%'))
             }) {
                 if !piece.is_empty() {
-                    self.word_piece(prefix, piece, piece.is_ascii(), None);
+                    self.word_piece(prefix, piece, piece.is_ascii(), None, prev);
                 }
             }
         }
     }
 
-    fn word_piece(&mut self, prefix: &str, piece: &str, ascii: bool, classes: Option<u16>) {
+    fn word_piece<'t>(
+        &mut self,
+        prefix: &str,
+        piece: &'t str,
+        ascii: bool,
+        classes: Option<u16>,
+        prev: &mut Prev<'t>,
+    ) {
         let b = piece.as_bytes();
         let (mut s, mut e) = (0, b.len());
         while s < e && matches!(b[s], b'.' | b'-' | b'\'' | b'_') {
@@ -1070,13 +1109,20 @@ impl<'c, S: Sink> Emitter<'c, S> {
             e -= 1;
         }
         if e > s {
-            self.word(prefix, &piece[s..e], ascii, classes);
+            self.word(prefix, &piece[s..e], ascii, classes, prev);
         }
     }
 
     /// One word; `ascii` when it is known to be ASCII, `classes` the
     /// union of its byte classes when known.
-    fn word(&mut self, prefix: &str, word: &str, ascii: bool, classes: Option<u16>) {
+    fn word<'t>(
+        &mut self,
+        prefix: &str,
+        word: &'t str,
+        ascii: bool,
+        classes: Option<u16>,
+        prev: &mut Prev<'t>,
+    ) {
         let b = word.as_bytes();
         // Numbers, money and percentages become their shape.
         let (mut s, mut e) = (0, b.len());
@@ -1103,13 +1149,20 @@ impl<'c, S: Sink> Emitter<'c, S> {
             self.emit(prefix, if bangs > 1 { "bang:many" } else { "bang:one" });
         }
         let word = &word[..word.len() - bangs];
-        self.plain_word(prefix, word, ascii, classes);
+        self.plain_word(prefix, word, ascii, classes, prev);
     }
 
     /// What [`Emitter::word`] does with a word that is not a number, its
     /// trailing `!` removed.
     #[inline]
-    fn plain_word(&mut self, prefix: &str, word: &str, ascii: bool, classes: Option<u16>) {
+    fn plain_word<'t>(
+        &mut self,
+        prefix: &str,
+        word: &'t str,
+        ascii: bool,
+        classes: Option<u16>,
+        prev: &mut Prev<'t>,
+    ) {
         let chars = if ascii {
             word.len()
         } else {
@@ -1156,16 +1209,18 @@ impl<'c, S: Sink> Emitter<'c, S> {
             self.config.header_bigrams
         };
         if pairs {
-            if !self.prev_word.is_empty() {
+            if let Some(first) = *prev
+                && !first.0.is_empty()
+            {
                 // Body pairs are `bi:first second`, header pairs keep
-                // their prefix: `subject:bi:first second`.
+                // their prefix: `subject:bi:first second`; both words
+                // lowercased.
                 if !self.full() {
                     self.emitted += 1;
-                    self.sink.pair(prefix, "bi:", &self.prev_word, word, case);
+                    self.sink.pair(prefix, "bi:", first, word, case);
                 }
             }
-            self.prev_word.clear();
-            push_lower(&mut self.prev_word, word);
+            *prev = Some((word, case));
         }
     }
 
