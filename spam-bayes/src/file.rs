@@ -50,6 +50,18 @@ fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Fil
 /// [`FileError::Io`] when the file exists but cannot be read,
 /// [`FileError::Format`] when it is corrupt.
 pub fn load(path: &Path) -> Result<MemoryStore, FileError> {
+    // Read a block at a time when the file looks right; otherwise (or
+    // when it changes under us) whole, for `from_bytes` to judge.
+    if let Ok(mut f) = File::open(path)
+        && let Ok(meta) = f.metadata()
+        && meta.is_file()
+        && let Ok(Some(store)) = MemoryStore::read_from(&mut f, meta.len())
+    {
+        return store.map_err(|source| FileError::Format {
+            path: path.to_owned(),
+            source,
+        });
+    }
     match fs::read(path) {
         Ok(bytes) => MemoryStore::from_bytes(&bytes).map_err(|source| FileError::Format {
             path: path.to_owned(),
@@ -124,5 +136,70 @@ mod tests {
         assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
         fs::write(&path, b"garbage").unwrap();
         assert!(matches!(load(&path), Err(FileError::Format { .. })));
+    }
+
+    /// Loading reads the file a block at a time; whatever the bytes,
+    /// it must say what `from_bytes` of the whole file says.
+    #[test]
+    fn load_agrees_with_from_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens.db");
+        let bayes = Bayes::default();
+        let mut store = MemoryStore::new();
+        for i in 0..40u32 {
+            let words: Vec<String> = (0..(i * 517 % 9000))
+                .map(|k| format!("w{}", k * 7 + i))
+                .collect();
+            let msg = TokenSet::from_tokens([i as u8; 16], words.iter().map(String::as_str));
+            let class = if i % 3 == 0 { Class::Spam } else { Class::Ham };
+            bayes.learn(&mut store, &msg, class, i).unwrap();
+        }
+        let good = store.to_bytes();
+        assert!(good.len() > 200_000, "several blocks: {}", good.len());
+        // The first record starts after the 36-byte header; records are
+        // 20 bytes.
+        let mut variants = vec![good.clone()];
+        for at in [
+            0,
+            9,
+            20,
+            37,
+            36 + 20 * 5000 + 3,
+            good.len() - 30,
+            good.len() - 1,
+        ] {
+            let mut v = good.clone();
+            v[at] ^= 0x40;
+            variants.push(v);
+        }
+        // A duplicate token record, checksum fixed up or not.
+        let mut dup = good.clone();
+        dup.copy_within(36..56, 56);
+        variants.push(dup.clone());
+        let n = dup.len() - 8;
+        let sum = super::super::store::tests_fnv64(&dup[..n]);
+        dup[n..].copy_from_slice(&sum.to_le_bytes());
+        variants.push(dup);
+        variants.push(good[..good.len() - 1].to_vec());
+        variants.push(good[..40].to_vec());
+        let mut longer = good.clone();
+        longer.push(0);
+        variants.push(longer);
+        variants.push(Vec::new());
+        for (k, v) in variants.iter().enumerate() {
+            fs::write(&path, v).unwrap();
+            let streamed = load(&path).map_err(|e| e.to_string());
+            let whole = MemoryStore::from_bytes(v).map_err(|source| {
+                FileError::Format {
+                    path: path.clone(),
+                    source,
+                }
+                .to_string()
+            });
+            assert_eq!(streamed, whole, "variant {k}");
+        }
+        assert!(load(&path).is_err());
+        fs::write(&path, &good).unwrap();
+        assert_eq!(load(&path).unwrap(), store);
     }
 }

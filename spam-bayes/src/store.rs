@@ -24,6 +24,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::io::{self, Read};
 
 use crate::Class;
 use crate::table::Table;
@@ -295,6 +296,123 @@ impl MemoryStore {
             digests,
         })
     }
+
+    /// [`MemoryStore::from_bytes`] of the `len` bytes `r` gives, read a
+    /// block at a time instead of all at once: the records are checked,
+    /// inserted and summed while the block is in cache, and no buffer of
+    /// the file's size is allocated (on a large store, its page faults
+    /// cost more than the reading). `Ok(None)` when the header does not
+    /// describe a valid file of `len` bytes, or `r` does not give exactly
+    /// `len` bytes: the caller then reads the bytes whole and
+    /// `from_bytes` says what is wrong. Otherwise the result and the
+    /// error are those of `from_bytes`.
+    pub(crate) fn read_from(
+        r: &mut impl Read,
+        len: u64,
+    ) -> io::Result<Option<Result<MemoryStore, FormatError>>> {
+        if len < (HEADER_LEN + 8) as u64 {
+            return Ok(None);
+        }
+        let mut header = [0u8; HEADER_LEN];
+        if read_exact_or_eof(r, &mut header)?.is_none() {
+            return Ok(None);
+        }
+        if &header[..8] != MAGIC || u16::from_le_bytes([header[8], header[9]]) != VERSION {
+            return Ok(None);
+        }
+        let mut h = Reader {
+            bytes: &header,
+            pos: 12,
+        };
+        let (spam, ham, ntokens, ndigests) = (h.u32(), h.u32(), h.u64(), h.u64());
+        let expected = (HEADER_LEN as u128)
+            + u128::from(ntokens) * TOKEN_LEN as u128
+            + u128::from(ndigests) * DIGEST_LEN as u128
+            + 8;
+        if expected != u128::from(len) {
+            return Ok(None);
+        }
+        let mut sum = FnvStream::new(len - 8);
+        sum.update(&header);
+        // Whole records per block, about 64 KiB.
+        const BLOCK: usize = 3276;
+        let mut buf = vec![0u8; BLOCK * TOKEN_LEN];
+        let mut tokens = Table::with_capacity(ntokens as usize);
+        let mut duplicate = false;
+        let mut left = ntokens as usize;
+        while left > 0 {
+            let n = left.min(BLOCK);
+            let block = &mut buf[..n * TOKEN_LEN];
+            if read_exact_or_eof(r, block)?.is_none() {
+                return Ok(None);
+            }
+            sum.update(block);
+            let word =
+                |at: usize| u32::from_le_bytes(block[at..at + 4].try_into().unwrap_or_default());
+            let entry = |i: usize| {
+                let at = i * TOKEN_LEN;
+                let h = u64::from(word(at)) | u64::from(word(at + 4)) << 32;
+                let c = TokenCounts {
+                    spam: word(at + 8),
+                    ham: word(at + 12),
+                    day: word(at + 16),
+                };
+                (h, c)
+            };
+            // After a duplicate the rest is only summed: a bad checksum
+            // is reported first, as `from_bytes` does.
+            if !duplicate && !tokens.insert_new_all(n, entry) {
+                duplicate = true;
+            }
+            left -= n;
+        }
+        let mut digests = HashMap::with_capacity(ndigests as usize);
+        let per_block = buf.len() / DIGEST_LEN;
+        let mut left = ndigests as usize;
+        while left > 0 {
+            let n = left.min(per_block);
+            let block = &mut buf[..n * DIGEST_LEN];
+            if read_exact_or_eof(r, block)?.is_none() {
+                return Ok(None);
+            }
+            sum.update(block);
+            for rec in block.chunks_exact(DIGEST_LEN) {
+                let mut d = [0u8; 16];
+                d.copy_from_slice(&rec[..16]);
+                let class = if rec[16] == 1 {
+                    Class::Spam
+                } else {
+                    Class::Ham
+                };
+                digests.insert(d, class);
+            }
+            left -= n;
+        }
+        let mut stored = [0u8; 8];
+        if read_exact_or_eof(r, &mut stored)?.is_none() || r.read(&mut [0u8; 1])? != 0 {
+            return Ok(None);
+        }
+        if sum.finish() != u64::from_le_bytes(stored) {
+            return Ok(Some(Err(FormatError::Checksum)));
+        }
+        if duplicate || tokens.len() as u64 != ntokens || digests.len() as u64 != ndigests {
+            return Ok(Some(Err(FormatError::Duplicate)));
+        }
+        Ok(Some(Ok(MemoryStore {
+            totals: Totals { spam, ham },
+            tokens,
+            digests,
+        })))
+    }
+}
+
+/// Fills `buf` from `r`; `None` when `r` ends first.
+fn read_exact_or_eof(r: &mut impl Read, buf: &mut [u8]) -> io::Result<Option<()>> {
+    match r.read_exact(buf) {
+        Ok(()) => Ok(Some(())),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 impl TokenStore for MemoryStore {
@@ -419,6 +537,82 @@ fn fnv64(bytes: &[u8]) -> u64 {
     }
     h ^ bytes.len() as u64
 }
+
+/// [`fnv64`] of `len` bytes given in pieces of any size.
+struct FnvStream {
+    lanes: [u64; 8],
+    /// Bytes taken so far.
+    at: u64,
+    /// Where the lanes stop: the last `len % 8` bytes are the tail.
+    lanes_end: u64,
+    len: u64,
+    tail: [u8; 8],
+}
+
+impl FnvStream {
+    fn new(len: u64) -> FnvStream {
+        FnvStream {
+            lanes: [FNV_OFFSET; 8],
+            at: 0,
+            lanes_end: len - len % 8,
+            len,
+            tail: [0; 8],
+        }
+    }
+
+    fn update(&mut self, mut data: &[u8]) {
+        // Single bytes up to a lane boundary, whole groups of eight, then
+        // single bytes again (and the tail).
+        while !data.is_empty() && (!self.at.is_multiple_of(8) || self.at + 8 > self.lanes_end) {
+            self.byte(data[0]);
+            data = &data[1..];
+        }
+        let room = ((self.lanes_end - self.at) as usize).min(data.len()) / 8 * 8;
+        let (bulk, rest) = data.split_at(room);
+        for chunk in bulk.chunks_exact(8) {
+            for (lane, &b) in self.lanes.iter_mut().zip(chunk) {
+                *lane = (*lane ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+            }
+        }
+        self.at += room as u64;
+        for &b in rest {
+            self.byte(b);
+        }
+    }
+
+    fn byte(&mut self, b: u8) {
+        if self.at < self.lanes_end {
+            let lane = &mut self.lanes[(self.at % 8) as usize];
+            *lane = (*lane ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+        } else if self.at < self.len {
+            self.tail[(self.at - self.lanes_end) as usize] = b;
+        }
+        self.at += 1;
+    }
+
+    fn finish(&self) -> u64 {
+        let tail = &self.tail[..(self.len - self.lanes_end) as usize];
+        let mut h = FNV_OFFSET;
+        for v in self
+            .lanes
+            .iter()
+            .flat_map(|l| l.to_le_bytes())
+            .chain(tail.iter().copied())
+        {
+            h = (h ^ u64::from(v)).wrapping_mul(FNV_PRIME);
+        }
+        h ^ self.len
+    }
+}
+
+/// [`fnv64`], for the file module's tests.
+#[cfg(test)]
+pub(crate) fn tests_fnv64(bytes: &[u8]) -> u64 {
+    fnv64(bytes)
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
 /// Reads fixed-size fields; lengths were validated beforehand.
 struct Reader<'a> {
