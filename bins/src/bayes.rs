@@ -101,24 +101,34 @@ pub fn run(cmd: BayesCommand, data: &DataDir) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// A file to read, and whether it is known to be a regular file (see
+/// [`read_into`]).
+pub(crate) struct Input {
+    path: PathBuf,
+    regular: bool,
+}
+
 /// Expands files and directories (recursively, each directory's
 /// entries in name order, which is the order of the sorted paths; Maildirs'
 /// `tmp` and dot files skipped) into the files to read. Nothing is
 /// opened yet: reading and splitting happen in parallel later.
-pub(crate) fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+pub(crate) fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
     let mut out = Vec::new();
     for p in paths {
         let meta = fs::metadata(p).with_context(|| format!("open {}", p.display()))?;
         if meta.is_dir() {
             walk(p, &mut out, 0)?;
         } else {
-            out.push(p.clone());
+            out.push(Input {
+                path: p.clone(),
+                regular: meta.is_file(),
+            });
         }
     }
     Ok(out)
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, depth: usize) -> anyhow::Result<()> {
+fn walk(dir: &Path, files: &mut Vec<Input>, depth: usize) -> anyhow::Result<()> {
     if depth > 16 {
         bail!("directory nesting too deep at {}", dir.display());
     }
@@ -144,7 +154,10 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, depth: usize) -> anyhow::Result<()
         if ty.is_dir() {
             walk(&path, files, depth + 1)?;
         } else if ty.is_file() || (ty.is_symlink() && path.is_file()) {
-            files.push(path);
+            files.push(Input {
+                path,
+                regular: true,
+            });
         }
     }
     Ok(())
@@ -159,9 +172,13 @@ thread_local! {
 /// Reads a whole file into `buf` (whose length is its capacity; only
 /// growth zero-fills) and returns how many bytes it holds. Plain reads
 /// until end of file: no size query, no allocation once the buffer is
-/// large enough.
-fn read_into(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<usize> {
-    let mut file = fs::File::open(path)?;
+/// large enough. A regular file has ended when a read gives less than
+/// it was asked for (the kernel fills the buffer from a regular file
+/// up to its end), which saves the read that would give 0, one system
+/// call in four; anything else (a pipe, a device) is read until a read
+/// gives 0.
+fn read_into(input: &Input, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    let mut file = fs::File::open(&input.path)?;
     let mut n = 0;
     loop {
         if n == buf.len() {
@@ -170,7 +187,12 @@ fn read_into(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<usize> {
         }
         match file.read(&mut buf[n..]) {
             Ok(0) => return Ok(n),
-            Ok(k) => n += k,
+            Ok(k) => {
+                n += k;
+                if input.regular && n < buf.len() {
+                    return Ok(n);
+                }
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
@@ -180,9 +202,10 @@ fn read_into(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<usize> {
 /// Reads a file and calls `f` with each message in it: the file itself,
 /// or each message of an mbox (named `file#N`). Returns the names and
 /// results in order.
-fn per_message<T>(path: &Path, f: impl FnMut(&[u8]) -> T) -> anyhow::Result<Vec<(String, T)>> {
+fn per_message<T>(input: &Input, f: impl FnMut(&[u8]) -> T) -> anyhow::Result<Vec<(String, T)>> {
+    let path = &input.path;
     READ_BUF.with_borrow_mut(|buf| {
-        let n = read_into(path, buf).with_context(|| format!("read {}", path.display()))?;
+        let n = read_into(input, buf).with_context(|| format!("read {}", path.display()))?;
         let out = each_message(path, &buf[..n], f);
         // A huge file should not pin its size in every thread.
         if buf.len() > 8 << 20 {
@@ -247,7 +270,7 @@ fn learn(spam: &[PathBuf], ham: &[PathBuf], quiet: bool, db: &Path) -> anyhow::R
     let tokenizer = Tokenizer::default();
     let bayes = Bayes::default();
     let day = today();
-    let mut items: Vec<(Class, PathBuf)> = Vec::new();
+    let mut items: Vec<(Class, Input)> = Vec::new();
     for p in expand(spam)? {
         items.push((Class::Spam, p));
     }
@@ -261,8 +284,8 @@ fn learn(spam: &[PathBuf], ham: &[PathBuf], quiet: bool, db: &Path) -> anyhow::R
     for batch in items.chunks(BATCH) {
         let sets: Vec<anyhow::Result<Vec<(String, TokenSet)>>> = batch
             .par_iter()
-            .map(|(_, path)| {
-                let sets = per_message(path, |raw| tokenizer.tokenize(raw));
+            .map(|(_, input)| {
+                let sets = per_message(input, |raw| tokenizer.tokenize(raw));
                 bar.inc(1);
                 sets
             })
@@ -295,7 +318,7 @@ type Hashed = (String, Vec<u64>);
 type Scored = (String, Result<Score, BayesError<Infallible>>);
 
 /// The expanded file list and the first files' hashes.
-type Started = (Vec<PathBuf>, Vec<anyhow::Result<Vec<Hashed>>>);
+type Started = (Vec<Input>, Vec<anyhow::Result<Vec<Hashed>>>);
 
 /// Files one task reads, tokenizes and classifies together (see
 /// [`classify_group`]).
@@ -326,7 +349,7 @@ fn classify(paths: &[PathBuf], db: &Path) -> anyhow::Result<ExitCode> {
             let files = expand(paths)?;
             let first = files[..files.len().min(FIRST)]
                 .par_iter()
-                .map(|path| per_message(path, |raw| tokenizer.token_hashes(raw)))
+                .map(|input| per_message(input, |raw| tokenizer.token_hashes(raw)))
                 .collect();
             Ok((files, first))
         },
@@ -364,7 +387,7 @@ fn classify(paths: &[PathBuf], db: &Path) -> anyhow::Result<ExitCode> {
 /// being pushed out by tokenizing. Results per file, as
 /// [`per_message`] gives them.
 fn classify_group(
-    files: &[PathBuf],
+    files: &[Input],
     tokenizer: &Tokenizer,
     bayes: &Bayes,
     store: &MemoryStore,
@@ -387,9 +410,10 @@ fn classify_group(
                 }
             }
         };
-        for (file, path) in files.iter().enumerate() {
+        for (file, input) in files.iter().enumerate() {
+            let path = &input.path;
             let read = READ_BUF.with_borrow_mut(|buf| {
-                let n = read_into(path, buf)?;
+                let n = read_into(input, buf)?;
                 out.push(Ok(Vec::new()));
                 for (name, raw) in named_messages(path, &buf[..n]) {
                     if pending.len() == PENDING {
