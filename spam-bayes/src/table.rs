@@ -205,22 +205,47 @@ impl Table {
             *self = t;
         }
         const BATCH: usize = 64;
-        let mut batch = [(0u64, TokenCounts::default()); BATCH];
+        let mut batch = [(0u64, TokenCounts::default(), 0usize); BATCH];
         let mut start = 0;
         while start < n {
             let len = BATCH.min(n - start);
             let mut touched = 0u64;
             for (j, e) in batch[..len].iter_mut().enumerate() {
-                *e = entry(start + j);
-                touched = touched.wrapping_add(self.slots[self.home(e.0)].key);
-                touched = touched.wrapping_add(u64::from(self.days[self.home(e.0)]));
+                let (k, c) = entry(start + j);
+                let home = self.home(k);
+                *e = (k, c, home);
+                touched = touched.wrapping_add(self.slots[home].key);
+                touched = touched.wrapping_add(u64::from(self.days[home]));
             }
             // Keep the first pass from being optimized away.
             std::hint::black_box(touched);
-            for &(k, c) in &batch[..len] {
-                if !self.insert_new(k, c) {
-                    return false;
+            for &(k, c, home) in &batch[..len] {
+                if k == 0 {
+                    if !self.insert_new(k, c) {
+                        return false;
+                    }
+                    continue;
                 }
+                // `insert_new` without its growth check (the room was made
+                // above) and with the home slot already known.
+                let mut i = home;
+                loop {
+                    let key = self.slots[i].key;
+                    if key == k {
+                        return false;
+                    }
+                    if key == 0 {
+                        break;
+                    }
+                    i = (i + 1) & self.mask;
+                }
+                self.slots[i] = Slot {
+                    key: k,
+                    spam: c.spam,
+                    ham: c.ham,
+                };
+                self.days[i] = c.day;
+                self.len += 1;
             }
             start += len;
         }
