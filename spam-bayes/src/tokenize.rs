@@ -971,7 +971,8 @@ impl<'c, S: Sink> Emitter<'c, S> {
             // A chunk runs to the next white space; note what it is made
             // of on the way.
             let start = i;
-            let (mut any, mut all) = (0u16, u16::MAX);
+            // `all` without the last byte too.
+            let (mut any, mut all, mut all_but_last) = (0u16, u16::MAX, u16::MAX);
             while i < b.len() {
                 let class = CLASS[b[i] as usize];
                 // One test per byte in the common case; the lead bytes of
@@ -980,19 +981,33 @@ impl<'c, S: Sink> Emitter<'c, S> {
                     break;
                 }
                 any |= class;
+                all_but_last = all;
                 all &= class;
                 i += 1;
             }
             let chunk = &text[start..i];
-            if all & ALNUM != 0 {
-                // The common case, letters and digits only: nothing to
-                // trim or split, no URL, address or money; what
-                // `chunk`, `word_piece` and `word` would do comes down
-                // to this.
+            // The common cases: letters and digits only, or followed by
+            // one character that `chunk` would trim (`,` `)` `"` and the
+            // like), or `.` or `?`, which `chunk`, `word_piece` and
+            // `word` set aside in the end: nothing to split, no URL
+            // (no `://`, and `www.` needs more than one dot), address or
+            // money; what those steps would do comes down to this.
+            let core = if all & ALNUM != 0 {
+                Some(chunk)
+            } else if chunk.len() > 1
+                && all_but_last & ALNUM != 0
+                && (CLASS[b[i - 1] as usize] & TRIM != 0 || matches!(b[i - 1], b'.' | b'?'))
+            {
+                Some(&chunk[..chunk.len() - 1])
+            } else {
+                None
+            };
+            if let Some(core) = core {
+                // The classes of the last byte add no letter or case.
                 if any & (UPPER | LOWER) == 0 {
-                    self.emit_bucket2(prefix, "num:", chunk.len() as u64);
+                    self.emit_bucket2(prefix, "num:", core.len() as u64);
                 } else {
-                    self.plain_word(prefix, chunk, true, Some(any), &mut prev);
+                    self.plain_word(prefix, core, true, Some(any), &mut prev);
                 }
                 continue;
             }
