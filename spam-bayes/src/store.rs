@@ -260,20 +260,8 @@ impl MemoryStore {
         // The token records are read in place, in the order that suits
         // the table (see `Table::insert_new_all`).
         let records = r.take(ntokens as usize * TOKEN_LEN);
-        let word =
-            |at: usize| u32::from_le_bytes(records[at..at + 4].try_into().unwrap_or_default());
-        let entry = |i: usize| {
-            let at = i * TOKEN_LEN;
-            let h = u64::from(word(at)) | u64::from(word(at + 4)) << 32;
-            let c = TokenCounts {
-                spam: word(at + 8),
-                ham: word(at + 12),
-                day: word(at + 16),
-            };
-            (h, c)
-        };
         let mut tokens = Table::with_capacity(ntokens as usize);
-        if !tokens.insert_new_all(ntokens as usize, entry) {
+        if !tokens.insert_new_all(ntokens as usize, |i| token_record(records, i)) {
             return Err(FormatError::Duplicate);
         }
         let mut digests = HashMap::with_capacity(ndigests as usize);
@@ -347,18 +335,8 @@ impl MemoryStore {
                 return Ok(None);
             }
             sum.update(block);
-            let word =
-                |at: usize| u32::from_le_bytes(block[at..at + 4].try_into().unwrap_or_default());
-            let entry = |i: usize| {
-                let at = i * TOKEN_LEN;
-                let h = u64::from(word(at)) | u64::from(word(at + 4)) << 32;
-                let c = TokenCounts {
-                    spam: word(at + 8),
-                    ham: word(at + 12),
-                    day: word(at + 16),
-                };
-                (h, c)
-            };
+            let block = &*block;
+            let entry = |i: usize| token_record(block, i);
             // After a duplicate the rest is only summed: a bad checksum
             // is reported first, as `from_bytes` does.
             if !duplicate && !tokens.insert_new_all(n, entry) {
@@ -516,6 +494,21 @@ const VERSION: u16 = 2;
 const HEADER_LEN: usize = 8 + 2 + 2 + 4 + 4 + 8 + 8;
 const TOKEN_LEN: usize = 8 + 4 + 4 + 4;
 const DIGEST_LEN: usize = 17;
+
+/// The `i`-th token record of `records` (little-endian hash, spam,
+/// ham, day); `records` holds at least `i + 1` of them.
+fn token_record(records: &[u8], i: usize) -> (u64, TokenCounts) {
+    let at = i * TOKEN_LEN;
+    let word =
+        |k: usize| u32::from_le_bytes(records[at + k..at + k + 4].try_into().unwrap_or_default());
+    let h = u64::from(word(0)) | u64::from(word(4)) << 32;
+    let c = TokenCounts {
+        spam: word(8),
+        ham: word(12),
+        day: word(16),
+    };
+    (h, c)
+}
 
 fn fnv64(bytes: &[u8]) -> u64 {
     // Eight interleaved lanes keep this fast on large stores.

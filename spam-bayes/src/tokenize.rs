@@ -837,14 +837,7 @@ impl<'c, S: Sink> Emitter<'c, S> {
     fn domain(&mut self, prefix: &str, host: &str) {
         // The trimmed characters are ASCII, so the ends stay on character
         // boundaries.
-        let hb = host.as_bytes();
-        let (mut s, mut e) = (0, hb.len());
-        while s < e && matches!(hb[s], b'.' | b'[' | b']') {
-            s += 1;
-        }
-        while e > s && matches!(hb[e - 1], b'.' | b'[' | b']') {
-            e -= 1;
-        }
+        let (s, e) = trim_ends(host.as_bytes(), |c| matches!(c, b'.' | b'[' | b']'));
         let host = &host[s..e];
         if host.is_empty() || host.len() > 253 {
             return;
@@ -1140,13 +1133,7 @@ impl<'c, S: Sink> Emitter<'c, S> {
     ) {
         let b = word.as_bytes();
         // Numbers, money and percentages become their shape.
-        let (mut s, mut e) = (0, b.len());
-        while s < e && matches!(b[s], b'$' | b'%' | b'!') {
-            s += 1;
-        }
-        while e > s && matches!(b[e - 1], b'$' | b'%' | b'!') {
-            e -= 1;
-        }
+        let (s, e) = trim_ends(b, |c| matches!(c, b'$' | b'%' | b'!'));
         let core = &b[s..e];
         if !core.is_empty() && core.iter().all(|&c| CLASS[c as usize] & NUMBER != 0) {
             let digits = core.iter().filter(|c| c.is_ascii_digit()).count() as u64;
@@ -1245,6 +1232,19 @@ impl<'c, S: Sink> Emitter<'c, S> {
             self.emit_bucket("meta:upper-tenths:", ratio);
         }
     }
+}
+
+/// The bounds of `b` without the bytes at either end for which `trim`
+/// holds.
+fn trim_ends(b: &[u8], trim: impl Fn(u8) -> bool) -> (usize, usize) {
+    let (mut s, mut e) = (0, b.len());
+    while s < e && trim(b[s]) {
+        s += 1;
+    }
+    while e > s && trim(b[e - 1]) {
+        e -= 1;
+    }
+    (s, e)
 }
 
 /// Appends `n` in decimal.
