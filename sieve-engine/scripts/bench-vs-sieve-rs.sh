@@ -70,6 +70,7 @@ mail-parser = "0.11"
 debug = "line-tables-only"
 EOF
 [ -f "$PROJ/Cargo.lock" ] || cp "$WORKSPACE/Cargo.lock" "$PROJ/Cargo.lock"
+cp "$CRATE/benches/common/workload.rs" "$PROJ/src/workload.rs"
 
 cat >"$PROJ/src/main.rs" <<'EOF'
 use std::hint::black_box;
@@ -81,37 +82,9 @@ use rampart_sieve_engine as ours;
 const ENV_FROM: &str = "s@example.org";
 const ENV_TO: &str = "me+tag3@example.net";
 
-/// The 50-rule script of benches/sieve.rs.
-fn user_script() -> String {
-    let mut s = String::from(
-        "require [\"fileinto\", \"imap4flags\", \"variables\", \"envelope\", \"relational\", \"comparator-i;ascii-numeric\", \"subaddress\"];\n",
-    );
-    for i in 0..50 {
-        s.push_str(&match i % 5 {
-            0 => format!("if header :contains \"subject\" \"topic{i}\" {{ fileinto \"Topics/{i}\"; stop; }}\n"),
-            1 => format!("if address :domain :is \"from\" \"example{i}.org\" {{ fileinto :flags \"\\\\Seen\" \"Domains/{i}\"; }}\n"),
-            2 => format!("if allof (header :matches \"list-id\" \"*<list{i}.*>*\", not exists \"x-loop\") {{ fileinto \"Lists/${{1}}\"; }}\n"),
-            3 => format!("if envelope :detail \"to\" \"tag{i}\" {{ addflag \"tag{i}\"; }}\n"),
-            _ => format!("if header :value \"ge\" :comparator \"i;ascii-numeric\" \"x-priority\" \"{i}\" {{ set \"prio\" \"{i}\"; }}\n"),
-        });
-    }
-    s
-}
-
-/// The 20 messages of benches/sieve.rs.
-fn messages() -> Vec<Vec<u8>> {
-    (0..20)
-        .map(|i| {
-            format!(
-                "Return-Path: <s{i}@example{i}.org>\r\nFrom: Sender {i} <s{i}@example{i}.org>\r\nTo: me+tag{i}@example.net\r\nSubject: about topic{} and more\r\nList-Id: Some list <list{i}.example.org>\r\nX-Priority: {}\r\nMessage-Id: <{i}@example.org>\r\n\r\n{}",
-                i * 3,
-                i % 7,
-                "Body line of text.\r\n".repeat(20)
-            )
-            .into_bytes()
-        })
-        .collect()
-}
+// The script and messages of benches/sieve.rs (copied beside this file).
+mod workload;
+use workload::{messages, user_script};
 
 fn parse(raw: &[u8]) -> Message<'_> {
     MessageParser::default().parse(raw).expect("message parses")
