@@ -306,6 +306,24 @@ impl<'db> Walk<'db, '_> {
         true
     }
 
+    /// How many parts an extractor should give at most: one more than
+    /// the file limit, so that going over it is noticed.
+    fn files_wanted(&self) -> usize {
+        usize::try_from(self.opts.limits.max_files)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1)
+    }
+
+    /// Scans each of `parts` as a file of its own, until the scan is done.
+    fn children<P: AsRef<[u8]>>(&mut self, parts: impl IntoIterator<Item = P>, depth: u32) {
+        for part in parts {
+            if self.done {
+                return;
+            }
+            self.child(part.as_ref(), depth, false);
+        }
+    }
+
     fn child(&mut self, data: &[u8], depth: u32, mail: bool) {
         if self.admit(data.len() as u64, depth) {
             self.object(data, depth + 1, mail);
@@ -402,34 +420,19 @@ impl<'db> Walk<'db, '_> {
         if memchr::memmem::find(text, b"begin ").is_none() {
             return;
         }
-        let max = usize::try_from(self.opts.limits.max_files).unwrap_or(usize::MAX);
-        for block in crate::uu::blocks(text, max.saturating_add(1)) {
-            if self.done {
-                return;
-            }
-            self.child(&block, depth, false);
-        }
+        let parts = crate::uu::blocks(text, self.files_wanted());
+        self.children(parts, depth);
     }
 
     /// The `data:` URIs of HTML, each scanned as a file.
     fn data_uris(&mut self, data: &[u8], depth: u32) {
-        let max = usize::try_from(self.opts.limits.max_files).unwrap_or(usize::MAX);
-        for d in crate::html::data_uris(data, max.saturating_add(1)) {
-            if self.done {
-                return;
-            }
-            self.child(&d, depth, false);
-        }
+        let parts = crate::html::data_uris(data, self.files_wanted());
+        self.children(parts, depth);
     }
 
     fn tnef(&mut self, data: &[u8], depth: u32) {
-        let max = usize::try_from(self.opts.limits.max_files).unwrap_or(usize::MAX);
-        for a in crate::tnef::attachments(data, max.saturating_add(1)) {
-            if self.done {
-                return;
-            }
-            self.child(a, depth, false);
-        }
+        let parts = crate::tnef::attachments(data, self.files_wanted());
+        self.children(parts, depth);
     }
 
     fn zip(&mut self, data: &[u8], depth: u32) {
@@ -465,13 +468,8 @@ impl<'db> Walk<'db, '_> {
     }
 
     fn cpio(&mut self, data: &[u8], depth: u32) {
-        let max = usize::try_from(self.opts.limits.max_files).unwrap_or(usize::MAX);
-        for m in crate::cpio::members(data, max.saturating_add(1)) {
-            if self.done {
-                return;
-            }
-            self.child(m, depth, false);
-        }
+        let parts = crate::cpio::members(data, self.files_wanted());
+        self.children(parts, depth);
     }
 
     fn tar(&mut self, data: &[u8], depth: u32) {
