@@ -2,7 +2,6 @@
 //! token store under the data directory.
 
 use std::cell::RefCell;
-use std::convert::Infallible;
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -12,8 +11,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use rampart_spam_bayes::{
-    Bayes, BayesError, Class, LearnOutcome, MemoryStore, Score, TokenSet, Tokenizer, file,
-    split_mbox,
+    Bayes, BayesError, Class, FrozenStore, LearnOutcome, MemoryStore, ReadOnly, Score, TokenSet,
+    Tokenizer, file, split_mbox,
 };
 use rayon::prelude::*;
 
@@ -315,7 +314,7 @@ fn learn(spam: &[PathBuf], ham: &[PathBuf], quiet: bool, db: &Path) -> anyhow::R
 type Hashed = (String, Vec<u64>);
 
 /// A message's name and its score (or why it has none).
-type Scored = (String, Result<Score, BayesError<Infallible>>);
+type Scored = (String, Result<Score, BayesError<ReadOnly>>);
 
 /// The expanded file list and the first files' hashes.
 type Started = (Vec<Input>, Vec<anyhow::Result<Vec<Hashed>>>);
@@ -344,7 +343,7 @@ fn classify(paths: &[PathBuf], db: &Path) -> anyhow::Result<ExitCode> {
     // saves), and those are classified once it is there. The rest are
     // read, tokenized and classified in one pass.
     let (store, expanded) = rayon::join(
-        || file::load(db),
+        || file::load_frozen(db),
         || -> anyhow::Result<Started> {
             let files = expand(paths)?;
             let first = files[..files.len().min(FIRST)]
@@ -390,7 +389,7 @@ fn classify_group(
     files: &[Input],
     tokenizer: &Tokenizer,
     bayes: &Bayes,
-    store: &MemoryStore,
+    store: &FrozenStore,
 ) -> Vec<anyhow::Result<Vec<Scored>>> {
     HASH_BUFS.with_borrow_mut(|(bufs, scratch)| {
         let mut out: Vec<anyhow::Result<Vec<Scored>>> = Vec::with_capacity(files.len());

@@ -1,15 +1,18 @@
 //! Single-core speed of the phases: tokenizing (with and without the
-//! digest), learning and
-//! classifying, over the messages of the directories given (the first
-//! half of them learned, all classified). Reports messages per second
-//! of CPU time (from /proc/thread-self/schedstat, so that a loaded
-//! machine does not skew it) and of wall time.
+//! digest), learning, looking up and classifying (looking up in a
+//! [`MemoryStore`] and in a [`FrozenStore`]), over the messages of the
+//! directories given (the first half of them learned, all classified).
+//! Reports messages per second of CPU time (from
+//! /proc/thread-self/schedstat, so that a loaded machine does not skew
+//! it) and of wall time.
 //!
 //! Usage: speed [REPEAT] DIR...
 
 use std::time::Instant;
 
-use rampart_spam_bayes::{Bayes, BayesConfig, Class, MemoryStore, Tokenizer};
+use rampart_spam_bayes::{
+    Bayes, BayesConfig, Class, FrozenStore, MemoryStore, TokenStore, Tokenizer,
+};
 
 fn cpu_ns() -> f64 {
     std::fs::read_to_string("/proc/thread-self/schedstat")
@@ -98,18 +101,13 @@ fn main() {
     }
     // Classifying alone, from hashes computed beforehand.
     let hashed: Vec<Vec<u64>> = msgs.iter().map(|m| tokenizer.token_hashes(m)).collect();
-    phase("lookup", &mut || {
-        hashed
-            .iter()
-            .filter(|h| {
-                bayes
-                    .classify_hashes(&store, h)
-                    .expect("classify")
-                    .probability
-                    > 0.5
-            })
-            .count()
-    });
+    // In the store learned into, and in the read-only copy the CLI
+    // classifies with; then only the lookups in each.
+    let frozen = FrozenStore::from(&store);
+    phase("lookup", &mut || spam_count(&bayes, &store, &hashed));
+    phase("frozen", &mut || spam_count(&bayes, &frozen, &hashed));
+    phase("lc-mem", &mut || lookups(&store, &hashed));
+    phase("lc-frozen", &mut || lookups(&frozen, &hashed));
     phase("classify", &mut || {
         msgs.iter()
             .filter(|m| {
@@ -121,4 +119,36 @@ fn main() {
             })
             .count()
     });
+}
+
+/// How many of the messages whose hashes are given are spam.
+fn spam_count<S: TokenStore>(bayes: &Bayes, store: &S, hashed: &[Vec<u64>]) -> usize
+where
+    S::Error: std::fmt::Debug,
+{
+    hashed
+        .iter()
+        .filter(|h| {
+            bayes
+                .classify_hashes(store, h)
+                .expect("classify")
+                .probability
+                > 0.5
+        })
+        .count()
+}
+
+/// Looks up every message's tokens; the number of counts returned.
+fn lookups<S: TokenStore>(store: &S, hashed: &[Vec<u64>]) -> usize
+where
+    S::Error: std::fmt::Debug,
+{
+    let mut out = Vec::new();
+    hashed
+        .iter()
+        .map(|h| {
+            store.lookup_counts(h, &mut out).expect("lookup");
+            out.len()
+        })
+        .sum()
 }

@@ -1,4 +1,5 @@
-//! Loading and crash-safe saving of a [`MemoryStore`] file.
+//! Loading and crash-safe saving of a [`MemoryStore`] file, and loading
+//! it as a [`FrozenStore`] for classifying.
 //!
 //! This is the only module of the crate that touches the file system;
 //! the rest is pure computation over bytes and counts.
@@ -8,7 +9,9 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::store::{FormatError, MemoryStore};
+use crate::FrozenStore;
+use crate::frozen::Builder as FrozenBuilder;
+use crate::store::{Builder, FormatError, MemoryBuilder, MemoryStore, decode, read};
 
 /// Failure to load or save a token store file.
 #[derive(Debug, thiserror::Error)]
@@ -50,24 +53,50 @@ fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Fil
 /// [`FileError::Io`] when the file exists but cannot be read,
 /// [`FileError::Format`] when it is corrupt.
 pub fn load(path: &Path) -> Result<MemoryStore, FileError> {
+    load_with::<MemoryStore>(path)
+}
+
+/// Loads a store for classifying only, as a [`FrozenStore`]: faster to
+/// load and to look tokens up in than [`load`]'s [`MemoryStore`], with
+/// the same checks and errors. A missing file gives an empty store.
+///
+/// # Errors
+///
+/// As [`load`].
+pub fn load_frozen(path: &Path) -> Result<FrozenStore, FileError> {
+    load_with::<FrozenStore>(path)
+}
+
+/// The two kinds of store a file loads into.
+trait Loadable: Default {
+    type Builder: Builder<Store = Self>;
+}
+
+impl Loadable for MemoryStore {
+    type Builder = MemoryBuilder;
+}
+
+impl Loadable for FrozenStore {
+    type Builder = FrozenBuilder;
+}
+
+fn load_with<S: Loadable>(path: &Path) -> Result<S, FileError> {
+    let format = |source| FileError::Format {
+        path: path.to_owned(),
+        source,
+    };
     // Read a block at a time when the file looks right; otherwise (or
-    // when it changes under us) whole, for `from_bytes` to judge.
+    // when it changes under us) whole, for `decode` to judge.
     if let Ok(mut f) = File::open(path)
         && let Ok(meta) = f.metadata()
         && meta.is_file()
-        && let Ok(Some(store)) = MemoryStore::read_from(&mut f, meta.len())
+        && let Ok(Some(store)) = read::<S::Builder>(&mut f, meta.len())
     {
-        return store.map_err(|source| FileError::Format {
-            path: path.to_owned(),
-            source,
-        });
+        return store.map_err(format);
     }
     match fs::read(path) {
-        Ok(bytes) => MemoryStore::from_bytes(&bytes).map_err(|source| FileError::Format {
-            path: path.to_owned(),
-            source,
-        }),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(MemoryStore::new()),
+        Ok(bytes) => decode::<S::Builder>(&bytes).map_err(format),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(S::default()),
         Err(e) => Err(io_err("read", path)(e)),
     }
 }
@@ -125,6 +154,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/tokens.db");
         assert_eq!(load(&path).unwrap(), MemoryStore::new());
+        assert_eq!(load_frozen(&path).unwrap(), FrozenStore::default());
         let mut store = MemoryStore::new();
         let msg = TokenSet::from_tokens([3; 16], ["x", "y"]);
         Bayes::default()
@@ -132,6 +162,7 @@ mod tests {
             .unwrap();
         save(&path, &store).unwrap();
         assert_eq!(load(&path).unwrap(), store);
+        assert_eq!(load_frozen(&path).unwrap(), FrozenStore::from(&store));
         // No temporary file is left behind.
         assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
         fs::write(&path, b"garbage").unwrap();
@@ -197,6 +228,18 @@ mod tests {
                 .to_string()
             });
             assert_eq!(streamed, whole, "variant {k}");
+            // The frozen loader accepts and refuses the same files, with
+            // the same errors, and holds the same counts.
+            let frozen = load_frozen(&path).map_err(|e| e.to_string());
+            let frozen_whole = FrozenStore::from_bytes(v).map_err(|source| {
+                FileError::Format {
+                    path: path.clone(),
+                    source,
+                }
+                .to_string()
+            });
+            assert_eq!(frozen, frozen_whole, "variant {k}");
+            assert_eq!(frozen, whole.map(|s| FrozenStore::from(&s)), "variant {k}");
         }
         assert!(load(&path).is_err());
         fs::write(&path, &good).unwrap();

@@ -47,6 +47,7 @@
 mod classify;
 mod eval;
 pub mod file;
+mod frozen;
 mod score;
 mod store;
 mod table;
@@ -57,6 +58,7 @@ pub use classify::{
     fisher, robinson,
 };
 pub use eval::roc_auc;
+pub use frozen::{FrozenStore, ReadOnly};
 pub use score::{
     ConfigError, ConfigWarning, DEFAULT_RULES, Facts, Hit, Report, ScanLimits, Scorer,
     ScorerBuilder,

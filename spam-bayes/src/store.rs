@@ -221,167 +221,228 @@ impl MemoryStore {
     ///
     /// [`FormatError`] when the bytes are not a valid version 2 store.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, FormatError> {
-        if bytes.len() < HEADER_LEN + 8 {
-            return Err(FormatError::Truncated { len: bytes.len() });
+        decode::<MemoryBuilder>(bytes)
+    }
+
+    /// The tokens and their counts, in no particular order.
+    pub(crate) fn tokens(&self) -> impl Iterator<Item = (u64, TokenCounts)> + '_ {
+        self.tokens.iter()
+    }
+
+    /// The learned digests, in no particular order.
+    pub(crate) fn digests(&self) -> impl Iterator<Item = ([u8; 16], Class)> + '_ {
+        self.digests.iter().map(|(d, c)| (*d, *c))
+    }
+}
+
+/// What a store is built from while its file is read: blocks of token
+/// records in file order, then the digests. [`decode`] and [`read`]
+/// check everything else (magic, version, lengths, checksum), so the
+/// stores built from a file differ only in their layout.
+pub(crate) trait Builder: Sized {
+    type Store;
+
+    /// Room for this many tokens and digests (the caller has checked
+    /// them against the file's length).
+    fn with_capacity(ntokens: usize, ndigests: usize) -> Self;
+
+    /// Whole token records (see [`token_record`]); false when a token
+    /// was already there.
+    fn tokens(&mut self, records: &[u8]) -> bool;
+
+    fn digest(&mut self, digest: [u8; 16], class: Class);
+
+    /// The store, or [`FormatError::Duplicate`] when a token or digest
+    /// came twice.
+    fn finish(self, totals: Totals) -> Result<Self::Store, FormatError>;
+}
+
+pub(crate) struct MemoryBuilder {
+    tokens: Table,
+    digests: HashMap<[u8; 16], Class>,
+    ntokens: usize,
+    ndigests: usize,
+}
+
+impl Builder for MemoryBuilder {
+    type Store = MemoryStore;
+
+    fn with_capacity(ntokens: usize, ndigests: usize) -> Self {
+        MemoryBuilder {
+            tokens: Table::with_capacity(ntokens),
+            digests: HashMap::with_capacity(ndigests),
+            ntokens,
+            ndigests,
         }
-        if &bytes[..8] != MAGIC {
-            return Err(FormatError::BadMagic);
-        }
-        let version = u16::from_le_bytes([bytes[8], bytes[9]]);
-        if version == 1 {
-            return Err(FormatError::OldVersion(version));
-        }
-        if version != VERSION {
-            return Err(FormatError::UnsupportedVersion(version));
-        }
-        let (body, sum) = bytes.split_at(bytes.len() - 8);
-        let sum = u64::from_le_bytes(sum.try_into().unwrap_or_default());
-        if fnv64(body) != sum {
-            return Err(FormatError::Checksum);
-        }
-        let mut r = Reader {
-            bytes: body,
-            pos: 12,
-        };
-        let spam = r.u32();
-        let ham = r.u32();
-        let ntokens = r.u64();
-        let ndigests = r.u64();
-        let expected = (HEADER_LEN as u128)
-            + u128::from(ntokens) * TOKEN_LEN as u128
-            + u128::from(ndigests) * DIGEST_LEN as u128;
-        if expected != body.len() as u128 {
-            return Err(FormatError::LengthMismatch {
-                ntokens,
-                ndigests,
-                len: bytes.len(),
-            });
-        }
-        // The token records are read in place, in the order that suits
-        // the table (see `Table::insert_new_all`).
-        let records = r.take(ntokens as usize * TOKEN_LEN);
-        let mut tokens = Table::with_capacity(ntokens as usize);
-        if !tokens.insert_new_all(ntokens as usize, |i| token_record(records, i)) {
-            return Err(FormatError::Duplicate);
-        }
-        let mut digests = HashMap::with_capacity(ndigests as usize);
-        for _ in 0..ndigests {
-            let mut d = [0u8; 16];
-            d.copy_from_slice(r.take(16));
-            let class = if r.take(1)[0] == 1 {
-                Class::Spam
-            } else {
-                Class::Ham
-            };
-            digests.insert(d, class);
-        }
-        if tokens.len() as u64 != ntokens || digests.len() as u64 != ndigests {
+    }
+
+    fn tokens(&mut self, records: &[u8]) -> bool {
+        // In the order that suits the table (see `Table::insert_new_all`).
+        let n = records.len() / TOKEN_LEN;
+        self.tokens.insert_new_all(n, |i| token_record(records, i))
+    }
+
+    fn digest(&mut self, digest: [u8; 16], class: Class) {
+        self.digests.insert(digest, class);
+    }
+
+    fn finish(self, totals: Totals) -> Result<MemoryStore, FormatError> {
+        if self.tokens.len() != self.ntokens || self.digests.len() != self.ndigests {
             return Err(FormatError::Duplicate);
         }
         Ok(MemoryStore {
-            totals: Totals { spam, ham },
-            tokens,
-            digests,
+            totals,
+            tokens: self.tokens,
+            digests: self.digests,
         })
     }
+}
 
-    /// [`MemoryStore::from_bytes`] of the `len` bytes `r` gives, read a
-    /// block at a time instead of all at once: the records are checked,
-    /// inserted and summed while the block is in cache, and no buffer of
-    /// the file's size is allocated (on a large store, its page faults
-    /// cost more than the reading). `Ok(None)` when the header does not
-    /// describe a valid file of `len` bytes, or `r` does not give exactly
-    /// `len` bytes: the caller then reads the bytes whole and
-    /// `from_bytes` says what is wrong. Otherwise the result and the
-    /// error are those of `from_bytes`.
-    pub(crate) fn read_from(
-        r: &mut impl Read,
-        len: u64,
-    ) -> io::Result<Option<Result<MemoryStore, FormatError>>> {
-        if len < (HEADER_LEN + 8) as u64 {
-            return Ok(None);
-        }
-        let mut header = [0u8; HEADER_LEN];
-        if read_exact_or_eof(r, &mut header)?.is_none() {
-            return Ok(None);
-        }
-        if &header[..8] != MAGIC || u16::from_le_bytes([header[8], header[9]]) != VERSION {
-            return Ok(None);
-        }
-        let mut h = Reader {
-            bytes: &header,
-            pos: 12,
-        };
-        let (spam, ham, ntokens, ndigests) = (h.u32(), h.u32(), h.u64(), h.u64());
-        let expected = (HEADER_LEN as u128)
-            + u128::from(ntokens) * TOKEN_LEN as u128
-            + u128::from(ndigests) * DIGEST_LEN as u128
-            + 8;
-        if expected != u128::from(len) {
-            return Ok(None);
-        }
-        let mut sum = FnvStream::new(len - 8);
-        sum.update(&header);
-        // Whole records per block, about 64 KiB.
-        const BLOCK: usize = 3276;
-        let mut buf = vec![0u8; BLOCK * TOKEN_LEN];
-        let mut tokens = Table::with_capacity(ntokens as usize);
-        let mut duplicate = false;
-        let mut left = ntokens as usize;
-        while left > 0 {
-            let n = left.min(BLOCK);
-            let block = &mut buf[..n * TOKEN_LEN];
-            if read_exact_or_eof(r, block)?.is_none() {
-                return Ok(None);
-            }
-            sum.update(block);
-            let block = &*block;
-            let entry = |i: usize| token_record(block, i);
-            // After a duplicate the rest is only summed: a bad checksum
-            // is reported first, as `from_bytes` does.
-            if !duplicate && !tokens.insert_new_all(n, entry) {
-                duplicate = true;
-            }
-            left -= n;
-        }
-        let mut digests = HashMap::with_capacity(ndigests as usize);
-        let per_block = buf.len() / DIGEST_LEN;
-        let mut left = ndigests as usize;
-        while left > 0 {
-            let n = left.min(per_block);
-            let block = &mut buf[..n * DIGEST_LEN];
-            if read_exact_or_eof(r, block)?.is_none() {
-                return Ok(None);
-            }
-            sum.update(block);
-            for rec in block.chunks_exact(DIGEST_LEN) {
-                let mut d = [0u8; 16];
-                d.copy_from_slice(&rec[..16]);
-                let class = if rec[16] == 1 {
-                    Class::Spam
-                } else {
-                    Class::Ham
-                };
-                digests.insert(d, class);
-            }
-            left -= n;
-        }
-        let mut stored = [0u8; 8];
-        if read_exact_or_eof(r, &mut stored)?.is_none() || r.read(&mut [0u8; 1])? != 0 {
-            return Ok(None);
-        }
-        if sum.finish() != u64::from_le_bytes(stored) {
-            return Ok(Some(Err(FormatError::Checksum)));
-        }
-        if duplicate || tokens.len() as u64 != ntokens || digests.len() as u64 != ndigests {
-            return Ok(Some(Err(FormatError::Duplicate)));
-        }
-        Ok(Some(Ok(MemoryStore {
-            totals: Totals { spam, ham },
-            tokens,
-            digests,
-        })))
+/// The header fields after magic, version and flags: totals, token
+/// count, digest count.
+fn header_fields(header: &[u8]) -> (Totals, u64, u64) {
+    let mut r = Reader {
+        bytes: header,
+        pos: 12,
+    };
+    let (spam, ham, ntokens, ndigests) = (r.u32(), r.u32(), r.u64(), r.u64());
+    (Totals { spam, ham }, ntokens, ndigests)
+}
+
+/// The length of a file holding this many tokens and digests, checksum
+/// included.
+fn file_len(ntokens: u64, ndigests: u64) -> u128 {
+    (HEADER_LEN as u128)
+        + u128::from(ntokens) * TOKEN_LEN as u128
+        + u128::from(ndigests) * DIGEST_LEN as u128
+        + 8
+}
+
+fn digest_record(rec: &[u8]) -> ([u8; 16], Class) {
+    let mut d = [0u8; 16];
+    d.copy_from_slice(&rec[..16]);
+    let class = if rec[16] == 1 {
+        Class::Spam
+    } else {
+        Class::Ham
+    };
+    (d, class)
+}
+
+/// Parses a whole serialized store (see [`MemoryStore::from_bytes`]).
+pub(crate) fn decode<B: Builder>(bytes: &[u8]) -> Result<B::Store, FormatError> {
+    if bytes.len() < HEADER_LEN + 8 {
+        return Err(FormatError::Truncated { len: bytes.len() });
     }
+    if &bytes[..8] != MAGIC {
+        return Err(FormatError::BadMagic);
+    }
+    let version = u16::from_le_bytes([bytes[8], bytes[9]]);
+    if version == 1 {
+        return Err(FormatError::OldVersion(version));
+    }
+    if version != VERSION {
+        return Err(FormatError::UnsupportedVersion(version));
+    }
+    let (body, sum) = bytes.split_at(bytes.len() - 8);
+    let sum = u64::from_le_bytes(sum.try_into().unwrap_or_default());
+    if fnv64(body) != sum {
+        return Err(FormatError::Checksum);
+    }
+    let (totals, ntokens, ndigests) = header_fields(body);
+    if file_len(ntokens, ndigests) != bytes.len() as u128 {
+        return Err(FormatError::LengthMismatch {
+            ntokens,
+            ndigests,
+            len: bytes.len(),
+        });
+    }
+    let (records, digests) = body[HEADER_LEN..].split_at(ntokens as usize * TOKEN_LEN);
+    let mut b = B::with_capacity(ntokens as usize, ndigests as usize);
+    if !b.tokens(records) {
+        return Err(FormatError::Duplicate);
+    }
+    for rec in digests.chunks_exact(DIGEST_LEN) {
+        let (d, class) = digest_record(rec);
+        b.digest(d, class);
+    }
+    b.finish(totals)
+}
+
+/// [`decode`] of the `len` bytes `r` gives, read a block at a time
+/// instead of all at once: the records are checked, built in and summed
+/// while the block is in cache, and no buffer of the file's size is
+/// allocated (on a large store, its page faults cost more than the
+/// reading). `Ok(None)` when the header does not describe a valid file
+/// of `len` bytes, or `r` does not give exactly `len` bytes: the caller
+/// then reads the bytes whole and `decode` says what is wrong.
+/// Otherwise the result and the error are those of `decode`.
+pub(crate) fn read<B: Builder>(
+    r: &mut impl Read,
+    len: u64,
+) -> io::Result<Option<Result<B::Store, FormatError>>> {
+    if len < (HEADER_LEN + 8) as u64 {
+        return Ok(None);
+    }
+    let mut header = [0u8; HEADER_LEN];
+    if read_exact_or_eof(r, &mut header)?.is_none() {
+        return Ok(None);
+    }
+    if &header[..8] != MAGIC || u16::from_le_bytes([header[8], header[9]]) != VERSION {
+        return Ok(None);
+    }
+    let (totals, ntokens, ndigests) = header_fields(&header);
+    if file_len(ntokens, ndigests) != u128::from(len) {
+        return Ok(None);
+    }
+    let mut sum = FnvStream::new(len - 8);
+    sum.update(&header);
+    // Whole records per block, about 64 KiB.
+    const BLOCK: usize = 3276;
+    let mut buf = vec![0u8; BLOCK * TOKEN_LEN];
+    let mut b = B::with_capacity(ntokens as usize, ndigests as usize);
+    let mut duplicate = false;
+    let mut left = ntokens as usize;
+    while left > 0 {
+        let n = left.min(BLOCK);
+        let block = &mut buf[..n * TOKEN_LEN];
+        if read_exact_or_eof(r, block)?.is_none() {
+            return Ok(None);
+        }
+        sum.update(block);
+        // After a duplicate the rest is only summed: a bad checksum is
+        // reported first, as `decode` does.
+        if !duplicate && !b.tokens(block) {
+            duplicate = true;
+        }
+        left -= n;
+    }
+    let per_block = buf.len() / DIGEST_LEN;
+    let mut left = ndigests as usize;
+    while left > 0 {
+        let n = left.min(per_block);
+        let block = &mut buf[..n * DIGEST_LEN];
+        if read_exact_or_eof(r, block)?.is_none() {
+            return Ok(None);
+        }
+        sum.update(block);
+        for rec in block.chunks_exact(DIGEST_LEN) {
+            let (d, class) = digest_record(rec);
+            b.digest(d, class);
+        }
+        left -= n;
+    }
+    let mut stored = [0u8; 8];
+    if read_exact_or_eof(r, &mut stored)?.is_none() || r.read(&mut [0u8; 1])? != 0 {
+        return Ok(None);
+    }
+    if sum.finish() != u64::from_le_bytes(stored) {
+        return Ok(Some(Err(FormatError::Checksum)));
+    }
+    if duplicate {
+        return Ok(Some(Err(FormatError::Duplicate)));
+    }
+    Ok(Some(b.finish(totals)))
 }
 
 /// Fills `buf` from `r`; `None` when `r` ends first.
@@ -487,17 +548,20 @@ pub enum FormatError {
     /// The same token or digest appears twice.
     #[error("token store holds a duplicate entry")]
     Duplicate,
+    /// More tokens than a [`crate::FrozenStore`] indexes (2^32).
+    #[error("token store holds too many tokens to freeze")]
+    TooLarge,
 }
 
 const MAGIC: &[u8; 8] = b"RMPBAYES";
 const VERSION: u16 = 2;
-const HEADER_LEN: usize = 8 + 2 + 2 + 4 + 4 + 8 + 8;
-const TOKEN_LEN: usize = 8 + 4 + 4 + 4;
+pub(crate) const HEADER_LEN: usize = 8 + 2 + 2 + 4 + 4 + 8 + 8;
+pub(crate) const TOKEN_LEN: usize = 8 + 4 + 4 + 4;
 const DIGEST_LEN: usize = 17;
 
 /// The `i`-th token record of `records` (little-endian hash, spam,
 /// ham, day); `records` holds at least `i + 1` of them.
-fn token_record(records: &[u8], i: usize) -> (u64, TokenCounts) {
+pub(crate) fn token_record(records: &[u8], i: usize) -> (u64, TokenCounts) {
     let at = i * TOKEN_LEN;
     let word =
         |k: usize| u32::from_le_bytes(records[at + k..at + k + 4].try_into().unwrap_or_default());
