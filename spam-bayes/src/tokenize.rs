@@ -313,6 +313,21 @@ impl TokenHasher {
         }
         fold_mul(self.h ^ self.len, HASH_K2)
     }
+
+    /// What `bytes(word, true)` and then `finish()` give, for a word of
+    /// `len` bytes (1 to 16) that are the low bytes of `raw`, fed when
+    /// no partial word is pending (`n == 0`). Both words are mixed in
+    /// and the right one chosen, so that the length of the word, which
+    /// the processor cannot predict, decides no branch.
+    #[inline(always)]
+    fn finish_short(self, raw: u128, len: usize) -> u64 {
+        debug_assert!(self.n == 0 && (1..=16).contains(&len));
+        let x = raw & (u128::MAX >> (128 - 8 * len));
+        let one = fold_mul(self.h ^ lower8(x as u64), HASH_K);
+        let two = fold_mul(one ^ lower8((x >> 64) as u64), HASH_K);
+        let h = std::hint::select_unpredictable(len > 8, two, one);
+        fold_mul(h ^ (self.len + len as u64), HASH_K2)
+    }
 }
 
 /// Up to 7 bytes as the low bytes of a little-endian word.
@@ -540,6 +555,15 @@ trait Sink {
     /// One word pair: `p1`, `p2`, `first` cased as `first_case` says, a
     /// space, then `second` cased as `case` says.
     fn pair(&mut self, p1: &str, p2: &str, first: (&str, Case), second: &str, case: Case);
+
+    /// `token(p1, "", word, Case::Ascii)` for an ASCII word of 1 to 16
+    /// bytes that are also the low bytes of `raw` (the bytes above them
+    /// may be anything).
+    #[inline(always)]
+    fn short_word(&mut self, p1: &str, word: &str, raw: u128) {
+        let _ = raw;
+        self.token(p1, "", word, Case::Ascii);
+    }
 }
 
 /// Collects hashes, dropping most repeats on the way through a small
@@ -610,6 +634,21 @@ impl Sink for HashSink<'_> {
         h.bytes(b" ", false);
         HashSink::word(&mut h, second, case);
         self.push(h.finish());
+    }
+
+    #[inline(always)]
+    fn short_word(&mut self, p1: &str, word: &str, raw: u128) {
+        let mut h = TokenHasher::new();
+        h.bytes(p1.as_bytes(), false);
+        // Whether the prefix leaves a partial word is the same for every
+        // word of a text, so this branch is predicted.
+        let hash = if h.n == 0 {
+            h.finish_short(raw, word.len())
+        } else {
+            h.bytes(word.as_bytes(), true);
+            h.finish()
+        };
+        self.push(hash);
     }
 }
 
@@ -961,6 +1000,18 @@ impl<'c, S: Sink> Emitter<'c, S> {
                     continue;
                 }
             }
+            // The commonest chunk, a short ASCII word, found sixteen
+            // bytes at a time.
+            if let Some(w) = b.get(i..i + 16).and_then(leading_word) {
+                let word = &text[i..i + w.len];
+                i += w.taken;
+                if w.cases == 0 {
+                    self.emit_bucket2(prefix, "num:", w.len as u64);
+                } else {
+                    self.plain_word(prefix, word, true, Some(w.cases), Some(w.raw), &mut prev);
+                }
+                continue;
+            }
             // A chunk runs to the next white space; note what it is made
             // of on the way.
             let start = i;
@@ -1000,7 +1051,7 @@ impl<'c, S: Sink> Emitter<'c, S> {
                 if any & (UPPER | LOWER) == 0 {
                     self.emit_bucket2(prefix, "num:", core.len() as u64);
                 } else {
-                    self.plain_word(prefix, core, true, Some(any), &mut prev);
+                    self.plain_word(prefix, core, true, Some(any), None, &mut prev);
                 }
                 continue;
             }
@@ -1151,11 +1202,12 @@ impl<'c, S: Sink> Emitter<'c, S> {
             self.emit(prefix, if bangs > 1 { "bang:many" } else { "bang:one" });
         }
         let word = &word[..word.len() - bangs];
-        self.plain_word(prefix, word, ascii, classes, prev);
+        self.plain_word(prefix, word, ascii, classes, None, prev);
     }
 
     /// What [`Emitter::word`] does with a word that is not a number, its
-    /// trailing `!` removed.
+    /// trailing `!` removed. `raw`, when given, holds the word's bytes
+    /// as its low bytes (see [`leading_word`]).
     #[inline]
     fn plain_word<'t>(
         &mut self,
@@ -1163,6 +1215,7 @@ impl<'c, S: Sink> Emitter<'c, S> {
         word: &'t str,
         ascii: bool,
         classes: Option<u16>,
+        raw: Option<u128>,
         prev: &mut Prev<'t>,
     ) {
         let chars = if ascii {
@@ -1204,7 +1257,14 @@ impl<'c, S: Sink> Emitter<'c, S> {
             self.upper_words += 1;
         }
         let case = if ascii { Case::Ascii } else { Case::Lower };
-        self.token_cased(prefix, "", word, case);
+        match raw {
+            Some(raw) if !self.full() => {
+                self.emitted += 1;
+                self.sink.short_word(prefix, word, raw);
+            }
+            Some(_) => {}
+            None => self.token_cased(prefix, "", word, case),
+        }
         let pairs = if prefix.is_empty() {
             self.config.bigrams || self.body_words <= self.config.opening_bigrams as u64
         } else {
@@ -1232,6 +1292,76 @@ impl<'c, S: Sink> Emitter<'c, S> {
             self.emit_bucket("meta:upper-tenths:", ratio);
         }
     }
+}
+
+/// The ASCII word of letters and digits that starts a chunk, as
+/// [`leading_word`] finds it.
+struct LeadingWord {
+    /// Bytes in the word, 1 to 15.
+    len: usize,
+    /// Bytes the word and what ends it take: the white space after it,
+    /// or the one character that `chunk` would trim (or `.` or `?`) and
+    /// the white space after that.
+    taken: usize,
+    /// `UPPER` and `LOWER` as the word has them (0: digits only).
+    cases: u16,
+    /// The sixteen bytes, the word's first.
+    raw: u128,
+}
+
+/// `0x0101…01`: one in every byte of a `u128`.
+const BYTE_ONES: u128 = u128::MAX / 0xff;
+const BYTE_TOPS: u128 = BYTE_ONES * 0x80;
+
+/// The top bit of every byte of `x` that lies in `lo..=hi` (both
+/// ASCII), all sixteen bytes at once: the low seven bits of each byte
+/// are offset so that the sum reaches its top bit exactly when the byte
+/// is at least `lo` (or greater than `hi`); no sum carries into the next
+/// byte, and bytes from 0x80 are left out.
+#[inline(always)]
+fn bytes_in(x: u128, lo: u8, hi: u8) -> u128 {
+    let low7 = x & (BYTE_ONES * 0x7f);
+    let at_least_lo = low7 + BYTE_ONES * u128::from(0x80 - lo);
+    let above_hi = low7 + BYTE_ONES * u128::from(0x7f - hi);
+    at_least_lo & !above_hi & !x & BYTE_TOPS
+}
+
+/// The chunk at the start of `block` (sixteen bytes of text, the first
+/// not white space) when it is what [`Emitter::text`] handles as a
+/// plain word: ASCII letters and digits, fewer than sixteen, then white
+/// space, or then one character that `chunk` would trim (or `.` or `?`)
+/// and white space. What comes after the word is looked at in the
+/// table; the word itself without a branch per byte.
+#[inline(always)]
+fn leading_word(block: &[u8]) -> Option<LeadingWord> {
+    let raw = u128::from_le_bytes(block.try_into().ok()?);
+    let upper = bytes_in(raw, b'A', b'Z');
+    let lower = bytes_in(raw, b'a', b'z');
+    let alnum = upper | lower | bytes_in(raw, b'0', b'9');
+    let len = ((!alnum & BYTE_TOPS).trailing_zeros() / 8) as usize;
+    if len == 0 || len == 16 {
+        return None;
+    }
+    let ends = |c: u8| CLASS[c as usize] & WS != 0;
+    let next = block[len];
+    let taken = if ends(next) {
+        len + 1
+    } else if (CLASS[next as usize] & TRIM != 0 || matches!(next, b'.' | b'?'))
+        && block.get(len + 1).is_some_and(|&c| ends(c))
+    {
+        len + 2
+    } else {
+        return None;
+    };
+    let in_word = u128::MAX >> (128 - 8 * len);
+    let cases =
+        if upper & in_word != 0 { UPPER } else { 0 } | if lower & in_word != 0 { LOWER } else { 0 };
+    Some(LeadingWord {
+        len,
+        taken,
+        cases,
+        raw,
+    })
 }
 
 /// The bounds of `b` without the bytes at either end for which `trim`

@@ -454,6 +454,87 @@ fn hash_is_stable() {
 }
 
 #[test]
+fn short_words_hash_as_streamed() {
+    // Every length the fast path takes, after prefixes that leave no
+    // partial word, with junk above the word and mixed case in it.
+    let text = b"MiXeD-case WORDS, 0123456789 and junk above them";
+    for prefix in ["", "subject:", "h:x-some-header:"] {
+        for start in 0..text.len() - 16 {
+            let raw = u128::from_le_bytes(text[start..start + 16].try_into().unwrap());
+            for len in 1..=16 {
+                let word = &text[start..start + len];
+                let mut streamed = TokenHasher::new();
+                streamed.bytes(prefix.as_bytes(), false);
+                let mut short = streamed;
+                streamed.bytes(word, true);
+                short.bytes(b"", false);
+                assert_eq!(
+                    short.finish_short(raw, len),
+                    streamed.finish(),
+                    "{prefix:?} {:?}",
+                    String::from_utf8_lossy(word)
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn bytes_in_agrees_with_the_table() {
+    // All 256 byte values, sixteen at a time, in each position.
+    let ranges = [
+        (b'A', b'Z', UPPER),
+        (b'a', b'z', LOWER),
+        (b'0', b'9', DIGIT),
+    ];
+    for first in (0..=255u8).step_by(16) {
+        let block: [u8; 16] = std::array::from_fn(|k| first.wrapping_add(k as u8));
+        let x = u128::from_le_bytes(block);
+        for (lo, hi, class) in ranges {
+            let got = bytes_in(x, lo, hi);
+            for (k, &c) in block.iter().enumerate() {
+                let want = CLASS[c as usize] & class != 0;
+                assert_eq!(got >> (8 * k + 7) & 1 == 1, want, "byte {c:#x}");
+            }
+            assert_eq!(got & !BYTE_TOPS, 0);
+        }
+    }
+}
+
+#[test]
+fn leading_word_takes_only_plain_words() {
+    // Sixteen bytes, and the word's length and the bytes taken (None:
+    // not for the fast path).
+    type Case = (&'static [u8; 16], Option<(usize, usize)>);
+    let cases: [Case; 14] = [
+        (b"hello world xxxx", Some((5, 6))),
+        (b"Hello, world xxx", Some((5, 7))),
+        (b"done. next xxxxx", Some((4, 6))),
+        (b"why?\tnext xxxxxx", Some((3, 5))),
+        (b"12345\r\nxxxxxxxxx", Some((5, 6))),
+        (b"abcdefghijklmno ", Some((15, 16))),
+        (b"abcdefghijklmnop", None),
+        (b"abcdefghijklmn, ", Some((14, 16))),
+        (b"abcdefghijklmno,", None),
+        (b"don't xxxxxxxxxx", None),
+        (b"e-mail xxxxxxxxx", None),
+        (b"hi!! xxxxxxxxxxx", None),
+        (b"caf\xc3\xa9 xxxxxxxxxx", None),
+        (b"nbsp\xc2\xa0xxxxxxxxxx", None),
+    ];
+    for (block, want) in cases {
+        let got = leading_word(block).map(|w| (w.len, w.taken));
+        assert_eq!(got, want, "{:?}", String::from_utf8_lossy(block));
+    }
+    let w = leading_word(b"MiXed 7 xxxxxxxx").unwrap();
+    assert_eq!(w.cases, UPPER | LOWER);
+    assert_eq!(leading_word(b"lower xxxxxxxxxx").unwrap().cases, LOWER);
+    assert_eq!(leading_word(b"2024 xxxxxxxxxxx").unwrap().cases, 0);
+    // Only the word counts: the capital after it does not.
+    assert_eq!(leading_word(b"ab Cd xxxxxxxxxx").unwrap().cases, LOWER);
+}
+
+#[test]
 fn header_order_and_shapes() {
     let raw = "Received: from a.example.net by b.example.org\r\n\
 Return-Path: <x@example.net>\r\n\
