@@ -1,14 +1,23 @@
 //! [`FrozenStore`]: a read-only token store laid out for classifying.
 //!
-//! The token counts sit in one array sorted by token hash, which is the
-//! order of the file format's records, so loading is a sequential pass
-//! with no hashing and no random writes. A token is found through a
-//! small index of hash prefixes: the index (a few hundred KiB for a
-//! store of a few hundred thousand tokens, so it stays in cache) gives
-//! the run of entries that share the token's top bits, about three of
-//! them, which sit in one or two cache lines. The days of last use,
-//! which only [`TokenStore::lookup`] returns, live in a parallel array
-//! that classifying never touches.
+//! The tokens sit in one array of slots in the order of their hashes,
+//! which is the order of the file format's records, so loading is one
+//! pass that only writes forward. Each token has a home slot,
+//! `hash * homes / 2^64` with two home slots per token, and sits in the
+//! first free slot from its home on: as the homes only grow with the
+//! hash, tokens laid out in hash order each go to the later of their
+//! home and the slot after the previous token (ordered linear probing).
+//! A token is found by scanning from its home past smaller hashes, to
+//! the token, a greater hash or an empty slot; mostly within the home
+//! slot's cache line, the first steps without a branch.
+//!
+//! A slot holds the hash inverted (`!hash`), so that the all-zero slot
+//! is an empty one: a new table is a zeroed allocation, which the
+//! system hands over without it being written, and an empty slot ends
+//! every search (inverted, the hashes fall along the array, and a search
+//! moves on while they are greater than the one it looks for). The
+//! days of last use, which only [`TokenStore::lookup`] returns, live in
+//! a separate array in token order that classifying never touches.
 
 use std::fmt;
 
@@ -17,13 +26,18 @@ use crate::store::{
     Change, FormatError, MemoryStore, TOKEN_LEN, TokenCounts, TokenStore, Totals, token_record,
 };
 
-/// A read-only snapshot of a token store, for classifying: smaller and
-/// faster to load and to look tokens up in than [`MemoryStore`], but it
-/// cannot learn ([`TokenStore::apply`] returns [`ReadOnly`]).
+/// A read-only snapshot of a token store, for classifying: faster to
+/// load and to look tokens up in than [`MemoryStore`], but it cannot
+/// learn ([`TokenStore::apply`] returns [`ReadOnly`]).
 ///
 /// Load one from a store file with [`crate::file::load_frozen`], from
 /// the serialized bytes with [`FrozenStore::from_bytes`], or freeze a
 /// [`MemoryStore`] with [`FrozenStore::from`].
+///
+/// # Memory usage
+///
+/// About 37 bytes per token (two 16-byte slots, the day and an index)
+/// and 17 per learned message.
 ///
 /// ```
 /// use rampart_spam_bayes::{Bayes, BayesConfig, Class, FrozenStore, MemoryStore, Tokenizer};
@@ -47,30 +61,35 @@ use crate::store::{
 #[derive(Clone, PartialEq, Eq)]
 pub struct FrozenStore {
     totals: Totals,
-    /// Sorted by key, no key twice.
-    entries: Vec<Entry>,
-    /// `days[i]` belongs to `entries[i]`.
+    /// The slots (see the module docs): `[!hash, spam | ham << 32]`, or
+    /// zero when empty. Every home slot is there and an empty slot after
+    /// the last token, so every search ends inside the array.
+    slots: Vec<[u64; 2]>,
+    /// Bit `i % 64` of word `i / 64` is set when `slots[i]` holds a
+    /// token (an empty slot looks like a token `u64::MAX` with no
+    /// counts, which a file may hold too).
+    occupied: Vec<u64>,
+    /// `before[w]`: tokens in the slots of the words of `occupied`
+    /// before `w`, so that a slot's token is found in `days`.
+    before: Vec<u32>,
+    /// The days of the tokens, in hash order.
     days: Vec<u32>,
-    /// The entries whose key has `b` as its top bits are
-    /// `entries[index[b]..index[b + 1]]`.
-    index: Vec<u32>,
-    /// 64 minus the number of top bits the index looks at.
-    shift: u32,
+    /// Home slots, at least 1.
+    homes: u64,
     /// Sorted by digest, no digest twice.
     digests: Vec<([u8; 16], Class)>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Entry {
-    key: u64,
-    spam: u32,
-    ham: u32,
 }
 
 /// The error of [`TokenStore::apply`] on a [`FrozenStore`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("a frozen token store is read-only; learn into a MemoryStore")]
 pub struct ReadOnly;
+
+/// The home slot of `key` among `homes`: grows with the key.
+#[inline(always)]
+fn home(key: u64, homes: u64) -> usize {
+    ((u128::from(key) * u128::from(homes)) >> 64) as usize
+}
 
 impl FrozenStore {
     /// Parses the serialized form ([`MemoryStore::to_bytes`]), with the
@@ -85,7 +104,7 @@ impl FrozenStore {
 
     /// Number of distinct tokens.
     pub fn token_count(&self) -> usize {
-        self.entries.len()
+        self.days.len()
     }
 
     /// Number of learned message digests.
@@ -100,60 +119,44 @@ impl FrozenStore {
 
     /// Counts of a single token.
     pub fn get(&self, token: u64) -> Option<TokenCounts> {
-        let (lo, hi) = self.run(token);
-        let run = &self.entries[lo..hi];
-        let i = lo + run.partition_point(|e| e.key < token);
-        let e = self.entries.get(i).filter(|e| e.key == token)?;
+        let i = self.find(token);
+        let (word, bit) = (self.occupied[i / 64], i % 64);
+        if word >> bit & 1 == 0 || self.slots[i][0] != !token {
+            return None;
+        }
+        let rank = self.before[i / 64] as usize + (word & ((1 << bit) - 1)).count_ones() as usize;
+        let counts = self.slots[i][1];
         Some(TokenCounts {
-            spam: e.spam,
-            ham: e.ham,
-            day: self.days[i],
+            spam: counts as u32,
+            ham: (counts >> 32) as u32,
+            day: self.days[rank],
         })
     }
 
-    /// The bounds of the run of entries that share `key`'s top bits.
-    #[inline]
-    fn run(&self, key: u64) -> (usize, usize) {
-        let b = (key >> self.shift) as usize;
-        (self.index[b] as usize, self.index[b + 1] as usize)
-    }
-
-    /// Builds the snapshot from entries sorted by key without
-    /// duplicates, and their days.
-    fn new(
-        totals: Totals,
-        entries: Vec<Entry>,
-        days: Vec<u32>,
-        digests: Vec<([u8; 16], Class)>,
-    ) -> Self {
-        // About two to four entries per run; at least one bit, so that
-        // the shift stays below 64.
-        let bits = (usize::BITS - entries.len().leading_zeros())
-            .saturating_sub(2)
-            .clamp(1, 30);
-        let shift = 64 - bits;
-        let mut index = vec![0u32; (1usize << bits) + 1];
-        for e in &entries {
-            index[(e.key >> shift) as usize + 1] += 1;
+    /// The slot where a search for `key` ends: the token's if it is
+    /// there, otherwise the first slot from its home with a greater
+    /// hash or none.
+    #[inline(always)]
+    fn find(&self, key: u64) -> usize {
+        let (slots, inverted) = (&self.slots, !key);
+        let mut i = home(key, self.homes);
+        // Most tokens lie within three slots of their home: those steps
+        // are taken without a branch (none is taken past the last slot,
+        // which is empty).
+        for _ in 0..3 {
+            i += usize::from(slots[i][0] > inverted);
         }
-        for b in 1..index.len() {
-            index[b] += index[b - 1];
+        while slots[i][0] > inverted {
+            i += 1;
         }
-        FrozenStore {
-            totals,
-            entries,
-            days,
-            index,
-            shift,
-            digests,
-        }
+        i
     }
 }
 
 impl Default for FrozenStore {
     /// An empty store.
     fn default() -> Self {
-        FrozenStore::new(Totals::default(), Vec::new(), Vec::new(), Vec::new())
+        Layout::new(0).finish(Totals::default(), Vec::new())
     }
 }
 
@@ -161,18 +164,13 @@ impl From<&MemoryStore> for FrozenStore {
     fn from(store: &MemoryStore) -> Self {
         let mut tokens: Vec<(u64, TokenCounts)> = store.tokens().collect();
         tokens.sort_unstable_by_key(|&(k, _)| k);
-        let entries = tokens
-            .iter()
-            .map(|&(key, c)| Entry {
-                key,
-                spam: c.spam,
-                ham: c.ham,
-            })
-            .collect();
-        let days = tokens.iter().map(|(_, c)| c.day).collect();
+        let mut layout = Layout::new(tokens.len());
+        for (key, c) in tokens {
+            layout.push(key, c);
+        }
         let mut digests: Vec<([u8; 16], Class)> = store.digests().collect();
         digests.sort_unstable_by_key(|&(d, _)| d);
-        FrozenStore::new(store.message_totals(), entries, days, digests)
+        layout.finish(store.message_totals(), digests)
     }
 }
 
@@ -180,7 +178,8 @@ impl fmt::Debug for FrozenStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FrozenStore")
             .field("totals", &self.totals)
-            .field("tokens", &self.entries.len())
+            .field("tokens", &self.days.len())
+            .field("slots", &self.slots.len())
             .field("digests", &self.digests.len())
             .finish()
     }
@@ -203,24 +202,23 @@ impl TokenStore for FrozenStore {
         out.clear();
         out.reserve(tokens.len());
         for chunk in tokens.chunks(64) {
-            // First the runs, and a load of each run's first entry that
-            // the next does not wait for, so that the cache misses of the
-            // whole chunk overlap; then the searches find them in cache.
-            let mut runs = [(0usize, 0usize); 64];
-            let mut touched = 0u64;
-            for (r, &k) in runs.iter_mut().zip(chunk) {
-                *r = self.run(k);
-                touched = touched.wrapping_add(self.entries.get(r.0).map_or(0, |e| e.key));
-            }
+            // First a load of each home slot that the next does not wait
+            // for, so that the cache misses of the whole chunk overlap;
+            // then the searches find their slots in cache. An empty slot
+            // has no counts, so where a search ends needs no other check
+            // than the hash.
+            let touched = chunk.iter().fold(0u64, |acc, &k| {
+                acc.wrapping_add(self.slots[home(k, self.homes)][0])
+            });
             std::hint::black_box(touched);
-            for (&(lo, hi), &key) in runs.iter().zip(chunk) {
-                let run = &self.entries[lo..hi];
-                let i = run.partition_point(|e| e.key < key);
-                let (spam, ham) = match run.get(i) {
-                    Some(e) if e.key == key => (e.spam, e.ham),
-                    _ => (0, 0),
-                };
-                out.push(TokenCounts { spam, ham, day: 0 });
+            for &key in chunk {
+                let [inverted, counts] = self.slots[self.find(key)];
+                let counts = if inverted == !key { counts } else { 0 };
+                out.push(TokenCounts {
+                    spam: counts as u32,
+                    ham: (counts >> 32) as u32,
+                    day: 0,
+                });
             }
         }
         Ok(())
@@ -239,14 +237,93 @@ impl TokenStore for FrozenStore {
     }
 }
 
-/// Collects a store file's records for [`FrozenStore`]: in the file's
-/// order, which is sorted unless another writer made the file (then
-/// they are sorted at the end).
-pub(crate) struct Builder {
-    entries: Vec<Entry>,
+/// Lays tokens out in slots, given in increasing hash order.
+struct Layout {
+    slots: Vec<[u64; 2]>,
+    occupied: Vec<u64>,
     days: Vec<u32>,
+    homes: u64,
+    /// The first slot after the last token.
+    next: usize,
+}
+
+/// Slots past the home slots that a new table has (more are added when
+/// the last tokens go further).
+const SPARE: usize = 64;
+
+impl Layout {
+    /// Room for `tokens` tokens, two home slots each.
+    fn new(tokens: usize) -> Layout {
+        let homes = (tokens as u64).saturating_mul(2).max(1);
+        let len = usize::try_from(homes).map_or(usize::MAX, |h| h.saturating_add(SPARE));
+        Layout {
+            // Zeroed: empty slots, not written until a token goes there.
+            slots: vec![[0; 2]; len],
+            occupied: vec![0; len.div_ceil(64)],
+            days: Vec::with_capacity(tokens),
+            homes,
+            next: 0,
+        }
+    }
+
+    /// Places a token whose hash is greater than all placed so far.
+    #[inline]
+    fn push(&mut self, key: u64, c: TokenCounts) {
+        let i = home(key, self.homes).max(self.next);
+        if i + 1 >= self.slots.len() {
+            // Keep an empty slot after the last token.
+            self.slots.resize(i + SPARE, [0; 2]);
+            self.occupied.resize((i + SPARE).div_ceil(64), 0);
+        }
+        self.slots[i] = [!key, u64::from(c.spam) | u64::from(c.ham) << 32];
+        self.occupied[i / 64] |= 1 << (i % 64);
+        self.days.push(c.day);
+        self.next = i + 1;
+    }
+
+    /// The tokens laid out so far, in hash order.
+    fn tokens(&self) -> impl Iterator<Item = (u64, TokenCounts)> + '_ {
+        let held = (0..self.next).filter(|&i| self.occupied[i / 64] >> (i % 64) & 1 == 1);
+        held.zip(&self.days).map(|(i, &day)| {
+            let [inverted, counts] = self.slots[i];
+            let c = TokenCounts {
+                spam: counts as u32,
+                ham: (counts >> 32) as u32,
+                day,
+            };
+            (!inverted, c)
+        })
+    }
+
+    fn finish(self, totals: Totals, digests: Vec<([u8; 16], Class)>) -> FrozenStore {
+        let mut before = Vec::with_capacity(self.occupied.len());
+        let mut count = 0u32;
+        for word in &self.occupied {
+            before.push(count);
+            count += word.count_ones();
+        }
+        FrozenStore {
+            totals,
+            slots: self.slots,
+            occupied: self.occupied,
+            before,
+            days: self.days,
+            homes: self.homes,
+            digests,
+        }
+    }
+}
+
+/// Lays a store file's records out for [`FrozenStore`] as they come,
+/// which is in hash order unless another writer made the file: then
+/// they are gathered, sorted and laid out at the end.
+pub(crate) struct Builder {
+    layout: Layout,
+    /// The last hash laid out.
+    last: Option<u64>,
+    /// Every record, once one came out of order.
+    unsorted: Vec<(u64, TokenCounts)>,
     digests: Vec<([u8; 16], Class)>,
-    sorted: bool,
 }
 
 impl crate::store::Builder for Builder {
@@ -254,31 +331,34 @@ impl crate::store::Builder for Builder {
 
     fn with_capacity(ntokens: usize, ndigests: usize) -> Self {
         Builder {
-            entries: Vec::with_capacity(ntokens),
-            days: Vec::with_capacity(ntokens),
+            layout: Layout::new(ntokens),
+            last: None,
+            unsorted: Vec::new(),
             digests: Vec::with_capacity(ndigests),
-            sorted: true,
         }
     }
 
     fn tokens(&mut self, records: &[u8]) -> bool {
         for i in 0..records.len() / TOKEN_LEN {
             let (key, c) = token_record(records, i);
-            if let Some(last) = self.entries.last() {
-                // A key equal to the last is a duplicate; a smaller one
-                // means the file is not in order, and duplicates are
-                // looked for after sorting.
-                if key == last.key {
-                    return false;
-                }
-                self.sorted &= key > last.key;
+            if !self.unsorted.is_empty() {
+                self.unsorted.push((key, c));
+                continue;
             }
-            self.entries.push(Entry {
-                key,
-                spam: c.spam,
-                ham: c.ham,
-            });
-            self.days.push(c.day);
+            match self.last {
+                // The same hash twice in a row is a duplicate; a smaller
+                // one means the file is out of order, and duplicates are
+                // looked for after sorting.
+                Some(last) if key == last => return false,
+                Some(last) if key < last => {
+                    self.unsorted.extend(self.layout.tokens());
+                    self.unsorted.push((key, c));
+                    continue;
+                }
+                _ => {}
+            }
+            self.layout.push(key, c);
+            self.last = Some(key);
         }
         true
     }
@@ -288,16 +368,16 @@ impl crate::store::Builder for Builder {
     }
 
     fn finish(mut self, totals: Totals) -> Result<FrozenStore, FormatError> {
-        if u32::try_from(self.entries.len()).is_err() {
-            return Err(FormatError::TooLarge);
-        }
-        if !self.sorted {
-            let mut both: Vec<(Entry, u32)> = self.entries.into_iter().zip(self.days).collect();
-            both.sort_unstable_by_key(|(e, _)| e.key);
-            if both.windows(2).any(|w| w[0].0.key == w[1].0.key) {
+        if !self.unsorted.is_empty() {
+            let mut all = std::mem::take(&mut self.unsorted);
+            all.sort_unstable_by_key(|&(k, _)| k);
+            if all.windows(2).any(|w| w[0].0 == w[1].0) {
                 return Err(FormatError::Duplicate);
             }
-            (self.entries, self.days) = both.into_iter().unzip();
+            self.layout = Layout::new(all.len());
+            for (key, c) in all {
+                self.layout.push(key, c);
+            }
         }
         if !self.digests.is_sorted_by(|a, b| a.0 < b.0) {
             self.digests.sort_unstable_by_key(|&(d, _)| d);
@@ -305,12 +385,7 @@ impl crate::store::Builder for Builder {
                 return Err(FormatError::Duplicate);
             }
         }
-        Ok(FrozenStore::new(
-            totals,
-            self.entries,
-            self.days,
-            self.digests,
-        ))
+        Ok(self.layout.finish(totals, self.digests))
     }
 }
 

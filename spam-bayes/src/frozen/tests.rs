@@ -128,6 +128,39 @@ fn unsorted_records() {
     );
 }
 
+/// A token `u64::MAX` with no counts, which a file may hold, looks like
+/// an empty slot: it is still found, with its day, and the tokens
+/// around it too.
+#[test]
+fn token_like_an_empty_slot() {
+    let mut store = MemoryStore::new();
+    learn(&mut store, &[5, u64::MAX - 1, u64::MAX], true, 1, 9);
+    let mut bytes = store.to_bytes();
+    // The last record is u64::MAX's: zero its counts.
+    let header = crate::store::HEADER_LEN;
+    let at = header + 2 * TOKEN_LEN;
+    assert_eq!(bytes[at..at + 8], u64::MAX.to_le_bytes());
+    bytes[at + 8..at + 16].fill(0);
+    let n = bytes.len() - 8;
+    let sum = crate::store::tests_fnv64(&bytes[..n]);
+    bytes[n..].copy_from_slice(&sum.to_le_bytes());
+    let memory = MemoryStore::from_bytes(&bytes).unwrap();
+    let frozen = FrozenStore::from_bytes(&bytes).unwrap();
+    assert_eq!(
+        frozen.get(u64::MAX),
+        Some(TokenCounts {
+            spam: 0,
+            ham: 0,
+            day: 9
+        })
+    );
+    assert_same(
+        &memory,
+        &frozen,
+        &[0, 5, u64::MAX - 2, u64::MAX - 1, u64::MAX],
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
