@@ -355,28 +355,93 @@ fn classify(paths: &[PathBuf], db: &Path) -> anyhow::Result<ExitCode> {
     );
     let (files, first) = expanded?;
     let store = store?;
-    let rest = &files[first.len()..];
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let first: Vec<anyhow::Result<Vec<Scored>>> = first
-        .into_par_iter()
-        .map(|hashes| {
-            Ok(hashes?
-                .into_iter()
-                .map(|(name, h)| (name, bayes.classify_hashes(&store, &h)))
-                .collect())
-        })
-        .collect();
-    write_scores(&mut out, first)?;
-    for batch in rest.chunks(BATCH) {
-        let scores: Vec<anyhow::Result<Vec<Scored>>> = batch
+    // The first files are classified while the next ones are read,
+    // tokenized and classified: one parallel pass, so that neither
+    // thread waits for the other in between. Each task formats its own
+    // lines; only the writing is left to this thread.
+    let mut batches = files[first.len()..].chunks(BATCH);
+    let classify_files = |batch: &[Input]| -> Vec<Lines> {
+        batch
             .par_chunks(GROUP)
-            .flat_map_iter(|group| classify_group(group, &tokenizer, &bayes, &store))
-            .collect();
-        write_scores(&mut out, scores)?;
+            .map(|group| Lines::of(classify_group(group, &tokenizer, &bayes, &store)))
+            .collect()
+    };
+    let (first, next) = rayon::join(
+        || -> Vec<Lines> {
+            first
+                .into_par_iter()
+                .chunks(GROUP)
+                .map(|hashed| {
+                    Lines::of(hashed.into_iter().map(|hashes| {
+                        Ok(hashes?
+                            .into_iter()
+                            .map(|(name, h)| (name, bayes.classify_hashes(&store, &h)))
+                            .collect())
+                    }))
+                })
+                .collect()
+        },
+        || batches.next().map(classify_files).unwrap_or_default(),
+    );
+    Lines::write_all(&mut out, first)?;
+    Lines::write_all(&mut out, next)?;
+    for batch in batches {
+        Lines::write_all(&mut out, classify_files(batch))?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The output lines of some files, formatted, and the error that
+/// stopped them, if any.
+#[derive(Default)]
+struct Lines {
+    text: String,
+    error: Option<anyhow::Error>,
+}
+
+impl Lines {
+    /// `path<TAB>probability<TAB>verdict` for each message, in order, up
+    /// to the first file that could not be read or classified.
+    fn of(scores: impl IntoIterator<Item = anyhow::Result<Vec<Scored>>>) -> Lines {
+        use std::fmt::Write as _;
+        let mut lines = Lines::default();
+        for scores in scores {
+            let written = scores.and_then(|scores| {
+                for (name, score) in scores {
+                    let score = score.with_context(|| format!("classify {name}"))?;
+                    // Full precision (the shortest form that reads back
+                    // exactly), so that rankings made from the output
+                    // are the classifier's own.
+                    let _ = writeln!(
+                        lines.text,
+                        "{name}\t{}\t{}",
+                        score.probability,
+                        score.verdict.as_str()
+                    );
+                }
+                Ok(())
+            });
+            if let Err(e) = written {
+                lines.error = Some(e);
+                break;
+            }
+        }
+        lines
+    }
+
+    /// Writes the lines in order; the first error ends the run.
+    fn write_all(out: &mut impl Write, all: Vec<Lines>) -> anyhow::Result<()> {
+        for lines in all {
+            out.write_all(lines.text.as_bytes())?;
+            if let Some(e) = lines.error {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Reads, tokenizes and classifies a few files on one thread: the
@@ -444,29 +509,6 @@ fn classify_group(
 /// or each message of an mbox (named `file#N`).
 fn named_messages<'b>(path: &Path, bytes: &'b [u8]) -> Vec<(String, &'b [u8])> {
     each_message(path, bytes, |raw| raw)
-}
-
-/// Prints `path<TAB>probability<TAB>verdict` lines, in order; the first
-/// file that could not be read or classified ends the run.
-fn write_scores(
-    out: &mut impl Write,
-    scores: Vec<anyhow::Result<Vec<Scored>>>,
-) -> anyhow::Result<()> {
-    for scores in scores {
-        for (name, score) in scores? {
-            let score = score.with_context(|| format!("classify {name}"))?;
-            // Full precision (the shortest form that reads back exactly),
-            // so that rankings made from the output are the classifier's
-            // own.
-            writeln!(
-                out,
-                "{name}\t{}\t{}",
-                score.probability,
-                score.verdict.as_str()
-            )?;
-        }
-    }
-    Ok(())
 }
 
 fn expire(max_age: u32, singletons_after: u32, db: &Path) -> anyhow::Result<ExitCode> {

@@ -110,6 +110,32 @@ fn learn_classify_stats_and_check() {
     // Conservative: 100 training messages per class only.
     assert!(right >= lines.len() * 3 / 4, "{right} of {}", lines.len());
 
+    // A file that cannot be read (reading /proc/self/mem at offset 0
+    // fails) ends the run with a clear error, after the lines of the
+    // files before it.
+    let (one, two) = (
+        test_spam[0].to_str().unwrap(),
+        test_ham[0].to_str().unwrap(),
+    );
+    let bad = "/proc/self/mem";
+    let o = rampart(
+        &data,
+        &[
+            "bayes",
+            "classify",
+            one,
+            two,
+            bad,
+            test_ham[1].to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let out = stdout(&o);
+    let names: Vec<&str> = out.lines().filter_map(|l| l.split('\t').next()).collect();
+    assert_eq!(names, [one, two]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("read /proc/self/mem"), "{err}");
+
     // Expiry with today's date keeps everything just learned.
     let o = rampart(&data, &["bayes", "expire"]);
     assert!(
