@@ -1,6 +1,7 @@
 //! The Bayes tokenizer and the rule scorer over arbitrary messages:
 //! never a panic, deterministic output, bounded token counts, hashes
-//! equal to the hashes of the token strings, finite scores.
+//! equal to the hashes of the token strings and to those of the whole
+//! parse, finite scores.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -17,6 +18,8 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(set, t.tokenize(data));
     // Hashing on the fly gives the hashes of the token strings.
     assert_eq!(t.token_hashes(data), set.hashes());
+    // The shortcut for plain single-part messages changes nothing.
+    assert_eq!(t.token_hashes_full_parse(data), set.hashes());
     let strings = t.token_strings(data);
     let from_strings = TokenSet::from_tokens(set.digest(), strings.iter().map(String::as_str));
     assert_eq!(from_strings, set);

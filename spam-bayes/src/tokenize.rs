@@ -430,8 +430,19 @@ impl Tokenizer {
     /// message.
     pub fn token_hashes_into(&self, raw: &[u8], out: &mut Vec<u64>, scratch: &mut Vec<u64>) {
         out.clear();
-        self.run(raw, HashSink::new(out));
+        self.run(raw, HashSink::new(out), false);
         sort_dedup(out, scratch);
+    }
+
+    /// [`Tokenizer::token_hashes`] with every message parsed whole by
+    /// `mail-parser`, without the shortcut for plain single-part
+    /// messages: for checking that the shortcut changes nothing.
+    #[doc(hidden)]
+    pub fn token_hashes_full_parse(&self, raw: &[u8]) -> Vec<u64> {
+        let mut out = Vec::with_capacity(512);
+        self.run(raw, HashSink::new(&mut out), true);
+        sort_dedup(&mut out, &mut Vec::new());
+        out
     }
 
     /// The distinct token strings of a message, sorted; for inspection
@@ -454,10 +465,13 @@ impl Tokenizer {
                 buf: String::with_capacity(64),
                 sink,
             },
+            false,
         );
     }
 
-    fn run<S: Sink>(&self, raw: &[u8], sink: S) {
+    /// Tokenizes into `sink`; `full_parse` turns the shortcut of
+    /// [`plain`] off.
+    fn run<S: Sink>(&self, raw: &[u8], sink: S, full_parse: bool) {
         let mut em = Emitter::new(&self.config, sink);
         let mut raw = skip_mbox_line(raw);
         if raw.len() > self.config.max_message_bytes {
@@ -465,7 +479,12 @@ impl Tokenizer {
             em.emit("meta:", "truncated");
         }
         em.emit_bucket("meta:size:", raw.len() as u64);
-        match self.parser.parse(raw) {
+        let parsed = if full_parse {
+            self.parser.parse(raw)
+        } else {
+            plain::parse(&self.parser, raw).or_else(|| self.parser.parse(raw))
+        };
+        match parsed {
             Some(msg) => {
                 headers(&mut em, &msg);
                 body(&mut em, &msg, 0);
@@ -2191,6 +2210,8 @@ fn entity(name: &str) -> Option<char> {
         _ => return None,
     })
 }
+
+mod plain;
 
 #[cfg(test)]
 mod tests;
