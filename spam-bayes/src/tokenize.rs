@@ -150,8 +150,8 @@ impl TokenSet {
 /// Sorts `v` and removes duplicates, as `sort_unstable` and `dedup` do.
 ///
 /// Token hashes are spread evenly, so a counting pass on their top bits
-/// (about one bucket per hash) leaves them nearly in order, and an
-/// insertion sort finishes the job in about one move per hash. Hashes
+/// (one to two buckets per hash) leaves them nearly in order, and an
+/// insertion sort finishes the job with few moves. Hashes
 /// chosen to share their top bits would make that quadratic: past a
 /// budget of moves the general sort takes over.
 fn sort_dedup(v: &mut Vec<u64>, scratch: &mut Vec<u64>) {
@@ -161,8 +161,9 @@ fn sort_dedup(v: &mut Vec<u64>, scratch: &mut Vec<u64>) {
         v.dedup();
         return;
     }
-    // 2^bits buckets, between n/2 and n (at most 2^14).
-    let bits = (usize::BITS - 1 - n.leading_zeros()).min(14);
+    // 2^bits buckets, between n and 2n (at most 2^15): most hold one
+    // hash or none, so few hashes move in the insertion sort.
+    let bits = (usize::BITS - n.leading_zeros()).min(15);
     let shift = 64 - bits;
     // The scratch holds the bucket counts, then the hashes in bucket
     // order.
@@ -195,9 +196,17 @@ fn sort_dedup(v: &mut Vec<u64>, scratch: &mut Vec<u64>) {
             break;
         }
     }
-    v.clear();
-    v.extend_from_slice(sorted);
-    v.dedup();
+    // Back into `v` without the repeats: each hash is written, and the
+    // end moves on past it unless it repeats the one before, which the
+    // processor cannot predict.
+    let mut end = 0;
+    let mut prev = !sorted[0];
+    for &x in sorted.iter() {
+        v[end] = x;
+        end += usize::from(x != prev);
+        prev = x;
+    }
+    v.truncate(end);
 }
 
 /// Streaming state of [`token_hash`]: the bytes are taken eight at a
