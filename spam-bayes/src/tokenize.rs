@@ -372,6 +372,7 @@ pub fn token_hash(token: &str) -> u64 {
 pub struct Tokenizer {
     config: TokenizerConfig,
     parser: MessageParser,
+    plain: plain::Shortcut,
 }
 
 impl Default for Tokenizer {
@@ -404,6 +405,7 @@ impl Tokenizer {
         Tokenizer {
             config,
             parser: parser(),
+            plain: plain::Shortcut::new(),
         }
     }
 
@@ -491,7 +493,9 @@ impl Tokenizer {
         let parsed = if full_parse {
             self.parser.parse(raw)
         } else {
-            plain::parse(&self.parser, raw).or_else(|| self.parser.parse(raw))
+            self.plain
+                .parse(&self.parser, raw)
+                .or_else(|| self.parser.parse(raw))
         };
         match parsed {
             Some(msg) => {

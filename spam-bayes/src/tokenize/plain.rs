@@ -15,6 +15,7 @@ use std::borrow::Cow;
 
 use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::{Encoding, Message, MessageParser, MimeHeaders, PartType};
+use memchr::memmem::Finder;
 
 /// Charsets, spelled as `mail-parser` looks them up (lowercase, `_` for
 /// `-`), that it decodes one byte at a time through a table mapping
@@ -37,76 +38,105 @@ const ASCII_SAFE: [&[u8]; 13] = [
     b"windows_1250",
 ];
 
-/// `mail-parser`'s parse of `raw` when the message is one text or HTML
-/// part with no transfer encoding and a body that decoding would leave
-/// as it is: valid UTF-8 when `mail-parser` knows no decoder for its
-/// charset (or none is named), ASCII in one of [`ASCII_SAFE`]. `None`
-/// otherwise.
-pub(super) fn parse<'x>(parser: &MessageParser, raw: &'x [u8]) -> Option<Message<'x>> {
-    let body_start = blank_line_end(raw)?;
-    if !worth_trying(&raw[..body_start]) {
-        return None;
-    }
-    let mut msg = parser.parse(&raw[..body_start])?;
-    let [part] = msg.parts.as_mut_slice() else {
-        return None;
-    };
-    // The header block must end where it was cut: `mail-parser` saw the
-    // same headers as it would in the whole message.
-    if part.offset_body as usize != body_start
-        || part.encoding != Encoding::None
-        || part.is_encoding_problem
-    {
-        return None;
-    }
-    // A multipart type whose boundary is not in the header block makes
-    // `mail-parser` take the part as text: only text is taken here.
-    let content_type = part.content_type();
-    if content_type.is_some_and(|ct| !ct.ctype().eq_ignore_ascii_case("text")) {
-        return None;
-    }
-    let body = &raw[body_start..];
-    let text = match content_type.and_then(|ct| ct.attribute("charset")) {
-        Some(charset) if charset_decoder(charset.as_bytes()).is_some() => {
-            if !(body.is_ascii() && ascii_safe(charset)) {
-                return None;
-            }
-            // ASCII is UTF-8.
-            std::str::from_utf8(body).ok()?
+/// The shortcut, with its searches compiled once.
+#[derive(Debug, Clone)]
+pub(super) struct Shortcut {
+    lf_lf: Finder<'static>,
+    lf_crlf: Finder<'static>,
+    /// Words of a header block (lowercased) that make a message not
+    /// plain: multipart and message types, decoding transfer encodings.
+    not_plain: [Finder<'static>; 4],
+}
+
+impl Shortcut {
+    pub(super) fn new() -> Shortcut {
+        Shortcut {
+            lf_lf: Finder::new(b"\n\n"),
+            lf_crlf: Finder::new(b"\n\r\n"),
+            not_plain: [
+                b"multipart".as_slice(),
+                b"message/",
+                b"quoted-printable",
+                b"base64",
+            ]
+            .map(Finder::new),
         }
-        // `mail-parser` checks the body as UTF-8.
-        _ => std::str::from_utf8(body).ok()?,
-    };
-    match &mut part.body {
-        PartType::Text(t) | PartType::Html(t) if t.is_empty() => *t = Cow::Borrowed(text),
-        _ => return None,
     }
-    part.offset_end = u32::try_from(raw.len()).ok()?;
-    msg.raw_message = Cow::Borrowed(raw);
-    Some(msg)
-}
 
-/// Where the first empty line (`\n\n` or `\n\r\n`) ends.
-fn blank_line_end(raw: &[u8]) -> Option<usize> {
-    let lf = memchr::memmem::find(raw, b"\n\n").map(|i| i + 2);
-    let crlf = memchr::memmem::find(&raw[..lf.unwrap_or(raw.len())], b"\n\r\n").map(|i| i + 3);
-    crlf.or(lf)
-}
+    /// `mail-parser`'s parse of `raw` when the message is one text or
+    /// HTML part with no transfer encoding and a body that decoding
+    /// would leave as it is: valid UTF-8 when `mail-parser` knows no
+    /// decoder for its charset (or none is named), ASCII in one of
+    /// [`ASCII_SAFE`]. `None` otherwise.
+    pub(super) fn parse<'x>(&self, parser: &MessageParser, raw: &'x [u8]) -> Option<Message<'x>> {
+        let body_start = self.blank_line_end(raw)?;
+        if !self.worth_trying(&raw[..body_start]) {
+            return None;
+        }
+        let mut msg = parser.parse(&raw[..body_start])?;
+        let [part] = msg.parts.as_mut_slice() else {
+            return None;
+        };
+        // The header block must end where it was cut: `mail-parser` saw
+        // the same headers as it would in the whole message.
+        if part.offset_body as usize != body_start
+            || part.encoding != Encoding::None
+            || part.is_encoding_problem
+        {
+            return None;
+        }
+        // A multipart type whose boundary is not in the header block
+        // makes `mail-parser` take the part as text: only text is taken
+        // here.
+        let content_type = part.content_type();
+        if content_type.is_some_and(|ct| !ct.ctype().eq_ignore_ascii_case("text")) {
+            return None;
+        }
+        let body = &raw[body_start..];
+        let text = match content_type.and_then(|ct| ct.attribute("charset")) {
+            Some(charset) if charset_decoder(charset.as_bytes()).is_some() => {
+                if !(body.is_ascii() && ascii_safe(charset)) {
+                    return None;
+                }
+                // ASCII is UTF-8.
+                std::str::from_utf8(body).ok()?
+            }
+            // `mail-parser` checks the body as UTF-8.
+            _ => std::str::from_utf8(body).ok()?,
+        };
+        match &mut part.body {
+            PartType::Text(t) | PartType::Html(t) if t.is_empty() => *t = Cow::Borrowed(text),
+            _ => return None,
+        }
+        part.offset_end = u32::try_from(raw.len()).ok()?;
+        msg.raw_message = Cow::Borrowed(raw);
+        Some(msg)
+    }
 
-/// Whether a header block may be one of a plain message: it names no
-/// multipart or message type and no transfer encoding that decodes.
-/// Only a guess, to spare parsing the headers twice (once here, once
-/// whole) for the messages the shortcut would turn down anyway: what
-/// `mail-parser` makes of the headers decides.
-fn worth_trying(headers: &[u8]) -> bool {
-    let mut lower = [0u8; 4096];
-    let Some(lower) = lower.get_mut(..headers.len()) else {
-        return false;
-    };
-    lower.copy_from_slice(headers);
-    lower.make_ascii_lowercase();
-    let has = |word: &[u8]| memchr::memmem::find(lower, word).is_some();
-    !(has(b"multipart") || has(b"message/") || has(b"quoted-printable") || has(b"base64"))
+    /// Where the first empty line (`\n\n` or `\n\r\n`) ends.
+    fn blank_line_end(&self, raw: &[u8]) -> Option<usize> {
+        let lf = self.lf_lf.find(raw).map(|i| i + 2);
+        let crlf = self
+            .lf_crlf
+            .find(&raw[..lf.unwrap_or(raw.len())])
+            .map(|i| i + 3);
+        crlf.or(lf)
+    }
+
+    /// Whether a header block may be one of a plain message: it names no
+    /// multipart or message type and no transfer encoding that decodes.
+    /// Only a guess, to spare parsing the headers twice (once here, once
+    /// whole) for the messages the shortcut would turn down anyway: what
+    /// `mail-parser` makes of the headers decides.
+    fn worth_trying(&self, headers: &[u8]) -> bool {
+        let mut lower = [0u8; 4096];
+        let Some(lower) = lower.get_mut(..headers.len()) else {
+            return false;
+        };
+        lower.copy_from_slice(headers);
+        lower.make_ascii_lowercase();
+        !self.not_plain.iter().any(|f| f.find(lower).is_some())
+    }
 }
 
 /// Whether `charset` is one of [`ASCII_SAFE`], spelled as `mail-parser`
@@ -140,7 +170,7 @@ mod tests {
             "{}",
             String::from_utf8_lossy(raw)
         );
-        parse(&tk.parser, raw).is_some()
+        tk.plain.parse(&tk.parser, raw).is_some()
     }
 
     #[test]
@@ -218,9 +248,12 @@ mod tests {
 
     #[test]
     fn blank_line() {
-        assert_eq!(blank_line_end(b"A: b\n\nbody"), Some(6));
-        assert_eq!(blank_line_end(b"A: b\r\n\r\nbody"), Some(8));
-        assert_eq!(blank_line_end(b"A: b\n \nC: d\n\n"), Some(13));
-        assert_eq!(blank_line_end(b"A: b\nC: d\n"), None);
+        assert_eq!(Shortcut::new().blank_line_end(b"A: b\n\nbody"), Some(6));
+        assert_eq!(Shortcut::new().blank_line_end(b"A: b\r\n\r\nbody"), Some(8));
+        assert_eq!(
+            Shortcut::new().blank_line_end(b"A: b\n \nC: d\n\n"),
+            Some(13)
+        );
+        assert_eq!(Shortcut::new().blank_line_end(b"A: b\nC: d\n"), None);
     }
 }
