@@ -217,27 +217,23 @@ mod tests {
         longer.push(0);
         variants.push(longer);
         variants.push(Vec::new());
+        // What loading the file would say of bytes found wrong whole.
+        let as_load_error = |source| {
+            FileError::Format {
+                path: path.clone(),
+                source,
+            }
+            .to_string()
+        };
         for (k, v) in variants.iter().enumerate() {
             fs::write(&path, v).unwrap();
             let streamed = load(&path).map_err(|e| e.to_string());
-            let whole = MemoryStore::from_bytes(v).map_err(|source| {
-                FileError::Format {
-                    path: path.clone(),
-                    source,
-                }
-                .to_string()
-            });
+            let whole = MemoryStore::from_bytes(v).map_err(as_load_error);
             assert_eq!(streamed, whole, "variant {k}");
             // The frozen loader accepts and refuses the same files, with
             // the same errors, and holds the same counts.
             let frozen = load_frozen(&path).map_err(|e| e.to_string());
-            let frozen_whole = FrozenStore::from_bytes(v).map_err(|source| {
-                FileError::Format {
-                    path: path.clone(),
-                    source,
-                }
-                .to_string()
-            });
+            let frozen_whole = FrozenStore::from_bytes(v).map_err(as_load_error);
             assert_eq!(frozen, frozen_whole, "variant {k}");
             assert_eq!(frozen, whole.map(|s| FrozenStore::from(&s)), "variant {k}");
         }
