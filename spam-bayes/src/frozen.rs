@@ -85,6 +85,16 @@ pub struct FrozenStore {
 #[error("a frozen token store is read-only; learn into a MemoryStore")]
 pub struct ReadOnly;
 
+/// The counts a slot packs as `spam | ham << 32`, with day 0.
+#[inline(always)]
+fn unpack(counts: u64) -> TokenCounts {
+    TokenCounts {
+        spam: counts as u32,
+        ham: (counts >> 32) as u32,
+        day: 0,
+    }
+}
+
 /// The home slot of `key` among `homes`: grows with the key.
 #[inline(always)]
 fn home(key: u64, homes: u64) -> usize {
@@ -125,11 +135,9 @@ impl FrozenStore {
             return None;
         }
         let rank = self.before[i / 64] as usize + (word & ((1 << bit) - 1)).count_ones() as usize;
-        let counts = self.slots[i][1];
         Some(TokenCounts {
-            spam: counts as u32,
-            ham: (counts >> 32) as u32,
             day: self.days[rank],
+            ..unpack(self.slots[i][1])
         })
     }
 
@@ -213,12 +221,7 @@ impl TokenStore for FrozenStore {
             std::hint::black_box(touched);
             for &key in chunk {
                 let [inverted, counts] = self.slots[self.find(key)];
-                let counts = if inverted == !key { counts } else { 0 };
-                out.push(TokenCounts {
-                    spam: counts as u32,
-                    ham: (counts >> 32) as u32,
-                    day: 0,
-                });
+                out.push(unpack(if inverted == !key { counts } else { 0 }));
             }
         }
         Ok(())
@@ -275,6 +278,7 @@ impl Layout {
             self.slots.resize(i + SPARE, [0; 2]);
             self.occupied.resize((i + SPARE).div_ceil(64), 0);
         }
+        // Packed as `unpack` takes them.
         self.slots[i] = [!key, u64::from(c.spam) | u64::from(c.ham) << 32];
         self.occupied[i / 64] |= 1 << (i % 64);
         self.days.push(c.day);
@@ -286,12 +290,13 @@ impl Layout {
         let held = (0..self.next).filter(|&i| self.occupied[i / 64] >> (i % 64) & 1 == 1);
         held.zip(&self.days).map(|(i, &day)| {
             let [inverted, counts] = self.slots[i];
-            let c = TokenCounts {
-                spam: counts as u32,
-                ham: (counts >> 32) as u32,
-                day,
-            };
-            (!inverted, c)
+            (
+                !inverted,
+                TokenCounts {
+                    day,
+                    ..unpack(counts)
+                },
+            )
         })
     }
 

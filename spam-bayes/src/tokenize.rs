@@ -440,9 +440,7 @@ impl Tokenizer {
     /// allocates nothing once they have grown to the size of the largest
     /// message.
     pub fn token_hashes_into(&self, raw: &[u8], out: &mut Vec<u64>, scratch: &mut Vec<u64>) {
-        out.clear();
-        self.run(raw, HashSink::new(out), false);
-        sort_dedup(out, scratch);
+        self.hashes_into(raw, out, scratch, false);
     }
 
     /// [`Tokenizer::token_hashes`] with every message parsed whole by
@@ -451,9 +449,24 @@ impl Tokenizer {
     #[doc(hidden)]
     pub fn token_hashes_full_parse(&self, raw: &[u8]) -> Vec<u64> {
         let mut out = Vec::with_capacity(512);
-        self.run(raw, HashSink::new(&mut out), true);
-        sort_dedup(&mut out, &mut Vec::new());
+        self.hashes_into(raw, &mut out, &mut Vec::new(), true);
         out
+    }
+
+    /// The sorted, distinct hashes into `out`; `full_parse` as [`run`]
+    /// takes it.
+    ///
+    /// [`run`]: Tokenizer::run
+    fn hashes_into(
+        &self,
+        raw: &[u8],
+        out: &mut Vec<u64>,
+        scratch: &mut Vec<u64>,
+        full_parse: bool,
+    ) {
+        out.clear();
+        self.run(raw, HashSink::new(out), full_parse);
+        sort_dedup(out, scratch);
     }
 
     /// The distinct token strings of a message, sorted; for inspection
