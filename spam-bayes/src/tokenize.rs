@@ -372,7 +372,7 @@ pub fn token_hash(token: &str) -> u64 {
 pub struct Tokenizer {
     config: TokenizerConfig,
     parser: MessageParser,
-    plain: plain::Shortcut,
+    single: single::Shortcut,
 }
 
 impl Default for Tokenizer {
@@ -381,31 +381,13 @@ impl Default for Tokenizer {
     }
 }
 
-/// A `mail-parser` configured to parse only what the tokenizer reads:
-/// the MIME headers (needed to find the parts), Date, Subject, the
-/// address headers and Message-ID. Everything else is skipped and read
-/// from its raw bytes when needed, which is much cheaper than parsing
-/// every Received and List-* header.
-fn parser() -> MessageParser {
-    MessageParser::new()
-        .with_mime_headers()
-        .header_date(HeaderName::Date)
-        .header_text(HeaderName::Subject)
-        .header_address(HeaderName::From)
-        .header_address(HeaderName::ReplyTo)
-        .header_address(HeaderName::To)
-        .header_address(HeaderName::Cc)
-        .header_id(HeaderName::MessageId)
-        .default_header_ignore()
-}
-
 impl Tokenizer {
     /// A tokenizer with the given limits.
     pub fn new(config: TokenizerConfig) -> Self {
         Tokenizer {
             config,
-            parser: parser(),
-            plain: plain::Shortcut::new(),
+            parser: single::parser(),
+            single: single::Shortcut::new(),
         }
     }
 
@@ -444,7 +426,7 @@ impl Tokenizer {
     }
 
     /// [`Tokenizer::token_hashes`] with every message parsed whole by
-    /// `mail-parser`, without the shortcut for plain single-part
+    /// `mail-parser`, without the shortcut for single-part
     /// messages: for checking that the shortcut changes nothing.
     #[doc(hidden)]
     pub fn token_hashes_full_parse(&self, raw: &[u8]) -> Vec<u64> {
@@ -494,7 +476,7 @@ impl Tokenizer {
     }
 
     /// Tokenizes into `sink`; `full_parse` turns the shortcut of
-    /// [`plain`] off.
+    /// [`single`] off.
     fn run<S: Sink>(&self, raw: &[u8], sink: S, full_parse: bool) {
         let mut em = Emitter::new(&self.config, sink);
         let mut raw = skip_mbox_line(raw);
@@ -506,9 +488,7 @@ impl Tokenizer {
         let parsed = if full_parse {
             self.parser.parse(raw)
         } else {
-            self.plain
-                .parse(&self.parser, raw)
-                .or_else(|| self.parser.parse(raw))
+            self.single.parse(raw).or_else(|| self.parser.parse(raw))
         };
         match parsed {
             Some(msg) => {
@@ -2237,7 +2217,7 @@ fn entity(name: &str) -> Option<char> {
     })
 }
 
-mod plain;
+mod single;
 
 #[cfg(test)]
 mod tests;
