@@ -426,8 +426,9 @@ impl Tokenizer {
     }
 
     /// [`Tokenizer::token_hashes`] with every message parsed whole by
-    /// `mail-parser`, without the shortcut for single-part
-    /// messages: for checking that the shortcut changes nothing.
+    /// `mail-parser`, without the shortcut for simple messages (see
+    /// `tokenize/single.rs`): for checking that the shortcut changes
+    /// nothing.
     #[doc(hidden)]
     pub fn token_hashes_full_parse(&self, raw: &[u8]) -> Vec<u64> {
         let mut out = Vec::with_capacity(512);
