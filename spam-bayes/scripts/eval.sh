@@ -20,10 +20,12 @@
 #     with AUC/FP/FN recomputed from its output, then classify again
 #     with one thread (RAYON_NUM_THREADS=1).
 # With --peers, then runs BAYES_PEERS (default
-# /work/shared/tools/bayes-peers.sh) on the same four directories.
+# /work/shared/tools/bayes-peers.sh) on the same four directories, and
+# times bogofilter and the CLI side by side in ROUNDS alternating rounds.
 #
 # Environment: CARGO_TARGET_DIR (default: target/ of the workspace),
-# KEEP=1 keeps the work directory.
+# KEEP=1 keeps the work directory, ROUNDS (default 11) the alternating
+# rounds.
 set -euo pipefail
 PEERS=0
 if [ "${1:-}" = "--peers" ]; then PEERS=1; shift; fi
@@ -120,4 +122,42 @@ if [ "$PEERS" = 1 ]; then
   echo "== peers ($P)"
   bash "$P" "$W/train/spam" "$W/train/ham" "$W/test/spam" "$W/test/ham" "$W/peers" > /dev/null
   cat "$W/peers/summary.txt"
+fi
+
+# One run each is a noisy ratio (a CLI run takes a tenth of a second),
+# so bogofilter and the CLI are also timed in alternating rounds on the
+# same test files: bogofilter as the peers script runs it (its own word
+# list trained on the same training files, `xargs bogofilter -T -B`),
+# then `rampart bayes classify`; the medians of the wall times give the
+# ratio. ROUNDS (default 11; 0 skips this).
+ROUNDS=${ROUNDS:-11}
+if [ "$PEERS" = 1 ] && [ "$ROUNDS" -gt 0 ] && [ -x "$RAMPART" ] && command -v bogofilter > /dev/null; then
+  echo "== side by side: bogofilter and the rampart CLI, $ROUNDS alternating rounds"
+  mkdir -p "$W/bogo"
+  ( cd "$W" && find train/spam -type f | LC_ALL=C sort > bogo/trainspam \
+      && find train/ham -type f | LC_ALL=C sort > bogo/trainham \
+      && find test/spam test/ham -type f | LC_ALL=C sort > bogo/testfiles \
+      && xargs -d '\n' bogofilter -d bogo -s -B < bogo/trainspam \
+      && xargs -d '\n' bogofilter -d bogo -n -B < bogo/trainham )
+  wall() { # CMD...: prints the wall time of CMD in seconds
+    local t0 t1
+    # bogofilter -T exits 1 for ham, so xargs exits 123: not an error.
+    t0=$(date +%s.%N); "$@" > /dev/null 2>&1 || true; t1=$(date +%s.%N)
+    echo "$t1 - $t0" | bc
+  }
+  bogo() ( cd "$W" && xargs -d '\n' bogofilter -d bogo -T -B < bogo/testfiles )
+  : > "$W/rounds"
+  for k in $(seq "$ROUNDS"); do
+    echo "$(wall bogo) $(wall "$RAMPART" --data "$W/data" bayes classify "$W/test/spam" "$W/test/ham")" >> "$W/rounds"
+  done
+  n=$(wc -l < "$W/bogo/testfiles")
+  awk -v n="$n" '
+    function median(a, k,   i, j, t) {
+      for (i = 2; i <= k; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j+1] = a[j]; a[j+1] = t }
+      return (k % 2) ? a[(k+1)/2] : (a[k/2] + a[k/2+1]) / 2 }
+    { k++; b[k] = $1; r[k] = $2; q[k] = $1 / $2 }
+    END {
+      mb = median(b, k); mr = median(r, k); mq = median(q, k)
+      printf "rounds: %d; bogofilter median %.3fs (%.0f/s), rampart median %.3fs (%.0f/s): %.2fx by medians; per-round ratios %.2fx to %.2fx (median %.2fx)\n",
+        k, mb, n/mb, mr, n/mr, mb/mr, q[1], q[k], mq }' "$W/rounds"
 fi
