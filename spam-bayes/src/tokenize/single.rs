@@ -306,7 +306,12 @@ impl Shortcut {
     /// starts, found as `mail-parser` finds them, or `None` for a header
     /// block it might read otherwise or one with no end.
     fn headers<'x>(&self, raw: &'x [u8], start: usize) -> Option<(Vec<Header<'x>>, usize)> {
-        let mut headers = Vec::with_capacity(if start == 0 { 32 } else { 4 });
+        // A part often has no headers at all: no allocation then.
+        let mut headers = if start == 0 {
+            Vec::with_capacity(32)
+        } else {
+            Vec::new()
+        };
         let mut at = start;
         loop {
             // An empty line ends the block. A line that starts with other
