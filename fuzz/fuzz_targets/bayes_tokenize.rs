@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(set, t.tokenize(data));
     // Hashing on the fly gives the hashes of the token strings.
     assert_eq!(t.token_hashes(data), set.hashes());
-    // The shortcut for single-part messages changes nothing.
+    // The shortcut for simple messages changes nothing.
     assert_eq!(t.token_hashes_full_parse(data), set.hashes());
     let strings = t.token_strings(data);
     let from_strings = TokenSet::from_tokens(set.digest(), strings.iter().map(String::as_str));
