@@ -517,14 +517,9 @@ fn quoted_printable(b: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// The value of a hexadecimal digit.
+/// The value of a hexadecimal digit, either case.
 fn hex(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    }
+    char::from(c).to_digit(16).map(|d| d as u8)
 }
 
 /// A body's text as `mail-parser` decodes it: through the table of its
